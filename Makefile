@@ -1,0 +1,43 @@
+# `make run`: set up everything and start the web server and the worker (Ctrl-C stops both).
+# `make test`: set up everything and run the whole test suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-requirements
+ADDR ?= 127.0.0.1:8000
+
+.PHONY: install run web worker migrate test bench clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py create_demo_accounts
+	@echo "Serving on http://$(ADDR)/ with a detection worker. Ctrl-C stops both."
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py qcluster & worker=$$!; \
+	$(PY) manage.py runserver $(ADDR) --noreload
+
+web: migrate
+	$(PY) manage.py runserver $(ADDR)
+
+worker: migrate
+	$(PY) manage.py qcluster
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/pipeline_speed.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,64 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from detection.training.train import TrainConfig
+
+
+class Command(BaseCommand):
+    help = ("Train the face classifier on labelled crops, evaluate it on data it never trained on "
+            "(frame-level AUC on validation crops, video-level AUC on labelled videos), and write "
+            "weights, spec and model card. Register the result with `register_model`.")
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--data", type=Path,
+                            help="data root holding faces/openforensics/{train,val} and videos/")
+        parser.add_argument("--train-dir", type=Path, help="override: training crops folder")
+        parser.add_argument("--val-dir", type=Path, help="override: validation crops folder")
+        parser.add_argument("--videos-dir", type=Path, help="override: labelled videos folder")
+        parser.add_argument("--no-videos", action="store_true", help="skip video-level evaluation")
+        parser.add_argument("--out", type=Path, default=Path("detection/models"))
+        parser.add_argument("--name", default="paper_cnn")
+        parser.add_argument("--model-version", default="1")
+        parser.add_argument("--architecture", default="paper_cnn")
+        parser.add_argument("--input-size", type=int, default=64)
+        parser.add_argument("--channels", type=int, choices=[1, 3], default=1)
+        parser.add_argument("--face-margin", type=float, default=0.6)
+        parser.add_argument("--epochs", type=int, default=15)
+        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--limit", type=int, help="use at most this many training crops")
+        parser.add_argument("--seed", type=int, default=1234)
+
+    def handle(self, *args, **o):
+        from detection.training.run import train_and_evaluate
+
+        data = o["data"]
+        train_dir = o["train_dir"] or (data / "faces/openforensics/train" if data else None)
+        val_dir = o["val_dir"] or (data / "faces/openforensics/val" if data else None)
+        videos_dir = None if o["no_videos"] else (o["videos_dir"] or (data / "videos" if data else None))
+        if train_dir is None:
+            raise CommandError("Give --data or --train-dir")
+        for label, folder in (("training", train_dir), ("validation", val_dir),
+                              ("videos", videos_dir)):
+            if folder is not None and not folder.is_dir():
+                raise CommandError(f"The {label} folder does not exist: {folder}")
+        config = TrainConfig(
+            train_dir=train_dir, val_dir=val_dir, out_dir=o["out"], name=o["name"],
+            version=o["model_version"], architecture=o["architecture"],
+            input_size=o["input_size"], channels=o["channels"], face_margin=o["face_margin"],
+            epochs=o["epochs"], batch_size=o["batch_size"], limit=o["limit"], seed=o["seed"],
+            progress=o["verbosity"] > 0,
+        )
+        try:
+            report = train_and_evaluate(config, videos_dir=videos_dir)
+        except (ValueError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from exc
+        m = report.spec.metrics
+        frames = m.get("frames", {})
+        videos = m.get("videos", {}).get("overall", {})
+        self.stdout.write(self.style.SUCCESS(
+            f"wrote {report.weights_path} and {report.spec_path}\n"
+            f"frame-level AUC (validation crops): {frames.get('auc')}\n"
+            f"video-level AUC (labelled videos): {videos.get('auc')}\n"
+            f"model card: {report.spec_path.with_suffix('.md')}"))

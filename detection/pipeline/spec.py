@@ -1,0 +1,72 @@
+"""What a model version is: its weights plus everything needed to use it the way it was trained.
+
+Stored as a JSON file beside the weights (`<name>.json`), and copied into the database's
+model-version registry when the version is registered.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    version: str
+    architecture: str
+    weights_file: str  # relative to the spec file's folder, or absolute
+    input_size: int = 64
+    channels: int = 1  # 1 = grayscale (the paper's CNN), 3 = RGB
+    face_margin: float = 0.2
+    # Platt scaling on the logit of the raw score, fitted on held-out data:
+    # p = sigmoid(a * logit(raw) + b). a=1, b=0 is the identity.
+    calibration_a: float = 1.0
+    calibration_b: float = 0.0
+    # Calibrated probability at or above `uncertain_high` -> fake, below `uncertain_low` -> real,
+    # in between -> uncertain. `fake_threshold` is the single cut used for accuracy figures.
+    fake_threshold: float = 0.5
+    uncertain_low: float = 0.35
+    uncertain_high: float = 0.65
+    metrics: dict = field(default_factory=dict)
+    trained_at: str = ""
+    notes: str = ""
+
+    def calibrate(self, raw: float) -> float:
+        eps = 1e-6
+        raw = min(max(float(raw), eps), 1.0 - eps)
+        logit = math.log(raw / (1.0 - raw))
+        z = self.calibration_a * logit + self.calibration_b
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        ez = math.exp(z)
+        return ez / (1.0 + ez)
+
+    def verdict_for(self, probability: float) -> str:
+        from .types import VERDICT_FAKE, VERDICT_REAL, VERDICT_UNCERTAIN
+
+        if probability >= self.uncertain_high:
+            return VERDICT_FAKE
+        if probability < self.uncertain_low:
+            return VERDICT_REAL
+        return VERDICT_UNCERTAIN
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelSpec":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ModelSpec":
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    def weights_path(self, spec_path: str | Path) -> Path:
+        p = Path(self.weights_file)
+        return p if p.is_absolute() else Path(spec_path).resolve().parent / p

@@ -1,0 +1,230 @@
+"""Writes for the detection app: uploads, jobs, results, model versions."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import cv2
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from detection.pipeline.errors import ModelLoadError, PipelineError
+from detection.pipeline.spec import ModelSpec
+from detection.pipeline.types import VideoResult
+
+from .analysers import analyser_for_spec
+from .models import AnalysisJob, FaceResult, FrameResult, JobStatus, ModelVersion, Video
+from .selectors import model_version_active
+
+logger = logging.getLogger(__name__)
+
+CROP_MAX_SIDE = 224  # stored crops are evidence for people, not model input: keep them small
+CROP_JPEG_QUALITY = 90
+
+
+# --- Uploads and jobs -------------------------------------------------------------------------
+
+def video_upload(*, user, uploaded_file) -> AnalysisJob:
+    """Store an uploaded file under a generated name and queue its analysis."""
+    if uploaded_file.size == 0:
+        raise ValidationError("The file is empty.", code="empty")
+    if uploaded_file.size > settings.DETECTION_MAX_UPLOAD_BYTES:
+        limit_mb = settings.DETECTION_MAX_UPLOAD_BYTES // (1024 * 1024)
+        raise ValidationError(f"The file is larger than the {limit_mb} MB limit.", code="too_large")
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    name = Path(uploaded_file.name or "upload").name[:255]
+    video = Video(uploaded_by=user, original_name=name, size_bytes=uploaded_file.size,
+                  sha256=digest.hexdigest())
+    video.file.save(name, uploaded_file, save=False)
+    try:
+        with transaction.atomic():
+            video.save()
+            return job_create(video=video)
+    except Exception:
+        video.file.delete(save=False)  # nothing half-stored: no row, no orphan file
+        raise
+
+
+def job_create(*, video: Video, model_version: ModelVersion | None = None) -> AnalysisJob:
+    job = AnalysisJob.objects.create(video=video,
+                                     model_version=model_version or model_version_active())
+    # The worker must never see a row that was rolled back: enqueue only after commit.
+    transaction.on_commit(lambda: job_enqueue(job_id=job.id))
+    return job
+
+
+def job_enqueue(*, job_id) -> None:
+    from django_q.tasks import async_task
+
+    async_task("detection.tasks.analyse_job", str(job_id), task_name=f"analyse-{job_id}")
+
+
+def job_claim(*, job_id) -> bool:
+    """Move a queued job to running; False if another worker got it first or it is not queued."""
+    return AnalysisJob.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now()) == 1
+
+
+def job_fail(*, job: AnalysisJob, code: str, message: str) -> AnalysisJob:
+    job.status = JobStatus.FAILED
+    job.error_code = code[:32]
+    job.error = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error_code", "error", "finished_at"])
+    return job
+
+
+def jobs_fail_stale() -> int:
+    """Fail running jobs whose worker died (killed on timeout, machine restart).
+
+    A job cannot run longer than the worker timeout, so anything running well past it is dead.
+    """
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.DETECTION_JOB_TIMEOUT_S + 60)
+    return AnalysisJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff).update(
+        status=JobStatus.FAILED, error_code="timeout", finished_at=timezone.now(),
+        error="The analysis did not finish in time (the worker stopped or timed out). "
+              "Upload the video again to retry.")
+
+
+def job_run(*, job_id) -> AnalysisJob | None:
+    """Claim and analyse one job; every outcome is stored on the job, nothing is raised."""
+    jobs_fail_stale()
+    if not job_claim(job_id=job_id):
+        logger.info("job %s not claimed (missing or no longer queued)", job_id)
+        return None
+    job = AnalysisJob.objects.select_related("video", "model_version").get(id=job_id)
+    started = time.perf_counter()
+    try:
+        version = job.model_version or model_version_active()
+        if version is None:
+            raise ModelLoadError("No model version is active: an admin must activate one.")
+        analyser = analyser_for_spec(version.to_spec())
+        result = analyser.analyse(job.video.file.path)
+    except PipelineError as exc:
+        logger.info("job %s failed: %s", job_id, exc)
+        return job_fail(job=job, code=exc.code, message=str(exc))
+    except Exception as exc:  # a bug or a resource error: record it, keep the worker alive
+        logger.exception("job %s crashed", job_id)
+        return job_fail(job=job, code="internal_error",
+                        message=f"Internal error while analysing ({exc.__class__.__name__}). "
+                                "The team has been notified in the server log.")
+    try:
+        return job_store_result(job=job, model_version=version, result=result,
+                                seconds=time.perf_counter() - started)
+    except Exception as exc:
+        logger.exception("job %s: storing results failed", job_id)
+        return job_fail(job=job, code="internal_error",
+                        message=f"Internal error while storing results ({exc.__class__.__name__}).")
+
+
+def _encode_crop(image) -> bytes:
+    h, w = image.shape[:2]
+    scale = min(1.0, CROP_MAX_SIDE / max(h, w))
+    if scale < 1.0:
+        image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])
+    if not ok:
+        raise RuntimeError("JPEG encoding of a face crop failed")
+    return buf.tobytes()
+
+
+def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: VideoResult,
+                     seconds: float) -> AnalysisJob:
+    """Write crops, then every row of the result in one transaction."""
+    stored_started = time.perf_counter()
+    saved_paths: list[str] = []
+    try:
+        with transaction.atomic():
+            video = job.video
+            info = result.info
+            video.duration_s, video.width, video.height = info.duration_s, info.width, info.height
+            video.fps, video.frame_count, video.codec = info.fps, info.frame_count, info.codec
+            video.save(update_fields=["duration_s", "width", "height", "fps", "frame_count",
+                                      "codec"])
+            for outcome in result.frames:
+                frame = FrameResult.objects.create(job=job, frame_index=outcome.index,
+                                                   timestamp_s=outcome.timestamp_s,
+                                                   fake_probability=outcome.fake_probability)
+                for n, face in enumerate(outcome.faces):
+                    row = FaceResult(frame=frame, box_x=face.box.x, box_y=face.box.y,
+                                     box_w=face.box.w, box_h=face.box.h,
+                                     raw_score=face.raw_score,
+                                     fake_probability=face.fake_probability)
+                    row.crop.save(f"{outcome.index:06d}_{n}.jpg",
+                                  ContentFile(_encode_crop(face.crop)), save=False)
+                    saved_paths.append(row.crop.name)
+                    row.save()
+            job.model_version = model_version
+            job.status = JobStatus.DONE
+            job.verdict = result.verdict
+            job.fake_probability = result.fake_probability
+            job.frames_sampled = result.frames_sampled
+            job.frames_with_face = result.frames_with_face
+            job.faces_scored = result.faces_scored
+            job.timings = {**result.timings,
+                           "store": round(time.perf_counter() - stored_started, 4),
+                           "total": round(seconds + time.perf_counter() - stored_started, 4)}
+            job.finished_at = timezone.now()
+            job.save(update_fields=["model_version", "status", "verdict", "fake_probability",
+                                    "frames_sampled", "frames_with_face", "faces_scored",
+                                    "timings", "finished_at"])
+    except Exception:
+        for name in saved_paths:
+            default_storage.delete(name)
+        raise
+    return job
+
+
+# --- Model versions ---------------------------------------------------------------------------
+
+def _relative_to_project(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path(settings.BASE_DIR).resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+@transaction.atomic
+def model_version_register(*, spec_path: str | Path, activate: bool = False) -> ModelVersion:
+    """Create (or update) the registry row for a spec file written by the training command."""
+    spec_path = Path(spec_path)
+    spec = ModelSpec.load(spec_path)
+    fields = dict(
+        architecture=spec.architecture,
+        weights_path=_relative_to_project(spec.weights_path(spec_path)),
+        input_size=spec.input_size, channels=spec.channels, face_margin=spec.face_margin,
+        calibration_a=spec.calibration_a, calibration_b=spec.calibration_b,
+        fake_threshold=spec.fake_threshold, uncertain_low=spec.uncertain_low,
+        uncertain_high=spec.uncertain_high, metrics=spec.metrics, notes=spec.notes,
+        trained_at=spec.trained_at,
+    )
+    version = ModelVersion.objects.filter(name=spec.name, version=spec.version).first()
+    if version is None:
+        version = ModelVersion(name=spec.name, version=spec.version, **fields)
+    else:
+        for key, value in fields.items():
+            setattr(version, key, value)
+    version.full_clean(exclude=["is_active"])
+    version.save()
+    if activate:
+        model_version_activate(model_version=version)
+    return version
+
+
+@transaction.atomic
+def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
+    """Make this the only active version; jobs queued from now on use it."""
+    ModelVersion.objects.filter(is_active=True).exclude(pk=model_version.pk).update(is_active=False)
+    model_version.is_active = True
+    model_version.save(update_fields=["is_active"])
+    return model_version

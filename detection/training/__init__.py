@@ -1,0 +1,1 @@
+"""Training and evaluation of the face classifiers (plain Python, no Django)."""

@@ -1,0 +1,57 @@
+"""Scores -> the figures we report (AUC, accuracy, calibration error) and Platt calibration."""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def auc(labels, scores) -> float | None:
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) < 2:
+        return None  # undefined with one class
+    return float(roc_auc_score(labels, scores))
+
+
+def accuracy(labels, probabilities, threshold: float) -> float:
+    labels = np.asarray(labels)
+    return float(np.mean((np.asarray(probabilities) >= threshold).astype(int) == labels))
+
+
+def expected_calibration_error(labels, probabilities, bins: int = 10) -> float:
+    """Weighted mean |observed fake rate - mean predicted probability| over equal-width bins."""
+    labels = np.asarray(labels, dtype=np.float64)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
+    error = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            error += mask.mean() * abs(labels[mask].mean() - probabilities[mask].mean())
+    return float(error)
+
+
+def fit_platt(labels, raw_scores) -> tuple[float, float]:
+    """(a, b) such that sigmoid(a * logit(raw) + b) is calibrated on these held-out scores."""
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) < 2:
+        return 1.0, 0.0
+    model = LogisticRegression(C=1e4)
+    model.fit(_logit(raw_scores).reshape(-1, 1), labels)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+def summary(labels, probabilities, threshold: float) -> dict:
+    return {
+        "n": int(len(labels)),
+        "n_fake": int(np.sum(labels)),
+        "auc": auc(labels, probabilities),
+        "accuracy": accuracy(labels, probabilities, threshold) if len(labels) else None,
+        "ece": expected_calibration_error(labels, probabilities) if len(labels) else None,
+    }

@@ -1,0 +1,95 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import selectors, services
+from .charts import Point, score_timeline_svg
+from .forms import UploadForm
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.video_upload(user=request.user, uploaded_file=form.cleaned_data["file"])
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            url = reverse("detection:job_detail", args=[job.id])
+            if _wants_json(request):  # the page's upload script, which shows a progress bar
+                return JsonResponse({"job_id": str(job.id), "job_url": url}, status=201)
+            return redirect(url)
+    if request.method == "POST" and _wants_json(request):
+        return JsonResponse({"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}},
+                            status=400)
+    return render(request, "detection/upload.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def job_list(request):
+    page = Paginator(selectors.jobs_visible_to(request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "detection/job_list.html", {"page": page})
+
+
+@login_required
+@require_GET
+def job_detail(request, job_id):
+    job = selectors.job_get_for_user(request.user, job_id)
+    frames = list(selectors.job_frames_with_faces(job))
+    version = job.model_version
+    timeline = None
+    if frames and version:
+        timeline = score_timeline_svg(
+            [Point(f.timestamp_s, f.fake_probability) for f in frames],
+            duration_s=job.video.duration_s or 0.0, fake_threshold=version.fake_threshold,
+            uncertain_low=version.uncertain_low, uncertain_high=version.uncertain_high)
+    faces = sorted((face for f in frames for face in f.faces.all()),
+                   key=lambda face: face.fake_probability, reverse=True)
+    return render(request, "detection/job_detail.html",
+                  {"job": job, "video": job.video, "frames": frames, "faces": faces,
+                   "timeline": timeline, "version": version})
+
+
+@login_required
+@require_GET
+def job_status(request, job_id):
+    job = selectors.job_get_for_user(request.user, job_id)
+    return JsonResponse({
+        "id": str(job.id), "status": job.status, "finished": job.is_finished,
+        "verdict": job.verdict or None, "fake_probability": job.fake_probability,
+        "error": job.error or None,
+    })
+
+
+@login_required
+@require_GET
+def face_crop(request, face_id: int):
+    face = selectors.face_get_for_user(request.user, face_id)
+    try:
+        return FileResponse(face.crop.open("rb"), content_type="image/jpeg")
+    except FileNotFoundError:
+        raise Http404("Crop file missing") from None
+
+
+@login_required
+@require_GET
+def video_file(request, job_id):
+    job = selectors.job_get_for_user(request.user, job_id)
+    try:
+        response = FileResponse(job.video.file.open("rb"), content_type="video/mp4")
+    except FileNotFoundError:
+        raise Http404("Video file missing") from None
+    response["Content-Disposition"] = "inline"
+    return response

@@ -1,0 +1,42 @@
+from django.urls import reverse
+
+from detection.models import JobStatus
+from tests.base import PlatformTestCase
+from tests.factories import PASSWORD, JobFactory, VideoFactory, done_job
+
+
+class JobPageTests(PlatformTestCase):
+    def setUp(self):
+        super().setUp()
+        self.client.login(username="alice", password=PASSWORD)
+
+    def test_a_finished_job_shows_verdict_probability_frames_and_crops(self):
+        job = done_job(uploader=self.alice, verdict="fake", probability=0.912)
+        response = self.client.get(reverse("detection:job_detail", args=[job.id]))
+        self.assertContains(response, "Fake")
+        self.assertContains(response, "0.912")
+        self.assertContains(response, '<svg class="timeline"')
+        self.assertContains(response, reverse("detection:face_crop",
+                                              args=[job.frames.get().faces.get().id]))
+        self.assertContains(response, 'data-finished="true"')
+
+    def test_a_queued_job_refreshes_itself(self):
+        job = JobFactory(video=VideoFactory(uploaded_by=self.alice))
+        response = self.client.get(reverse("detection:job_detail", args=[job.id]))
+        self.assertContains(response, 'data-finished="false"')
+        self.assertContains(response, "refreshes by itself")
+        status = self.client.get(reverse("detection:job_status", args=[job.id])).json()
+        self.assertEqual((status["status"], status["finished"]), ("queued", False))
+
+    def test_a_failed_job_shows_its_reason(self):
+        job = JobFactory(video=VideoFactory(uploaded_by=self.alice), status=JobStatus.FAILED,
+                         error="The file could not be opened as a video.")
+        response = self.client.get(reverse("detection:job_detail", args=[job.id]))
+        self.assertContains(response, "could not be analysed")
+        self.assertContains(response, "The file could not be opened as a video.")
+
+    def test_a_no_face_result_says_so_instead_of_a_score(self):
+        job = done_job(uploader=self.alice, verdict="no_face", probability=None, faces=False)
+        response = self.client.get(reverse("detection:job_detail", args=[job.id]))
+        self.assertContains(response, "No face found")
+        self.assertContains(response, "no face was found")

@@ -1,0 +1,51 @@
+import json
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from detection.models import ModelVersion
+from detection.services import model_version_activate, model_version_register
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_shipped_model_is_registered_and_active_on_a_new_database():
+    active = ModelVersion.objects.get(is_active=True)
+    assert (active.name, active.version) == ("paper_cnn", "1")
+    assert active.resolved_weights_path.is_file()
+    assert active.metrics["frames"]["auc"] > 0.5
+
+
+def _spec_copy(tmp_path, version):
+    from django.conf import settings
+
+    spec = json.loads(settings.DETECTION_DEFAULT_MODEL_SPEC.read_text())
+    spec["version"] = version
+    spec["weights_file"] = str(settings.DETECTION_DEFAULT_MODEL_SPEC.with_suffix(".keras"))
+    path = tmp_path / f"m{version}.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def test_activating_a_version_deactivates_the_others(tmp_path):
+    new = model_version_register(spec_path=_spec_copy(tmp_path, "2"))
+    assert not new.is_active
+    model_version_activate(model_version=new)
+    assert list(ModelVersion.objects.filter(is_active=True)) == [new]
+
+
+def test_the_database_refuses_two_active_versions(tmp_path):
+    new = model_version_register(spec_path=_spec_copy(tmp_path, "3"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ModelVersion.objects.filter(pk=new.pk).update(is_active=True)
+
+
+def test_registering_a_spec_without_weights_is_refused(tmp_path):
+    from django.core.exceptions import ValidationError
+
+    path = _spec_copy(tmp_path, "4")
+    spec = json.loads(path.read_text())
+    spec["weights_file"] = str(tmp_path / "missing.keras")
+    path.write_text(json.dumps(spec))
+    with pytest.raises(ValidationError, match="No file"):
+        model_version_register(spec_path=path)

@@ -1,0 +1,61 @@
+import hashlib
+
+import factory
+from django.core.files.base import ContentFile
+
+from accounts.models import Role, User
+from detection.models import AnalysisJob, FaceResult, FrameResult, JobStatus, Video
+from detection.selectors import model_version_active
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = Role.UPLOADER
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class VideoFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Video
+
+    uploaded_by = factory.SubFactory(UserFactory)
+    original_name = factory.Sequence(lambda n: f"clip{n}.mp4")
+    file = factory.LazyAttribute(lambda v: ContentFile(b"not really a video", name=v.original_name))
+    size_bytes = 18
+    sha256 = hashlib.sha256(b"not really a video").hexdigest()
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnalysisJob
+
+    video = factory.SubFactory(VideoFactory)
+    model_version = factory.LazyFunction(model_version_active)
+    status = JobStatus.QUEUED
+
+
+def done_job(*, uploader, verdict="fake", probability=0.9, faces=True) -> AnalysisJob:
+    """A finished job with one scored frame (and face), as the worker would leave it."""
+    job = JobFactory(video=VideoFactory(uploaded_by=uploader), status=JobStatus.DONE,
+                     verdict=verdict, fake_probability=probability, frames_sampled=1,
+                     frames_with_face=1 if faces else 0, faces_scored=1 if faces else 0)
+    frame = FrameResult.objects.create(job=job, frame_index=0, timestamp_s=0.0,
+                                       fake_probability=probability if faces else None)
+    if faces:
+        face = FaceResult(frame=frame, box_x=0, box_y=0, box_w=10, box_h=10, raw_score=0.5,
+                          fake_probability=probability)
+        face.crop.save("000000_0.jpg", ContentFile(b"\xff\xd8\xff\xd9"), save=True)
+    return job
