@@ -23,9 +23,10 @@ run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py create_demo_accounts
 	@echo "Serving on http://$(ADDR)/ with a detection worker. Ctrl-C stops both."
-	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@trap 'kill $$web $$worker 2>/dev/null; wait' EXIT INT TERM; \
 	$(PY) manage.py qcluster & worker=$$!; \
-	$(PY) manage.py runserver $(ADDR) --noreload
+	$(PY) manage.py runserver $(ADDR) --noreload & web=$$!; \
+	wait -n $$web $$worker
 
 web: migrate
 	$(PY) manage.py runserver $(ADDR)

@@ -50,6 +50,8 @@ def render(spec: ModelSpec) -> str:
                      f"{_fmt(overall.get('auc'))} | {_fmt(overall.get('accuracy'))} | "
                      f"{_fmt(overall.get('ece'))} |")
     videos = m.get("videos")
+    if videos and videos.get("protocol"):
+        lines += ["", f"Video-level protocol: {videos['protocol']}."]
     if videos and videos.get("by_group"):
         lines += ["", "### Videos by subfolder (each fake method against all real videos)", "",
                   "| subfolder | n | AUC | accuracy | no face |", "|---|---|---|---|---|"]

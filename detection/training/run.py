@@ -11,6 +11,12 @@ from .evaluate import evaluate_frames, evaluate_videos
 from .train import TrainConfig, TrainReport, train_model
 
 
+def video_protocol(analyser: Analyser) -> str:
+    return (f"{analyser.config.frames_to_sample} frames sampled evenly, faces by the "
+            f"{analyser.detector.name} detector, a frame scores as its most suspicious face, "
+            "the video as the mean over frames with a face")
+
+
 def evaluate_into_spec(spec_path: Path, *, val_dir: Path | None, videos_dir: Path | None,
                        progress: bool = True) -> ModelSpec:
     analyser = Analyser.from_spec_file(spec_path)
@@ -22,7 +28,8 @@ def evaluate_into_spec(spec_path: Path, *, val_dir: Path | None, videos_dir: Pat
     if videos_dir:
         report = evaluate_videos(analyser, videos_dir, progress=progress)
         found["videos"] = {"dir": str(videos_dir), "overall": report["overall"],
-                           "by_group": report["by_group"]}
+                           "by_group": report["by_group"],
+                           "protocol": video_protocol(analyser)}
     spec = ModelSpec.from_dict({**spec.to_dict(), "metrics": found})
     spec.save(spec_path)
     card = spec_path.with_suffix(".md")

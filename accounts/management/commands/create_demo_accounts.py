@@ -1,6 +1,7 @@
 import os
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role
 from accounts.services import demo_accounts_ensure
@@ -13,7 +14,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         passwords = {role: os.environ.get(f"DEMO_{role.upper()}_PASSWORD", "") for role in Role}
-        for account in demo_accounts_ensure(passwords=passwords):
+        try:
+            accounts = demo_accounts_ensure(passwords=passwords)
+        except ValidationError as exc:
+            raise CommandError("A DEMO_*_PASSWORD was refused by the password rules: "
+                               + " ".join(exc.messages)) from exc
+        for account in accounts:
             if account.password:
                 self.stdout.write(self.style.SUCCESS(
                     f"created {account.role:<9} login: {account.username:<10} "
