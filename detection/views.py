@@ -88,7 +88,8 @@ def face_crop(request, face_id: int):
 def video_file(request, job_id):
     job = selectors.job_get_for_user(request.user, job_id)
     try:
-        response = FileResponse(job.video.file.open("rb"), content_type="video/mp4")
+        # The type follows the stored (generated) name's suffix; unknown suffixes are .bin.
+        response = FileResponse(job.video.file.open("rb"))
     except FileNotFoundError:
         raise Http404("Video file missing") from None
     response["Content-Disposition"] = "inline"
