@@ -145,6 +145,9 @@ class AnalysisJob(models.Model):
     frames_sampled = models.PositiveIntegerField(null=True, blank=True)
     frames_with_face = models.PositiveIntegerField(null=True, blank=True)
     faces_scored = models.PositiveIntegerField(null=True, blank=True)
+    # API clients: where to POST the signed "finished" event, and their own label for the job.
+    callback_url = models.URLField(max_length=2000, blank=True)
+    client_reference = models.CharField(max_length=200, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -187,8 +190,36 @@ class FrameResult(models.Model):
                                                name="unique_frame_per_job")]
 
 
+class PersonResult(models.Model):
+    """One person tracked across a job's sampled frames."""
+
+    job = models.ForeignKey(AnalysisJob, on_delete=models.CASCADE, related_name="persons")
+    index = models.PositiveSmallIntegerField(help_text="0, 1, ... in order of first appearance")
+    fake_probability = models.FloatField()
+    frames_seen = models.PositiveIntegerField()
+    counts_for_video = models.BooleanField(
+        default=True, help_text="False for short tracks (likely a false detection or a passer-by), "
+                                "which do not decide the video's score.")
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"],
+                                               name="unique_person_per_job")]
+
+    def __str__(self):
+        return f"Person {self.index + 1}"
+
+    @property
+    def label(self) -> str:
+        return f"Person {self.index + 1}"
+
+
 class FaceResult(models.Model):
     frame = models.ForeignKey(FrameResult, on_delete=models.CASCADE, related_name="faces")
+    person = models.ForeignKey(PersonResult, on_delete=models.CASCADE, related_name="faces",
+                               null=True, blank=True)
+    is_representative = models.BooleanField(default=False,
+                                            help_text="The person's clearest (largest) view.")
     box_x = models.IntegerField()
     box_y = models.IntegerField()
     box_w = models.PositiveIntegerField()
@@ -199,3 +230,55 @@ class FaceResult(models.Model):
 
     class Meta:
         ordering = ["frame", "-fake_probability"]
+
+
+class WebhookEvent(models.Model):
+    """One event for a job's callback URL; its id is stable across delivery attempts."""
+
+    class Type(models.TextChoices):
+        JOB_FINISHED = "job.finished", "Job finished"
+        JOB_MODERATED = "job.moderated", "Moderation decision changed the outcome"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"  # waiting for its next attempt
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"  # gave up after the last attempt or on a refused URL
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(AnalysisJob, on_delete=models.CASCADE, related_name="webhook_events")
+    type = models.CharField(max_length=32, choices=Type.choices)
+    url = models.URLField(max_length=2000)
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING,
+                             db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.type} {self.id} ({self.state})"
+
+
+class WebhookDelivery(models.Model):
+    """One HTTP attempt of an event: every attempt is kept."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    attempt = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    response_excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["event", "attempt"]
+        constraints = [models.UniqueConstraint(fields=["event", "attempt"],
+                                               name="unique_webhook_attempt")]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -18,9 +19,12 @@ from django.utils import timezone
 from detection.pipeline.errors import ModelLoadError, PipelineError
 from detection.pipeline.spec import ModelSpec
 from detection.pipeline.types import VideoResult
+from moderation.services import review_item_route
 
+from . import webhooks
 from .analysers import analyser_for_spec
-from .models import AnalysisJob, FaceResult, FrameResult, JobStatus, ModelVersion, Video
+from .models import (AnalysisJob, FaceResult, FrameResult, JobStatus, ModelVersion, PersonResult,
+                     Video, WebhookDelivery, WebhookEvent)
 from .selectors import model_version_active
 
 logger = logging.getLogger(__name__)
@@ -31,33 +35,88 @@ CROP_JPEG_QUALITY = 90
 
 # --- Uploads and jobs -------------------------------------------------------------------------
 
-def video_upload(*, user, uploaded_file) -> AnalysisJob:
-    """Store an uploaded file under a generated name and queue its analysis."""
+def _upload_check_size(uploaded_file) -> None:
     if uploaded_file.size == 0:
         raise ValidationError("The file is empty.", code="empty")
     if uploaded_file.size > settings.DETECTION_MAX_UPLOAD_BYTES:
         limit_mb = settings.DETECTION_MAX_UPLOAD_BYTES // (1024 * 1024)
         raise ValidationError(f"The file is larger than the {limit_mb} MB limit.", code="too_large")
+
+
+def _upload_sha256(uploaded_file) -> str:
     digest = hashlib.sha256()
     for chunk in uploaded_file.chunks():
         digest.update(chunk)
     uploaded_file.seek(0)
+    return digest.hexdigest()
+
+
+def video_upload(*, user, uploaded_file, sha256: str | None = None, callback_url: str = "",
+                 client_reference: str = "") -> AnalysisJob:
+    """Store an uploaded file under a generated name and queue its analysis."""
+    _upload_check_size(uploaded_file)
+    sha256 = sha256 or _upload_sha256(uploaded_file)
     name = Path(uploaded_file.name or "upload").name[:255]
     video = Video(uploaded_by=user, original_name=name, size_bytes=uploaded_file.size,
-                  sha256=digest.hexdigest())
+                  sha256=sha256)
     video.file.save(name, uploaded_file, save=False)
     try:
         with transaction.atomic():
             video.save()
-            return job_create(video=video)
+            return job_create(video=video, callback_url=callback_url,
+                              client_reference=client_reference)
     except Exception:
         video.file.delete(save=False)  # nothing half-stored: no row, no orphan file
         raise
 
 
-def job_create(*, video: Video, model_version: ModelVersion | None = None) -> AnalysisJob:
+@dataclass(frozen=True)
+class UploadOutcome:
+    job: AnalysisJob
+    duplicate: bool  # True: the account had already sent this file; `job` is the earlier one
+
+
+def video_submit(*, user, uploaded_file, callback_url: str = "", client_reference: str = "",
+                 reanalyse: bool = False) -> UploadOutcome:
+    """An API upload: the same file (sha256) from the same account is analysed once.
+
+    A repeat answers the latest analysis that did not fail; `reanalyse` (or only failed
+    analyses so far) queues a new job for the stored video under the active model.
+    """
+    if callback_url:
+        callback_url_validate(url=callback_url)
+    _upload_check_size(uploaded_file)
+    sha256 = _upload_sha256(uploaded_file)
+    video = (Video.objects.filter(uploaded_by=user, sha256=sha256).order_by("-created_at")
+             .first())
+    if video is None:
+        return UploadOutcome(
+            job=video_upload(user=user, uploaded_file=uploaded_file, sha256=sha256,
+                             callback_url=callback_url, client_reference=client_reference),
+            duplicate=False)
+    if not reanalyse:
+        earlier = video.jobs.exclude(status=JobStatus.FAILED).order_by("-created_at").first()
+        if earlier is not None:
+            return UploadOutcome(job=earlier, duplicate=True)
+    with transaction.atomic():
+        job = job_create(video=video, callback_url=callback_url,
+                         client_reference=client_reference)
+    return UploadOutcome(job=job, duplicate=False)
+
+
+def callback_url_validate(*, url: str) -> None:
+    try:
+        webhooks.callback_url_check(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+    except webhooks.CallbackUrlRefused as exc:
+        raise ValidationError({"callback_url": [str(exc)]}, code="invalid") from None
+
+
+def job_create(*, video: Video, model_version: ModelVersion | None = None,
+               callback_url: str = "", client_reference: str = "") -> AnalysisJob:
     job = AnalysisJob.objects.create(video=video,
-                                     model_version=model_version or model_version_active())
+                                     model_version=model_version or model_version_active(),
+                                     callback_url=callback_url,
+                                     client_reference=client_reference)
     # The worker must never see a row that was rolled back: enqueue only after commit.
     transaction.on_commit(lambda: job_enqueue(job_id=job.id))
     return job
@@ -90,14 +149,26 @@ def jobs_fail_stale() -> int:
     A job cannot run longer than the worker timeout, so anything running well past it is dead.
     """
     cutoff = timezone.now() - dt.timedelta(seconds=settings.DETECTION_JOB_TIMEOUT_S + 60)
-    return AnalysisJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff).update(
+    stale = list(AnalysisJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff)
+                 .values_list("id", flat=True))
+    failed = AnalysisJob.objects.filter(id__in=stale, status=JobStatus.RUNNING).update(
         status=JobStatus.FAILED, error_code="timeout", finished_at=timezone.now(),
         error="The analysis did not finish in time (the worker stopped or timed out). "
               "Upload the video again to retry.")
+    for job in AnalysisJob.objects.filter(id__in=stale, status=JobStatus.FAILED):
+        webhook_job_finished(job=job)
+    return failed
 
 
 def job_run(*, job_id) -> AnalysisJob | None:
     """Claim and analyse one job; every outcome is stored on the job, nothing is raised."""
+    job = _job_analyse(job_id=job_id)
+    if job is not None and job.is_finished:
+        webhook_job_finished(job=job)  # done or failed: tell the client's callback URL
+    return job
+
+
+def _job_analyse(*, job_id) -> AnalysisJob | None:
     jobs_fail_stale()
     if not job_claim(job_id=job_id):
         logger.info("job %s not claimed (missing or no longer queued)", job_id)
@@ -151,12 +222,21 @@ def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: V
             video.fps, video.frame_count, video.codec = info.fps, info.frame_count, info.codec
             video.save(update_fields=["duration_s", "width", "height", "fps", "frame_count",
                                       "codec"])
+            persons = {
+                p.index: PersonResult.objects.create(
+                    job=job, index=p.index, fake_probability=p.fake_probability,
+                    frames_seen=p.frames_seen, counts_for_video=p.counts_for_video)
+                for p in result.persons
+            }
+            representatives = {id(p.representative) for p in result.persons}
             for outcome in result.frames:
                 frame = FrameResult.objects.create(job=job, frame_index=outcome.index,
                                                    timestamp_s=outcome.timestamp_s,
                                                    fake_probability=outcome.fake_probability)
                 for n, face in enumerate(outcome.faces):
-                    row = FaceResult(frame=frame, box_x=face.box.x, box_y=face.box.y,
+                    row = FaceResult(frame=frame, person=persons.get(face.person),
+                                     is_representative=id(face) in representatives,
+                                     box_x=face.box.x, box_y=face.box.y,
                                      box_w=face.box.w, box_h=face.box.h,
                                      raw_score=face.raw_score,
                                      fake_probability=face.fake_probability)
@@ -178,6 +258,7 @@ def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: V
             job.save(update_fields=["model_version", "status", "verdict", "fake_probability",
                                     "frames_sampled", "frames_with_face", "faces_scored",
                                     "timings", "finished_at"])
+            review_item_route(job=job)  # the review queue item, in the same transaction
     except Exception:
         for name in saved_paths:
             default_storage.delete(name)

@@ -57,9 +57,10 @@ def job_detail(request, job_id):
             uncertain_low=version.uncertain_low, uncertain_high=version.uncertain_high)
     faces = sorted((face for f in frames for face in f.faces.all()),
                    key=lambda face: face.fake_probability, reverse=True)
+    persons = list(job.persons.prefetch_related("faces__frame"))
     return render(request, "detection/job_detail.html",
                   {"job": job, "video": job.video, "frames": frames, "faces": faces,
-                   "timeline": timeline, "version": version})
+                   "persons": persons, "timeline": timeline, "version": version})
 
 
 @login_required

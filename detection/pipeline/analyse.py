@@ -5,11 +5,12 @@ import os
 import time
 from pathlib import Path
 
-from .aggregate import frame_outcomes, video_probability, video_verdict
+from .aggregate import frame_outcomes, person_outcomes, video_probability, video_verdict
 from .classify import KerasFaceClassifier
 from .decode import sample_frames
 from .faces import FaceDetector, HaarFaceDetector, find_faces
 from .spec import ModelSpec
+from .track import people_for_crops
 from .types import AnalysisConfig, VideoResult
 
 
@@ -44,6 +45,8 @@ def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
 
     started = time.perf_counter()
     crops = find_faces(frames, analyser.detector, analyser.spec.face_margin)
+    people = people_for_crops([f.index for f in frames], [c.frame_index for c in crops],
+                              [c.box for c in crops])
     timings["faces"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -51,8 +54,9 @@ def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
     timings["model"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    outcomes = frame_outcomes(frames, crops, raw_scores, analyser.spec)
-    probability = video_probability(outcomes)
+    outcomes = frame_outcomes(frames, crops, raw_scores, analyser.spec, people)
+    persons = person_outcomes(outcomes)
+    probability = video_probability(persons)
     verdict = video_verdict(probability, analyser.spec)
     timings["aggregate"] = time.perf_counter() - started
 
@@ -63,6 +67,7 @@ def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
         frames_with_face=sum(1 for o in outcomes if o.faces),
         faces_scored=len(crops),
         frames=outcomes,
+        persons=persons,
         info=info,
         timings={k: round(v, 4) for k, v in timings.items()},
     )

@@ -67,6 +67,7 @@ class FaceScore:
     raw_score: float  # the model's output
     fake_probability: float  # after calibration
     crop: np.ndarray
+    person: int = 0  # which tracked person this face belongs to
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,19 @@ class FrameOutcome:
         return max(f.fake_probability for f in self.faces)
 
 
+@dataclass(frozen=True)
+class PersonOutcome:
+    """One person tracked across the sampled frames."""
+
+    index: int
+    fake_probability: float  # mean over the person's faces
+    frames_seen: int
+    representative: FaceScore  # the largest (clearest) view of the face
+    # False for short tracks (a detector false positive, a passer-by): shown, but they do not
+    # decide the video's score while a person seen for longer exists.
+    counts_for_video: bool = True
+
+
 VERDICT_FAKE = "fake"
 VERDICT_REAL = "real"
 VERDICT_UNCERTAIN = "uncertain"
@@ -100,4 +114,5 @@ class VideoResult:
     faces_scored: int
     frames: tuple[FrameOutcome, ...]
     info: VideoInfo
+    persons: tuple[PersonOutcome, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)

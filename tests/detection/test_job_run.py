@@ -35,6 +35,11 @@ def test_the_task_analyses_a_video_and_stores_every_result(clips):
     face = FaceResult.objects.filter(frame__job=job).first()
     assert face.crop.read()[:2] == b"\xff\xd8"  # a JPEG on disk
     assert (job.video.width, job.video.height, job.video.frame_count) == (320, 320, 40)
+    person = job.persons.get()  # one face throughout: one person
+    assert person.frames_seen == job.frames_with_face and person.counts_for_video
+    assert person.fake_probability == pytest.approx(job.fake_probability)
+    assert person.faces.filter(is_representative=True).count() == 1
+    assert FaceResult.objects.filter(frame__job=job, person__isnull=True).count() == 0
 
 
 def test_no_face_is_stored_as_its_own_verdict(clips):

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from detection.pipeline.aggregate import frame_outcomes, video_probability, video_verdict
+from detection.pipeline.aggregate import (frame_outcomes, person_outcomes, video_probability,
+                                          video_verdict)
 from detection.pipeline.spec import ModelSpec
 from detection.pipeline.types import FaceBox, FaceCrop, SampledFrame
 
@@ -13,8 +14,8 @@ def _frame(i):
     return SampledFrame(index=i, timestamp_s=i / 10, image=np.zeros((4, 4, 3), np.uint8))
 
 
-def _crop(i):
-    return FaceCrop(frame_index=i, timestamp_s=i / 10, box=FaceBox(0, 0, 2, 2),
+def _crop(i, x=0, size=2):
+    return FaceCrop(frame_index=i, timestamp_s=i / 10, box=FaceBox(x, 0, size, size),
                     image=np.zeros((2, 2, 3), np.uint8))
 
 
@@ -23,16 +24,47 @@ def test_a_frame_is_as_suspicious_as_its_most_suspicious_face():
     assert outcomes[0].fake_probability == pytest.approx(0.9)
 
 
-def test_the_video_probability_ignores_frames_without_faces():
+def test_a_persons_probability_is_the_mean_over_their_faces_ignoring_faceless_frames():
     outcomes = frame_outcomes([_frame(0), _frame(1), _frame(2)], [_crop(0), _crop(2)],
-                              np.array([0.8, 0.6]), SPEC)
+                              np.array([0.8, 0.6]), SPEC, people=[0, 0])
     assert outcomes[1].fake_probability is None
-    assert video_probability(outcomes) == pytest.approx(0.7)
+    persons = person_outcomes(outcomes)
+    assert [(p.index, p.frames_seen) for p in persons] == [(0, 2)]
+    assert video_probability(persons) == pytest.approx(0.7)
+
+
+def test_the_video_follows_its_most_suspicious_person_not_an_average():
+    frames = [_frame(i) for i in range(4)]
+    crops = [c for i in range(4) for c in (_crop(i, x=0), _crop(i, x=100))]
+    scores = np.array([0.1, 0.9] * 4)  # person 0 looks real, person 1 fake, in every frame
+    persons = person_outcomes(frame_outcomes(frames, crops, scores, SPEC, people=[0, 1] * 4))
+    assert [round(p.fake_probability, 3) for p in persons] == [0.1, 0.9]
+    assert video_probability(persons) == pytest.approx(0.9)
+
+
+def test_a_face_seen_once_does_not_decide_the_video_when_a_person_is_seen_throughout():
+    frames = [_frame(i) for i in range(10)]
+    crops = [_crop(i) for i in range(10)] + [_crop(5, x=200)]
+    crops.sort(key=lambda c: c.frame_index)
+    people = [1 if c.box.x == 200 else 0 for c in crops]
+    scores = np.array([0.99 if c.box.x == 200 else 0.2 for c in crops])
+    persons = person_outcomes(frame_outcomes(frames, crops, scores, SPEC, people=people))
+    flash = next(p for p in persons if p.index == 1)
+    assert not flash.counts_for_video and flash.frames_seen == 1
+    assert video_probability(persons) == pytest.approx(0.2)
+
+
+def test_the_representative_crop_is_the_largest_view():
+    crops = [_crop(0, size=2), _crop(1, size=5)]
+    persons = person_outcomes(frame_outcomes([_frame(0), _frame(1)], crops, np.array([.5, .5]),
+                                             SPEC, people=[0, 0]))
+    assert persons[0].representative.frame_index == 1
 
 
 def test_no_face_anywhere_is_its_own_verdict_not_a_score():
     outcomes = frame_outcomes([_frame(0), _frame(1)], [], np.array([]), SPEC)
-    assert video_probability(outcomes) is None
+    assert person_outcomes(outcomes) == ()
+    assert video_probability(()) is None
     assert video_verdict(None, SPEC) == "no_face"
 
 
