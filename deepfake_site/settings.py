@@ -142,6 +142,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # --- Detection --------------------------------------------------------------------------------
 DETECTION_MAX_UPLOAD_BYTES = envint("DETECTION_MAX_UPLOAD_MB", 500) * 1024 * 1024
 DETECTION_FRAMES_TO_SAMPLE = envint("DETECTION_FRAMES", 32)
+DETECTION_FACE_DETECTOR = envstr("DETECTION_FACE_DETECTOR", "blazeface")
+if DETECTION_FACE_DETECTOR not in ("blazeface", "haar"):
+    raise ImproperlyConfigured("DETECTION_FACE_DETECTOR must be blazeface or haar")
 DETECTION_MAX_DURATION_S = envfloat("DETECTION_MAX_DURATION_S", 600.0)
 # The model used when the database has no active model version (e.g. `analyse_video` on a
 # fresh checkout): the one shipped in the repository.

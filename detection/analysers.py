@@ -19,16 +19,18 @@ _cache: dict[tuple, Analyser] = {}
 
 def analysis_config() -> AnalysisConfig:
     return AnalysisConfig(frames_to_sample=settings.DETECTION_FRAMES_TO_SAMPLE,
-                          max_duration_s=settings.DETECTION_MAX_DURATION_S)
+                          max_duration_s=settings.DETECTION_MAX_DURATION_S,
+                          face_detector=settings.DETECTION_FACE_DETECTOR)
 
 
-def analyser_for_spec(spec: ModelSpec) -> Analyser:
-    key = tuple(sorted((k, repr(v)) for k, v in spec.to_dict().items()))
+def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> Analyser:
+    config = config or analysis_config()
+    key = (tuple(sorted((k, repr(v)) for k, v in spec.to_dict().items())), config)
     with _lock:
         analyser = _cache.get(key)
         if analyser is None:
             classifier = KerasFaceClassifier(spec, spec.weights_file)
-            analyser = Analyser(spec, classifier, config=analysis_config())
+            analyser = Analyser(spec, classifier, config=config)
             # A worker uses one version at a time; drop others so memory stays bounded.
             _cache.clear()
             _cache[key] = analyser

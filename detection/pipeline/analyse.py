@@ -8,7 +8,7 @@ from pathlib import Path
 from .aggregate import frame_outcomes, person_outcomes, video_probability, video_verdict
 from .classify import KerasFaceClassifier
 from .decode import sample_frames
-from .faces import FaceDetector, HaarFaceDetector, find_faces
+from .faces import FaceDetector, find_faces, make_detector
 from .spec import ModelSpec
 from .track import people_for_crops
 from .types import AnalysisConfig, VideoResult
@@ -22,7 +22,7 @@ class Analyser:
         self.spec = spec
         self.classifier = classifier
         self.config = config
-        self.detector = detector or HaarFaceDetector(config)
+        self.detector = detector or make_detector(config.face_detector, config)
 
     @classmethod
     def from_spec_file(cls, spec_path: str | Path, *, weights_path: str | Path | None = None,

@@ -9,6 +9,7 @@ import numpy as np
 @dataclass(frozen=True)
 class AnalysisConfig:
     frames_to_sample: int = 32
+    face_detector: str = "blazeface"  # or "haar", the original paper's Viola-Jones
     # Videos longer than this are refused before any decoding work (keeps a worker from
     # spending minutes on a two-hour upload).
     max_duration_s: float = 600.0

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from detection.analysers import analyser_for_spec, default_spec
+from detection.analysers import analyser_for_spec, analysis_config, default_spec
 from detection.pipeline.errors import PipelineError
 from detection.pipeline.spec import ModelSpec
 
@@ -28,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
         parser.add_argument("--model", help="a model's .json spec file")
         parser.add_argument("--frames", type=int, help="frames to sample per video")
+        parser.add_argument("--detector", choices=["blazeface", "haar"],
+                            help="face detector (default: DETECTION_FACE_DETECTOR)")
 
     def _spec(self, model: str | None) -> tuple[ModelSpec, str]:
         if model:
@@ -44,15 +46,18 @@ class Command(BaseCommand):
                 return version.to_spec(), f"database: {version}"
         return default_spec(), str(settings.DETECTION_DEFAULT_MODEL_SPEC)
 
-    def handle(self, *args, paths, model, frames, **options):
+    def handle(self, *args, paths, model, frames, detector, **options):
         as_json = options["json"]
         spec, source = self._spec(model)
+        config = analysis_config()
+        if frames:
+            config = replace(config, frames_to_sample=frames)
+        if detector:
+            config = replace(config, face_detector=detector)
         try:
-            analyser = analyser_for_spec(spec)
+            analyser = analyser_for_spec(spec, config)
         except PipelineError as exc:
             raise CommandError(str(exc)) from exc
-        if frames:
-            analyser.config = replace(analyser.config, frames_to_sample=frames)
         if not as_json:
             self.stdout.write(f"model: {spec.name} v{spec.version} ({source})")
             self.stdout.write(f"{'verdict':<10} {'p(fake)':>7} {'faces':>9} {'seconds':>7}  path")
