@@ -45,3 +45,29 @@ def demo_accounts_ensure(*, passwords: dict[str, str] | None = None) -> list[Dem
                     email=f"{username}@example.com")
         accounts.append(DemoAccount(username=username, role=role, password=password))
     return accounts
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+@transaction.atomic
+def api_token_create(*, user: User):
+    """A new API token for the user; any previous one stops working (one token per user)."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def api_token_get_or_create(*, user: User):
+    """The user's token, creating one if needed (the password login for scripts)."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0]
+
+
+def api_token_revoke(*, user: User) -> bool:
+    """Delete the user's token; True if there was one."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted > 0

@@ -18,13 +18,10 @@ ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 
-def _secret_key() -> str:
-    key = envstr("DJANGO_SECRET_KEY", "")
-    if key:
-        return key
-    # Local default: a random key generated once and kept beside the database, so sessions
-    # survive restarts and no key is ever committed.
-    path = VAR_DIR / "secret_key"
+def _secret_from_file(name: str) -> str:
+    # Local default: a random secret generated once and kept beside the database, so it
+    # survives restarts and is never committed.
+    path = VAR_DIR / name
     try:
         return path.read_text().strip()
     except FileNotFoundError:
@@ -33,6 +30,10 @@ def _secret_key() -> str:
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+def _secret_key() -> str:
+    return envstr("DJANGO_SECRET_KEY", "") or _secret_from_file("secret_key")
 
 
 SECRET_KEY = _secret_key()
@@ -48,6 +49,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served from our own static files
     "accounts",
     "detection",
     "moderation",
@@ -176,3 +182,70 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- API (Django REST framework) --------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Token first, so an anonymous client is answered 401 with `WWW-Authenticate: Token`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": envstr("API_THROTTLE_USER_RATE", "600/min"),
+        "anon": envstr("API_THROTTLE_ANON_RATE", "30/min"),
+        "uploads": envstr("API_THROTTLE_UPLOAD_RATE", "60/min"),
+    },
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "deepfake_site.api_common.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "deepfake_site.api_schema.AutoSchema",
+    "EXCEPTION_HANDLER": "deepfake_site.api_common.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Deepfake moderation API",
+    "DESCRIPTION": "Upload videos, poll analyses, receive signed webhooks. "
+                   "Every error answers {code, message, field_errors}.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,  # multipart upload bodies get their own component
+    "SWAGGER_UI_DIST": "SIDECAR",  # no CDN: assets come from drf-spectacular-sidecar
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "detection.models.JobStatus",
+        "VerdictEnum": "detection.models.Verdict",
+    },
+}
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Signs every webhook body (HMAC-SHA256); clients verify with the same secret.
+WEBHOOK_SECRET = envstr("DEEPFAKE_WEBHOOK_SECRET", "") or _secret_from_file("webhook_secret")
+WEBHOOK_TIMEOUT_S = envfloat("DEEPFAKE_WEBHOOK_TIMEOUT_S", 10.0)
+WEBHOOK_MAX_ATTEMPTS = envint("DEEPFAKE_WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_BACKOFF_S = envfloat("DEEPFAKE_WEBHOOK_BACKOFF_S", 30.0)  # doubles after each failure
+# Callback URLs on loopback/private/link-local/reserved addresses are refused (the server must
+# not be an open proxy into its own network) unless this is set, e.g. for local testing.
+WEBHOOK_ALLOW_PRIVATE_URLS = envbool("DEEPFAKE_WEBHOOK_ALLOW_PRIVATE_URLS", False)
+
+# --- Moderation -------------------------------------------------------------------------------
+# Videos with no face go to a moderator (true) or are auto-cleared (false).
+MODERATION_NO_FACE_TO_REVIEW = envbool("MODERATION_NO_FACE_TO_REVIEW", True)
+# A claim expires after this long, so nothing stays locked by someone who left.
+MODERATION_CLAIM_MINUTES = envint("MODERATION_CLAIM_MINUTES", 20)
+# Grad-CAM heatmaps: for how many of a video's most suspicious crops, and whether the worker
+# computes them as soon as an item is routed to review (otherwise on demand from the page).
+MODERATION_HEATMAP_CROPS = envint("MODERATION_HEATMAP_CROPS", 6)
+MODERATION_HEATMAPS_ON_ROUTE = envbool("MODERATION_HEATMAPS_ON_ROUTE", True)

@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("videos/", include("detection.urls")),
     path("moderation/", include("moderation.urls")),
+    path("api/", include("deepfake_site.api_urls")),
     path("admin/", admin.site.urls),
 ]

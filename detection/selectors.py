@@ -47,3 +47,20 @@ def face_get_for_user(user, face_id: int) -> FaceResult:
 
 def job_frames_with_faces(job: AnalysisJob):
     return job.frames.prefetch_related("faces").order_by("frame_index")
+
+
+def job_with_results(job: AnalysisJob) -> AnalysisJob:
+    """The job with its frames, faces and persons loaded in a few queries (for the API)."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from .models import FrameResult
+
+    faces = FaceResult.objects.select_related("person")
+    frames = FrameResult.objects.order_by("frame_index").prefetch_related(
+        Prefetch("faces", queryset=faces))
+    prefetch_related_objects([job], Prefetch("frames", queryset=frames), "persons")
+    return job
+
+
+def webhook_events_for_job(job: AnalysisJob):
+    return job.webhook_events.prefetch_related("deliveries").order_by("created_at")

@@ -1,0 +1,27 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from rest_framework.authtoken.models import Token
+
+from . import services
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token(request):
+    """Create (or replace) and revoke one's API token; the key is shown once, when created."""
+    new_key = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            new_key = services.api_token_create(user=request.user).key
+        elif action == "revoke":
+            if services.api_token_revoke(user=request.user):
+                messages.success(request, "Your API token was revoked; it no longer works.")
+            return redirect("accounts:api_token")
+        else:
+            return render(request, "accounts/api_token.html",
+                          {"token": None, "error": "Unknown action."}, status=400)
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "accounts/api_token.html", {"token": token, "new_key": new_key})

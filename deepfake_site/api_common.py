@@ -1,0 +1,69 @@
+"""What every API view shares: the error shape and pagination (the schema: api_schema.py)."""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination, serializers
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one shape of every error answer."""
+
+    code = serializers.CharField(help_text="Machine-readable, e.g. `invalid`, `not_found`, "
+                                           "`not_authenticated`, `throttled`.")
+    message = serializers.CharField(help_text="Human-readable summary.")
+    field_errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per input field (empty unless the input was invalid).")
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Nested serializer errors as {"a.b": [...]}: clients get one flat mapping."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(detail, list) and detail and all(isinstance(v, (dict, list)) for v in detail):
+        for n, value in enumerate(detail):
+            out.update(_flatten(value, f"{prefix}.{n}" if prefix else str(n)))
+    else:
+        items = detail if isinstance(detail, list) else [detail]
+        out[prefix or "non_field_errors"] = [str(v) for v in items]
+    return out
+
+
+def exception_handler(exc, context):
+    # Services raise Django's ValidationError; answer it like a serializer's.
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)  # keeps headers such as Retry-After
+    if response is None:
+        return None  # an unexpected error: Django's 500 handling and logging
+    if isinstance(exc, exceptions.ValidationError):
+        field_errors = _flatten(exc.detail)
+        general = field_errors.pop("non_field_errors", [])
+        message = " ".join(general) if general else "The request is invalid: see field_errors."
+        if general and field_errors:
+            field_errors["non_field_errors"] = general
+        code = "invalid"
+    else:
+        field_errors = {}
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        message = str(detail)
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        code = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
+    response.data = {"code": code, "message": message, "field_errors": field_errors}
+    return response
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100

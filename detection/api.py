@@ -1,0 +1,156 @@
+"""API views for uploads, jobs and model versions: validate, call one service, respond.
+
+Visibility is the web pages' (`selectors.jobs_visible_to` / `job_get_for_user`): someone
+else's job answers 404, never 403.
+"""
+import django_filters
+from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .models import AnalysisJob, JobStatus, ModelVersion, Verdict
+from .serializers import (JobDetailSerializer, JobSerializer, ModelVersionSerializer,
+                          UploadResultSerializer, WebhookEventSerializer)
+
+
+class VideoUploadApi(APIView):
+    """Upload a video (multipart, streamed to disk) and queue its analysis."""
+
+    parser_classes = [MultiPartParser]
+    # On top of the per-user rate: uploads are the expensive call.
+    throttle_classes = [UserRateThrottle, AnonRateThrottle, ScopedRateThrottle]
+    throttle_scope = "uploads"
+
+    class VideoUploadInputSerializer(serializers.Serializer):
+        file = serializers.FileField(allow_empty_file=False, help_text="The video file.")
+        callback_url = serializers.URLField(
+            required=False, allow_blank=True, max_length=2000,
+            help_text="http(s) URL on a public address that receives the signed "
+                      "`job.finished` event (and `job.moderated` events).")
+        client_reference = serializers.CharField(
+            required=False, allow_blank=True, max_length=200,
+            help_text="Your own label for this upload, echoed back and filterable.")
+        reanalyse = serializers.BooleanField(
+            required=False, default=False,
+            help_text="Analyse again even if this account uploaded the same file before "
+                      "(a new job, under the currently active model).")
+
+    @extend_schema(
+        operation_id="video_upload", tags=["videos"],
+        request={"multipart/form-data": VideoUploadInputSerializer},
+        responses={202: OpenApiResponse(UploadResultSerializer, description="Queued."),
+                   200: OpenApiResponse(UploadResultSerializer,
+                                        description="Duplicate: this account sent the same file "
+                                                    "before; the earlier analysis is returned.")})
+    def post(self, request):
+        data = self.VideoUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services.video_submit(user=request.user, uploaded_file=data.validated_data["file"],
+                                        callback_url=data.validated_data.get("callback_url", ""),
+                                        client_reference=data.validated_data.get(
+                                            "client_reference", ""),
+                                        reanalyse=data.validated_data["reanalyse"])
+        body = UploadResultSerializer({"duplicate": outcome.duplicate, "job": outcome.job},
+                                      context={"request": request}).data
+        return Response(body, status=status.HTTP_200_OK if outcome.duplicate
+                        else status.HTTP_202_ACCEPTED,
+                        headers={"Location": body["job"]["url"]})
+
+
+class JobFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=JobStatus.choices)
+    verdict = django_filters.ChoiceFilter(choices=Verdict.choices)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    client_reference = django_filters.CharFilter()
+    ordering = django_filters.OrderingFilter(
+        fields=("created_at", "finished_at", "fake_probability"))
+
+    class Meta:
+        model = AnalysisJob
+        fields = ["status", "verdict", "client_reference"]
+
+
+class JobListApi(generics.ListAPIView):
+    """Jobs this account may see (moderators: everyone's), newest first, paginated."""
+
+    serializer_class = JobSerializer
+    filterset_class = JobFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return AnalysisJob.objects.none()
+        jobs = selectors.jobs_visible_to(self.request.user)
+        # The moderation state is part of each row: one join instead of a query per job.
+        return jobs.select_related("review") if hasattr(AnalysisJob, "review") else jobs
+
+    @extend_schema(operation_id="job_list", tags=["jobs"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class JobDetailApi(APIView):
+    @extend_schema(operation_id="job_detail", tags=["jobs"],
+                   responses=JobDetailSerializer)
+    def get(self, request, job_id):
+        job = selectors.job_with_results(selectors.job_get_for_user(request.user, job_id))
+        return Response(JobDetailSerializer(job, context={"request": request}).data)
+
+
+class JobWebhooksApi(APIView):
+    """Webhook events of a job and every delivery attempt, for debugging a receiver."""
+
+    @extend_schema(operation_id="job_webhooks", tags=["jobs"],
+                   responses=WebhookEventSerializer(many=True))
+    def get(self, request, job_id):
+        job = selectors.job_get_for_user(request.user, job_id)
+        events = selectors.webhook_events_for_job(job)
+        return Response(WebhookEventSerializer(events, many=True).data)
+
+
+class ModelVersionListApi(generics.ListAPIView):
+    """Model versions with their metrics; `is_active` marks the one new analyses use."""
+
+    serializer_class = ModelVersionSerializer
+    queryset = ModelVersion.objects.order_by("-created_at")
+
+    @extend_schema(operation_id="model_version_list", tags=["model versions"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ModelVersionDetailApi(APIView):
+    @extend_schema(operation_id="model_version_detail", tags=["model versions"],
+                   responses=ModelVersionSerializer)
+    def get(self, request, version_id: int):
+        version = get_object_or_404(ModelVersion, id=version_id)
+        return Response(ModelVersionSerializer(version).data)
+
+
+class ModelVersionActiveApi(APIView):
+    @extend_schema(operation_id="model_version_active", tags=["model versions"],
+                   responses=ModelVersionSerializer)
+    def get(self, request):
+        version = selectors.model_version_active()
+        if version is None:
+            raise Http404("No model version is active.")
+        return Response(ModelVersionSerializer(version).data)
+
+
+urlpatterns = [
+    path("videos/", VideoUploadApi.as_view(), name="video-upload"),
+    path("jobs/", JobListApi.as_view(), name="job-list"),
+    path("jobs/<uuid:job_id>/", JobDetailApi.as_view(), name="job-detail"),
+    path("jobs/<uuid:job_id>/webhooks/", JobWebhooksApi.as_view(), name="job-webhooks"),
+    path("model-versions/", ModelVersionListApi.as_view(), name="model-version-list"),
+    path("model-versions/active/", ModelVersionActiveApi.as_view(), name="model-version-active"),
+    path("model-versions/<int:version_id>/", ModelVersionDetailApi.as_view(),
+         name="model-version-detail"),
+]

@@ -1,0 +1,175 @@
+"""Output shapes of the detection API (module level: the OpenAPI component names are these)."""
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import JobStatus, Verdict, WebhookEvent
+
+
+class NullIfBlankChoiceField(serializers.ChoiceField):
+    """Blank choice columns ("not decided yet") answer null, never ""."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class ModelVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+    architecture = serializers.CharField()
+    is_active = serializers.BooleanField(help_text="New analyses use the active version.")
+    input_size = serializers.IntegerField()
+    channels = serializers.IntegerField()
+    fake_threshold = serializers.FloatField()
+    uncertain_low = serializers.FloatField()
+    uncertain_high = serializers.FloatField()
+    metrics = serializers.DictField(help_text="Evaluation results recorded at training time.")
+    notes = serializers.CharField()
+    trained_at = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ModelVersionBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class VideoSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    original_name = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+    created_at = serializers.DateTimeField()
+    duration_s = serializers.FloatField(allow_null=True)
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    fps = serializers.FloatField(allow_null=True)
+    frame_count = serializers.IntegerField(allow_null=True)
+    codec = serializers.CharField()
+
+
+class ModerationStateSerializer(serializers.Serializer):
+    state = serializers.CharField(help_text="The review item's state, e.g. `flagged`, "
+                                            "`confirmed_fake`, `overturned_real`.")
+    status = serializers.CharField(source="public_status", help_text="What the uploader is told.")
+    updated_at = serializers.DateTimeField()
+
+
+class JobSerializer(serializers.Serializer):
+    """A job as listed: status and headline result, without the per-frame scores."""
+
+    id = serializers.UUIDField()
+    url = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    verdict = NullIfBlankChoiceField(choices=Verdict.choices)
+    fake_probability = serializers.FloatField(allow_null=True)
+    client_reference = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    video = VideoSerializer()
+    model_version = ModelVersionBriefSerializer(allow_null=True)
+    moderation = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, job) -> str:
+        return _absolute(self.context.get("request"), reverse("api:job-detail", args=[job.id]))
+
+    @extend_schema_field(ModerationStateSerializer(allow_null=True))
+    def get_moderation(self, job):
+        review = getattr(job, "review", None)  # present once the moderation app routed it
+        return ModerationStateSerializer(review).data if review is not None else None
+
+
+class BoxSerializer(serializers.Serializer):
+    x = serializers.IntegerField(source="box_x")
+    y = serializers.IntegerField(source="box_y")
+    w = serializers.IntegerField(source="box_w")
+    h = serializers.IntegerField(source="box_h")
+
+
+class FaceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    box = BoxSerializer(source="*")
+    raw_score = serializers.FloatField()
+    fake_probability = serializers.FloatField()
+    person = serializers.SerializerMethodField(help_text="Index of the tracked person, if any.")
+
+    def get_person(self, face) -> int | None:
+        person = getattr(face, "person", None)
+        return person.index if person is not None else None
+
+
+class FrameSerializer(serializers.Serializer):
+    frame_index = serializers.IntegerField()
+    timestamp_s = serializers.FloatField()
+    fake_probability = serializers.FloatField(
+        allow_null=True, help_text="The frame's most suspicious face; null without a face.")
+    faces = FaceSerializer(many=True)
+
+
+class PersonSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    fake_probability = serializers.FloatField()
+    frames_seen = serializers.IntegerField()
+    counts_for_video = serializers.BooleanField()
+
+
+class JobDetailSerializer(JobSerializer):
+    """A job with timings and, when done, the full result."""
+
+    error_code = serializers.CharField()
+    error = serializers.CharField()
+    callback_url = serializers.CharField()
+    timings = serializers.DictField(child=serializers.FloatField(),
+                                    help_text="Seconds per pipeline stage.")
+    seconds_total = serializers.FloatField(allow_null=True)
+    frames_sampled = serializers.IntegerField(allow_null=True)
+    frames_with_face = serializers.IntegerField(allow_null=True)
+    faces_scored = serializers.IntegerField(allow_null=True)
+    frames = FrameSerializer(many=True)
+    persons = serializers.SerializerMethodField()
+
+    @extend_schema_field(PersonSerializer(many=True))
+    def get_persons(self, job):
+        persons = getattr(job, "persons", None)  # per-person tracking, when the model has it
+        return PersonSerializer(persons.all(), many=True).data if persons is not None else []
+
+
+class UploadResultSerializer(serializers.Serializer):
+    duplicate = serializers.BooleanField(
+        help_text="True: this account sent the same file before; `job` is that analysis.")
+    job = JobSerializer()
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField()
+    status_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField()
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=WebhookEvent.Type.choices)
+    state = serializers.ChoiceField(choices=WebhookEvent.State.choices)
+    url = serializers.CharField()
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    payload = serializers.DictField()
+    deliveries = WebhookDeliverySerializer(many=True)

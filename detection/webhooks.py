@@ -1,0 +1,128 @@
+"""Webhook plumbing without the database: URL checks, signing, one HTTP POST.
+
+The signature header is `X-Deepfake-Signature: t=<unix seconds>,v1=<hex>` where `<hex>` is
+HMAC-SHA256(secret, f"{t}.{body}"). Receivers recompute it over the raw body and reject old
+timestamps (replays); `X-Deepfake-Event-Id` is stable across retries (deduplicate on it).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+SIGNATURE_HEADER = "X-Deepfake-Signature"
+EVENT_ID_HEADER = "X-Deepfake-Event-Id"
+EVENT_TYPE_HEADER = "X-Deepfake-Event"
+USER_AGENT = "deepfake-moderation-webhooks/1"
+
+
+class CallbackUrlRefused(ValueError):
+    """The URL may not receive webhooks (bad scheme, unresolvable, or a non-public address)."""
+
+
+def callback_url_check(url: str, *, allow_private: bool) -> None:
+    """Refuse anything but http(s) to public addresses, so we are not a proxy into our network.
+
+    Every address the host resolves to is checked (an attacker's name may resolve to several).
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise CallbackUrlRefused(f"The callback URL is malformed ({exc}).") from None
+    if parts.scheme not in ("http", "https"):
+        raise CallbackUrlRefused("The callback URL must use http or https.")
+    host = parts.hostname
+    if not host:
+        raise CallbackUrlRefused("The callback URL has no host.")
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise CallbackUrlRefused(f"The callback host {host!r} cannot be resolved ({exc}).") from None
+    if allow_private:
+        return
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            raise CallbackUrlRefused(
+                f"The callback host {host!r} resolves to a non-public address ({address}); "
+                "only public addresses may receive webhooks.")
+
+
+def canonical_body(payload: dict) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return mac.hexdigest()
+
+
+def signature_header(secret: str, body: bytes, *, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
+
+
+def signature_verify(secret: str, header: str, body: bytes, *, tolerance_s: int = 300,
+                     now: float | None = None) -> bool:
+    """What a receiver does (also used by our tests and shown in the README)."""
+    try:
+        fields = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(fields["t"])
+    except (ValueError, KeyError):
+        return False
+    now = time.time() if now is None else now
+    if abs(now - timestamp) > tolerance_s:
+        return False
+    return hmac.compare_digest(signature(secret, timestamp, body), fields.get("v1", ""))
+
+
+@dataclass(frozen=True)
+class PostResult:
+    status_code: int | None
+    error: str
+    response_excerpt: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect could point at an address we refused: treat it as the answer, do not follow.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+# Direct connections only (no proxy from the environment): the address check is what guards.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+
+
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout_s: float) -> PostResult:
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers})
+    try:
+        with _OPENER.open(request, timeout=timeout_s) as response:
+            return PostResult(response.status, "", _excerpt(response))
+    except urllib.error.HTTPError as exc:  # any non-2xx answer, redirects included
+        return PostResult(exc.code, f"HTTP {exc.code} {exc.reason}", _excerpt(exc))
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return PostResult(None, f"{exc.__class__.__name__}: {reason}", "")
+
+
+def _excerpt(response, limit: int = 500) -> str:
+    try:
+        return response.read(limit).decode("utf-8", "replace")
+    except Exception:  # the body is only a diagnostic
+        return ""

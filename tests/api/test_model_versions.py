@@ -1,0 +1,48 @@
+from django.urls import reverse
+
+from detection.models import ModelVersion
+
+from .base import ApiTestCase
+
+
+class ModelVersionApiTests(ApiTestCase):
+    def setUp(self):
+        super().setUp()
+        self.active = ModelVersion.objects.get(is_active=True)
+        self.old = ModelVersion.objects.create(name="paper_cnn", version="0", architecture="cnn",
+                                               weights_path="x.keras",
+                                               metrics={"frame_auc": 0.7})
+
+    def test_every_role_lists_versions_with_metrics_and_which_is_active(self):
+        for user in (self.alice, self.mod, self.root):
+            self.as_user(user)
+            body = self.client.get(reverse("api:model-version-list")).json()
+            by_id = {v["id"]: v for v in body["results"]}
+            self.assertEqual(set(by_id), {self.active.id, self.old.id})
+            self.assertTrue(by_id[self.active.id]["is_active"])
+            self.assertFalse(by_id[self.old.id]["is_active"])
+            self.assertEqual(by_id[self.old.id]["metrics"], {"frame_auc": 0.7})
+            self.assertNotIn("weights_path", by_id[self.old.id])  # a server path stays private
+
+    def test_detail_and_active(self):
+        self.as_user(self.alice)
+        body = self.client.get(reverse("api:model-version-detail", args=[self.old.id])).json()
+        self.assertEqual((body["name"], body["version"]), ("paper_cnn", "0"))
+        body = self.client.get(reverse("api:model-version-active")).json()
+        self.assertEqual(body["id"], self.active.id)
+
+    def test_unknown_version_and_no_active_version_are_404(self):
+        self.as_user(self.alice)
+        self.assertError(self.client.get(reverse("api:model-version-detail", args=[999999])),
+                         404, "not_found")
+        ModelVersion.objects.update(is_active=False)
+        self.assertError(self.client.get(reverse("api:model-version-active")), 404, "not_found")
+
+    def test_anonymous_is_refused(self):
+        self.assertError(self.client.get(reverse("api:model-version-list")), 401,
+                         "not_authenticated")
+
+    def test_versions_are_read_only(self):
+        self.as_user(self.root)
+        response = self.client.post(reverse("api:model-version-list"), {"name": "x"})
+        self.assertError(response, 405, "method_not_allowed")
