@@ -10,7 +10,7 @@ import threading
 from django.conf import settings
 
 from detection.pipeline import Analyser, AnalysisConfig
-from detection.pipeline.classify import KerasFaceClassifier
+from detection.pipeline.classify import make_classifier
 from detection.pipeline.spec import ModelSpec
 
 _lock = threading.Lock()
@@ -29,7 +29,8 @@ def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> 
     with _lock:
         analyser = _cache.get(key)
         if analyser is None:
-            classifier = KerasFaceClassifier(spec, spec.weights_file)
+            # The LiteRT conversion when one sits beside the weights, else the Keras model.
+            classifier = make_classifier(spec, spec.weights_file)
             analyser = Analyser(spec, classifier, config=config)
             # A worker uses one version at a time; drop others so memory stays bounded.
             _cache.clear()

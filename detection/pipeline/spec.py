@@ -32,6 +32,9 @@ class ModelSpec:
     metrics: dict = field(default_factory=dict)
     trained_at: str = ""
     notes: str = ""
+    # A LiteRT (.tflite) conversion of the weights for serving, relative to the weights' folder;
+    # empty when there is none (the Keras weights are then served directly).
+    serving_file: str = ""
 
     def calibrate(self, raw: float) -> float:
         eps = 1e-6

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 def test_the_worker_loads_a_model_once_and_reuses_it_for_every_job(clips):
     analysers._cache.clear()
-    real_classifier = analysers.KerasFaceClassifier
-    with mock.patch.object(analysers, "KerasFaceClassifier", side_effect=real_classifier) as load:
+    real_factory = analysers.make_classifier
+    with mock.patch.object(analysers, "make_classifier", side_effect=real_factory) as load:
         for _ in range(3):
             job = JobFactory()
             with open(clips["no_face"], "rb") as fh:

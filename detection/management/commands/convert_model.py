@@ -1,0 +1,56 @@
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError
+
+from detection.pipeline.errors import ModelLoadError
+from detection.pipeline.spec import ModelSpec
+
+# LiteRT runs the same float32 graph; anything above this is a conversion bug, not rounding.
+TOLERANCE = 1e-5
+
+
+class Command(BaseCommand):
+    help = ("Convert a model's .keras weights to a float32 LiteRT file (<name>_v<version>.tflite "
+            "beside them) for fast serving, check its scores match the Keras model, and record it "
+            "in the spec as `serving_file`. The pipeline then serves the .tflite.")
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("spec", type=Path, help="the model's .json spec file")
+        parser.add_argument("--samples", type=int, default=64,
+                            help="random inputs used to compare the two models")
+
+    def handle(self, *args, spec: Path, samples: int, **options):
+        from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
+                                                 convert_to_tflite)
+
+        if not spec.is_file():
+            raise CommandError(f"No model spec at {spec}")
+        try:
+            model = ModelSpec.load(spec)
+        except (ValueError, TypeError) as exc:
+            raise CommandError(f"Cannot read {spec}: {exc}") from exc
+        weights = model.weights_path(spec)
+        if not weights.is_file():
+            raise CommandError(f"No weights at {weights}")
+        out = weights.parent / f"{model.name}_v{model.version}.tflite"
+        try:
+            convert_to_tflite(weights, out)
+            keras_model = KerasFaceClassifier(model, weights)
+            lite_model = LiteRTFaceClassifier(model, out)
+        except (ModelLoadError, ValueError, OSError) as exc:
+            raise CommandError(f"Cannot convert {weights.name}: {exc}") from exc
+        rng = np.random.default_rng(0)
+        batch = rng.uniform(0, 255, (samples, model.input_size, model.input_size,
+                                     model.channels)).astype(np.float32)
+        diff = float(np.max(np.abs(keras_model.score_batch(batch) - lite_model.score_batch(batch))))
+        if diff > TOLERANCE:
+            out.unlink()
+            raise CommandError(f"The converted model differs from the Keras one by {diff:.2e} "
+                               f"(> {TOLERANCE:g}); not recorded.")
+        replace(model, serving_file=out.name).save(spec)
+        self.stdout.write(self.style.SUCCESS(
+            f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); max |keras - litert| = {diff:.1e} "
+            f"on {samples} inputs; recorded as serving_file in {spec}"))
