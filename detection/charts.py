@@ -15,10 +15,12 @@ class Point:
 
 def score_timeline_svg(points: list[Point], *, duration_s: float, fake_threshold: float,
                        uncertain_low: float, uncertain_high: float,
-                       width: int = 720, height: int = 180) -> SafeString:
+                       width: int = 720, height: int = 180,
+                       persons: list[tuple[str, list[Point]]] = ()) -> SafeString:
     """Per-frame fake probability over time, with the threshold and the uncertain band.
 
     Frames in which no face was found are drawn as grey ticks on the axis, not as scores.
+    `persons` adds one line per tracked person (label, points), each with its own class.
     """
     left, right, top, bottom = 40, 10, 10, 25
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -51,6 +53,17 @@ def score_timeline_svg(points: list[Point], *, duration_s: float, fake_threshold
     if len(scored) > 1:
         path = " ".join(f"{x(pt.t):.1f},{y(pt.p):.1f}" for pt in scored)
         parts.append(format_html('<polyline points="{}" class="line"/>', path))
+    for n, (label, person_points) in enumerate(persons):
+        shown = [pt for pt in person_points if pt.p is not None]
+        if len(shown) > 1:
+            path = " ".join(f"{x(pt.t):.1f},{y(pt.p):.1f}" for pt in shown)
+            parts.append(format_html('<polyline points="{}" class="person-line person-{}"/>',
+                                     path, n % 6))
+        parts.append(format_html_join(
+            "", '<circle cx="{}" cy="{}" r="2.5" class="point person-point person-{}" '
+                'data-t="{}"><title>{}, {} s: p(fake) {}</title></circle>',
+            ((round(x(pt.t), 1), round(y(pt.p), 1), n % 6, pt.t, label, pt.t, f"{pt.p:.3f}")
+             for pt in shown)))
     parts.append(format_html_join(
         "", '<circle cx="{}" cy="{}" r="3.5" class="point" data-t="{}"><title>{} s: p(fake) '
             '{}</title></circle>',

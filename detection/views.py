@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import selectors, services
 from .charts import Point, score_timeline_svg
 from .forms import UploadForm
+from .ranges import ranged_file_response
 
 
 def _wants_json(request) -> bool:
@@ -90,7 +91,9 @@ def video_file(request, job_id):
     job = selectors.job_get_for_user(request.user, job_id)
     try:
         # The type follows the stored (generated) name's suffix; unknown suffixes are .bin.
-        response = FileResponse(job.video.file.open("rb"))
+        # Range requests are answered with 206 so that players can seek.
+        response = ranged_file_response(request, job.video.file.open("rb"),
+                                        name=job.video.file.name)
     except FileNotFoundError:
         raise Http404("Video file missing") from None
     response["Content-Disposition"] = "inline"

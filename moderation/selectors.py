@@ -1,13 +1,226 @@
-from django.db.models import F, QuerySet
+"""Reads for the review queue, the evidence page and the dashboard."""
+from __future__ import annotations
 
-from detection.models import AnalysisJob, JobStatus, Verdict
+import datetime as dt
+from dataclasses import dataclass, field
 
-# What the model could not clear on its own: flagged, uncertain, or nothing to score.
-NEEDS_REVIEW = (Verdict.FAKE, Verdict.UNCERTAIN, Verdict.NO_FACE)
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import Http404
+from django.utils import timezone
+
+from detection.charts import Point, score_timeline_svg
+from detection.models import AnalysisJob, FaceResult
+
+from .models import (DECIDED_STATES, WAITING_STATES, HeatmapOverlay, ReviewEvent, ReviewItem,
+                     ReviewState)
+
+PRIORITY = (F("model_score").desc(nulls_last=True), "job__created_at", "id")
 
 
-def review_queue() -> QuerySet[AnalysisJob]:
-    """Finished analyses a moderator should look at: most confident fakes first, then oldest."""
-    return (AnalysisJob.objects.filter(status=JobStatus.DONE, verdict__in=NEEDS_REVIEW)
-            .select_related("video", "video__uploaded_by", "model_version")
-            .order_by(F("fake_probability").desc(nulls_last=True), "created_at"))
+def review_items() -> QuerySet[ReviewItem]:
+    return ReviewItem.objects.select_related(
+        "job", "job__video", "job__video__uploaded_by", "model_version", "claimed_by")
+
+
+def review_queue() -> QuerySet[ReviewItem]:
+    """What waits for a moderator: most confident fakes first, then oldest."""
+    return review_items().filter(state__in=WAITING_STATES).order_by(*PRIORITY)
+
+
+def review_item_get(pk: int) -> ReviewItem:
+    try:
+        return review_items().get(pk=pk)
+    except ReviewItem.DoesNotExist:
+        raise Http404("No such review item") from None
+
+
+def review_item_for_job(job: AnalysisJob) -> ReviewItem | None:
+    return ReviewItem.objects.filter(job=job).first()
+
+
+def review_history(item: ReviewItem) -> QuerySet[ReviewEvent]:
+    return item.events.select_related("actor").order_by("created_at", "id")
+
+
+def heatmap_get(pk: int) -> HeatmapOverlay:
+    try:
+        return HeatmapOverlay.objects.get(pk=pk)
+    except HeatmapOverlay.DoesNotExist:
+        raise Http404("No such heatmap") from None
+
+
+# --- Evidence ---------------------------------------------------------------------------------
+
+@dataclass
+class PersonGroup:
+    label: str
+    fake_probability: float | None
+    faces: list = field(default_factory=list)
+    brief: bool = False
+
+
+def _faces_have_persons() -> bool:
+    # Person tracking is newer than the queue: work with and without it.
+    try:
+        FaceResult._meta.get_field("person")
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def evidence_groups(job: AnalysisJob) -> list[PersonGroup]:
+    """The job's scored crops, most suspicious first, one group per tracked person."""
+    faces = list(FaceResult.objects.filter(frame__job=job).select_related("frame")
+                 .order_by("-fake_probability", "id"))
+    heatmaps = {h.face_id: h for h in HeatmapOverlay.objects.filter(
+        face__frame__job=job, model_version_id=job.model_version_id)}
+    for face in faces:
+        face.heatmap = heatmaps.get(face.id)
+    if not faces:
+        return []
+    if _faces_have_persons() and any(getattr(f, "person_id", None) for f in faces):
+        groups: dict = {}
+        for person in job.persons.order_by("index"):
+            groups[person.id] = PersonGroup(
+                label=person.label, fake_probability=person.fake_probability,
+                brief=not getattr(person, "counts_for_video", True))
+        loose = PersonGroup(label="Not assigned to a person", fake_probability=None)
+        for face in faces:
+            groups.get(face.person_id, loose).faces.append(face)
+        ordered = [g for g in groups.values() if g.faces]
+        return ordered + ([loose] if loose.faces else [])
+    return [PersonGroup(label="All faces", fake_probability=job.fake_probability, faces=faces)]
+
+
+def evidence_timeline(job: AnalysisJob):
+    """The score timeline (server-side SVG), with one line per tracked person when known."""
+    version = job.model_version
+    frames = list(job.frames.order_by("frame_index"))
+    if not frames or version is None:
+        return None
+    persons = []
+    if _faces_have_persons():
+        by_person: dict[int, dict[float, float]] = {}
+        labels = {p.id: p.label for p in job.persons.all()}
+        for face in (FaceResult.objects.filter(frame__job=job, person__isnull=False)
+                     .select_related("frame")):
+            per_t = by_person.setdefault(face.person_id, {})
+            t = face.frame.timestamp_s
+            per_t[t] = max(per_t.get(t, 0.0), face.fake_probability)
+        if len(by_person) > 1:  # one person's line is the frame line itself
+            persons = [(labels.get(pid, "?"), [Point(t, p) for t, p in sorted(points.items())])
+                       for pid, points in sorted(by_person.items())]
+    return score_timeline_svg(
+        [Point(f.timestamp_s, f.fake_probability) for f in frames],
+        duration_s=job.video.duration_s or 0.0, fake_threshold=version.fake_threshold,
+        uncertain_low=version.uncertain_low, uncertain_high=version.uncertain_high,
+        persons=persons)
+
+
+# --- Dashboard --------------------------------------------------------------------------------
+
+@dataclass
+class QueueRow:
+    state: str
+    label: str
+    count: int
+    oldest: dt.datetime | None
+    under_hour: int
+    under_day: int
+    under_week: int
+    older: int
+
+
+def dashboard_queue(now: dt.datetime) -> list[QueueRow]:
+    hour, day, week = (now - dt.timedelta(hours=1), now - dt.timedelta(days=1),
+                       now - dt.timedelta(days=7))
+    rows = {r["state"]: r for r in ReviewItem.objects.values("state").annotate(
+        count=Count("id"), oldest=Min("created_at"),
+        under_hour=Count("id", filter=Q(created_at__gte=hour)),
+        under_day=Count("id", filter=Q(created_at__lt=hour, created_at__gte=day)),
+        under_week=Count("id", filter=Q(created_at__lt=day, created_at__gte=week)),
+        older=Count("id", filter=Q(created_at__lt=week)))}
+    out = []
+    for state in (*WAITING_STATES, ReviewState.AUTO_CLEARED):
+        r = rows.get(state, {})
+        out.append(QueueRow(state=state, label=ReviewState(state).label,
+                            count=r.get("count", 0), oldest=r.get("oldest"),
+                            under_hour=r.get("under_hour", 0), under_day=r.get("under_day", 0),
+                            under_week=r.get("under_week", 0), older=r.get("older", 0)))
+    return out
+
+
+def dashboard_decisions_per_day(now: dt.datetime, days: int = 14) -> list[dict]:
+    """Human decisions per day (confirm, overturn, escalate), oldest day first."""
+    since = (now - dt.timedelta(days=days - 1)).date()
+    counted = (ReviewEvent.objects
+               .filter(actor__isnull=False, created_at__date__gte=since,
+                       to_state__in=[*DECIDED_STATES, ReviewState.ESCALATED])
+               .annotate(day=TruncDate("created_at")).values("day", "to_state")
+               .annotate(n=Count("id")))
+    table = {since + dt.timedelta(days=i): {s: 0 for s in (*DECIDED_STATES,
+                                                            ReviewState.ESCALATED)}
+             for i in range(days)}
+    for row in counted:
+        if row["day"] in table:
+            table[row["day"]][row["to_state"]] = row["n"]
+    return [{"day": day, **counts} for day, counts in table.items()]
+
+
+@dataclass
+class Agreement:
+    version: str
+    threshold: float
+    decided: int
+    no_score: int
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @property
+    def scored(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def overturn_rate(self) -> float | None:
+        """Share of human decisions that disagree with the model's call at the threshold."""
+        return (self.fp + self.fn) / self.scored if self.scored else None
+
+
+def dashboard_agreement() -> list[Agreement]:
+    """Model versus moderators, per model version, at each version's current fake threshold.
+
+    Ground truth is the item's standing human decision (after appeal, if any); items with no
+    face (no score) are counted apart.
+    """
+    above = Q(model_score__gte=F("model_version__fake_threshold"))
+    below = Q(model_score__lt=F("model_version__fake_threshold"))
+    fake, real = Q(state=ReviewState.CONFIRMED_FAKE), Q(state=ReviewState.OVERTURNED_REAL)
+    rows = (ReviewItem.objects.filter(state__in=DECIDED_STATES, model_version__isnull=False)
+            .values("model_version__name", "model_version__version",
+                    "model_version__fake_threshold")
+            .annotate(decided=Count("id"), no_score=Count("id", filter=Q(model_score__isnull=True)),
+                      tp=Count("id", filter=fake & above), fp=Count("id", filter=real & above),
+                      fn=Count("id", filter=fake & below), tn=Count("id", filter=real & below))
+            .order_by("model_version__name", "model_version__version"))
+    return [Agreement(version=f"{r['model_version__name']} v{r['model_version__version']}",
+                      threshold=r["model_version__fake_threshold"], decided=r["decided"],
+                      no_score=r["no_score"], tp=r["tp"], fp=r["fp"], fn=r["fn"], tn=r["tn"])
+            for r in rows]
+
+
+def dashboard(now: dt.datetime | None = None) -> dict:
+    now = now or timezone.now()
+    return {"now": now, "queue": dashboard_queue(now),
+            "per_day": dashboard_decisions_per_day(now), "agreement": dashboard_agreement()}

@@ -6,4 +6,12 @@ app_name = "moderation"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("items/<int:pk>/", views.item_detail, name="item_detail"),
+    path("items/<int:pk>/claim/", views.item_claim, name="item_claim"),
+    path("items/<int:pk>/release/", views.item_release, name="item_release"),
+    path("items/<int:pk>/decide/", views.item_decide, name="item_decide"),
+    path("items/<int:pk>/heatmaps/", views.item_heatmaps, name="item_heatmaps"),
+    path("heatmaps/<int:pk>.jpg", views.heatmap_image, name="heatmap_image"),
+    path("jobs/<uuid:job_id>/appeal/", views.job_appeal, name="job_appeal"),
 ]

@@ -7,6 +7,8 @@ from . import media
 def _test_settings(settings, tmp_path):
     """Every test writes uploads and crops under its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Tests create and log in many users: a deliberately slow password hash costs ~1 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The manifest storage needs `collectstatic` first; tests render pages without it.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -1,0 +1,215 @@
+"""The review queue: one item per finished analysis, its claim, and an append-only history."""
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from detection.models import AnalysisJob, FaceResult, ModelVersion
+
+
+class ReviewState(models.TextChoices):
+    # Set by routing (the model's call, before any human looked).
+    FLAGGED = "flagged", "Flagged by the model"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    AUTO_CLEARED = "auto_cleared", "Auto-cleared"
+    # Set by people.
+    ESCALATED = "escalated", "Escalated"
+    CONFIRMED_FAKE = "confirmed_fake", "Confirmed fake"
+    OVERTURNED_REAL = "overturned_real", "Judged real"
+    APPEALED = "appealed", "Appealed"
+
+
+# A moderator can claim and decide these. Auto-cleared items stay reviewable.
+OPEN_STATES = (ReviewState.FLAGGED, ReviewState.NEEDS_REVIEW, ReviewState.AUTO_CLEARED,
+               ReviewState.ESCALATED, ReviewState.APPEALED)
+# The default queue: what waits for a human (auto-cleared is behind a filter).
+WAITING_STATES = (ReviewState.FLAGGED, ReviewState.NEEDS_REVIEW, ReviewState.ESCALATED,
+                  ReviewState.APPEALED)
+DECIDED_STATES = (ReviewState.CONFIRMED_FAKE, ReviewState.OVERTURNED_REAL)
+
+
+class Decision(models.TextChoices):
+    FAKE = "fake", "Confirm fake"
+    REAL = "real", "Overturn: real"
+    ESCALATE = "escalate", "Escalate"
+
+
+DECISION_TO_STATE = {Decision.FAKE: ReviewState.CONFIRMED_FAKE,
+                     Decision.REAL: ReviewState.OVERTURNED_REAL,
+                     Decision.ESCALATE: ReviewState.ESCALATED}
+
+
+class ReasonCode(models.TextChoices):
+    # Written by the system.
+    ROUTED_FLAGGED = "routed_flagged", "Model score at or above the flag threshold"
+    ROUTED_UNCERTAIN = "routed_uncertain", "Model score in the uncertain band"
+    ROUTED_NO_FACE = "routed_no_face", "No face found"
+    ROUTED_CLEARED = "routed_cleared", "Model score below the uncertain band"
+    APPEAL = "appeal", "Uploader appealed"
+    # Chosen by moderators.
+    ARTEFACTS = "artefacts", "Visible blending, warping or texture artefacts"
+    KNOWN_MANIPULATION = "known_manipulation", "Matches a known manipulated source"
+    AV_MISMATCH = "av_mismatch", "Lip movement does not match the speech"
+    NO_ARTEFACTS = "no_artefacts", "No sign of manipulation on close inspection"
+    AUTHENTIC_SOURCE = "authentic_source", "Verified authentic source"
+    MODEL_ERROR = "model_error", "Model misled (lighting, compression, pose, make-up)"
+    NOT_A_FACE = "not_a_face", "The detected face is not a real face (drawing, mask, object)"
+    SECOND_OPINION = "second_opinion", "Needs a second opinion"
+    POLICY = "policy", "Policy question for a senior moderator"
+    OTHER = "other", "Other (see the note)"
+
+
+SYSTEM_REASONS = {ReasonCode.ROUTED_FLAGGED, ReasonCode.ROUTED_UNCERTAIN,
+                  ReasonCode.ROUTED_NO_FACE, ReasonCode.ROUTED_CLEARED, ReasonCode.APPEAL}
+MODERATOR_REASONS = [(c.value, c.label) for c in ReasonCode if c not in SYSTEM_REASONS]
+
+
+class ReviewItem(models.Model):
+    """What a moderator works on: one finished analysis job."""
+
+    job = models.OneToOneField(AnalysisJob, on_delete=models.CASCADE, related_name="review")
+    state = models.CharField(max_length=20, choices=ReviewState.choices, db_index=True)
+    # The model's call when the item was routed (a later re-run does not rewrite history).
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True,
+                                      blank=True, related_name="review_items")
+    model_score = models.FloatField(null=True, blank=True)
+    model_verdict = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    # Claim: set and cleared only by conditional UPDATEs (see services.py).
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    # Who decided what, for the rules "an appeal goes to someone else" and "an escalation goes
+    # to someone else".
+    first_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                         null=True, blank=True, related_name="+")
+    first_decided_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+")
+    appeal_message = models.TextField(blank=True)
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    appeal_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                          null=True, blank=True, related_name="+")
+    appeal_decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = [F("model_score").desc(nulls_last=True), "created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=ReviewState.values),
+                                   name="review_state_known"),
+            # A claim has a holder and an expiry, or neither.
+            models.CheckConstraint(
+                condition=Q(claimed_by__isnull=True, claim_expires_at__isnull=True)
+                | Q(claimed_by__isnull=False, claim_expires_at__isnull=False),
+                name="review_claim_complete"),
+            # A decided item says who decided it first.
+            models.CheckConstraint(
+                condition=~Q(state__in=[*DECIDED_STATES, ReviewState.APPEALED])
+                | Q(first_decided_by__isnull=False),
+                name="review_decided_has_decider"),
+            # The database refuses an appeal decided by the moderator who made the first decision.
+            models.CheckConstraint(condition=~Q(appeal_decided_by=F("first_decided_by")),
+                                   name="review_appeal_by_another_moderator"),
+            models.CheckConstraint(condition=Q(appealed_at__isnull=True) | ~Q(appeal_message=""),
+                                   name="review_appeal_has_message"),
+        ]
+
+    def __str__(self):
+        return f"Review of {self.job.video} ({self.get_state_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_appeal(self) -> bool:
+        """An appeal waiting for its decision (possibly escalated on the way)."""
+        return self.appealed_at is not None and self.appeal_decided_by_id is None
+
+    @property
+    def can_be_appealed(self) -> bool:
+        return self.state in DECIDED_STATES and self.appealed_at is None
+
+    @property
+    def public_status(self) -> str:
+        """What the uploader is told: follows the state, never names a moderator."""
+        if self.state == ReviewState.CONFIRMED_FAKE:
+            final = " (after appeal, final)" if self.appeal_decided_by_id else ""
+            return f"Reviewed by a moderator: manipulated{final}"
+        if self.state == ReviewState.OVERTURNED_REAL:
+            final = " (after appeal, final)" if self.appeal_decided_by_id else ""
+            return f"Reviewed by a moderator: authentic{final}"
+        if self.state == ReviewState.AUTO_CLEARED:
+            return "No manipulation detected by the model; not reviewed by a person"
+        if self.is_appeal:
+            return "Your appeal is waiting for a moderator"
+        return "Waiting for review by a moderator"
+
+    @property
+    def public_tone(self) -> str:
+        return {ReviewState.CONFIRMED_FAKE: "fake", ReviewState.OVERTURNED_REAL: "real",
+                ReviewState.AUTO_CLEARED: "real"}.get(self.state, "pending")
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class ReviewEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Review history is append-only: events are never updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Review history is append-only: events are never deleted.")
+
+
+class ReviewEvent(models.Model):
+    """One state change of an item. Written once, never edited or deleted."""
+
+    # PROTECT: an item with history cannot be removed by a cascade from its video or job.
+    item = models.ForeignKey(ReviewItem, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+",
+                              help_text="Empty when the system (routing) made the change.")
+    created_at = models.DateTimeField(db_index=True)
+    from_state = models.CharField(max_length=20, choices=ReviewState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=ReviewState.choices)
+    reason = models.CharField(max_length=32, choices=ReasonCode.choices)
+    note = models.TextField(blank=True)
+    model_score = models.FloatField(null=True, blank=True,
+                                    help_text="The model's probability at the time.")
+
+    objects = ReviewEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.from_state or '-'} -> {self.to_state} ({self.reason})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Review history is append-only: events are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Review history is append-only: events are never deleted.")
+
+
+def heatmap_upload_to(instance: "HeatmapOverlay", filename: str) -> str:
+    return f"heatmaps/{instance.face.frame.job_id}/{filename}"
+
+
+class HeatmapOverlay(models.Model):
+    """A Grad-CAM heatmap drawn over one face crop (evidence for moderators only)."""
+
+    face = models.ForeignKey(FaceResult, on_delete=models.CASCADE, related_name="heatmaps")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE,
+                                      related_name="heatmaps")
+    image = models.ImageField(upload_to=heatmap_upload_to, max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["face"]
+        constraints = [models.UniqueConstraint(fields=["face", "model_version"],
+                                               name="one_heatmap_per_face_and_model")]
