@@ -81,16 +81,22 @@ def crop_face_aligned(image: np.ndarray, box: FaceBox, right_eye, left_eye,
                       margin: float) -> np.ndarray:
     """Like `crop_face`, but rotated so the eyes are level: every crop the model sees has the
     same geometry, whatever the head's roll."""
+    matrix, side = aligned_crop_matrix(box, right_eye, left_eye, margin)
+    return cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def aligned_crop_matrix(box: FaceBox, right_eye, left_eye, margin: float):
+    """The affine map from frame to aligned crop (training uses it to move keypoints too)."""
     angle = float(np.degrees(np.arctan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0])))
     if abs(angle) > MAX_ROLL_DEGREES:
-        return crop_face(image, box, margin)
+        angle = 0.0
     side = int(round(max(box.w, box.h) * (1.0 + 2.0 * margin)))
     cx, cy = box.x + box.w / 2.0, box.y + box.h / 2.0
     matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     matrix[0, 2] += side / 2.0 - cx
     matrix[1, 2] += side / 2.0 - cy
-    return cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return matrix, side
 
 
 def find_faces(frames: list[SampledFrame], detector: FaceDetector, margin: float) -> list[FaceCrop]:

@@ -71,3 +71,67 @@ def load_faces(root: str | Path, input_size: int, channels: int, limit: int | No
     if not images:
         raise ValueError(f"No labelled images (real/ or fake/) under {root}")
     return FaceSet(np.stack(images), np.asarray(labels, dtype=np.int32), groups, paths)
+
+
+@dataclass
+class FacePool:
+    """Face crops cut exactly as the pipeline cuts them at run time (detector box, margin, eyes
+    levelled), with the detector's six keypoints moved into crop coordinates (NaN if none)."""
+
+    images: np.ndarray  # uint8 (N, S, S, 3), BGR
+    keypoints: np.ndarray  # float32 (N, 6, 2)
+    labels: np.ndarray  # int (N,)
+    groups: list[str]
+
+
+def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int | None = None,
+              limit_per_root: int | None = None, progress: bool = True,
+              cache_dir: Path | None = None) -> FacePool:
+    """Crops from every image under `roots`. `label` forces a label (pools of real faces whose
+    folders are not named real/); otherwise it comes from the real/ or fake/ folder names."""
+    import hashlib
+
+    from detection.pipeline.blazeface import BlazeFaceDetector
+    from detection.pipeline.faces import aligned_crop_matrix
+
+    key = hashlib.sha256(repr((sorted(map(str, roots)), size, margin, label,
+                               limit_per_root)).encode()).hexdigest()[:16]
+    cache = cache_dir / f"pool_{key}.npz" if cache_dir else None
+    if cache and cache.is_file():
+        saved = np.load(cache, allow_pickle=False)
+        return FacePool(saved["images"], saved["keypoints"], saved["labels"],
+                        list(saved["groups"]))
+    detector = BlazeFaceDetector()
+    images, keypoints, labels, groups = [], [], [], []
+    for root in roots:
+        root = Path(root)
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if limit_per_root and len(files) > limit_per_root:
+            rng = np.random.default_rng(0)
+            files = [files[i] for i in sorted(rng.permutation(len(files))[:limit_per_root])]
+        for path in tqdm(files, desc=f"faces in {root.name}", disable=not progress, unit="img"):
+            y = label if label is not None else label_from_path(path, root)
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if y is None or image is None:
+                continue
+            found = detector.detect_with_keypoints(image, tiles=False)
+            if not found:
+                continue  # the pipeline would not score this image either
+            face = found[0]
+            matrix, side = aligned_crop_matrix(face.box, face.keypoints[0], face.keypoints[1],
+                                               margin)
+            crop = cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE)
+            scale = size / side
+            images.append(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA
+                                     if side > size else cv2.INTER_LINEAR))
+            points = np.hstack([face.keypoints, np.ones((len(face.keypoints), 1))]) @ matrix.T
+            keypoints.append((points * scale).astype(np.float32))
+            labels.append(y)
+            groups.append(f"{root.name}/{group_from_path(path, root)}")
+    pool = FacePool(np.stack(images), np.stack(keypoints), np.asarray(labels, np.int32), groups)
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, images=pool.images, keypoints=pool.keypoints, labels=pool.labels,
+                 groups=np.asarray(pool.groups))
+    return pool

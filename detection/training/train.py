@@ -152,3 +152,163 @@ def train_model(config: TrainConfig) -> TrainReport:
     spec.save(spec_path)
     return TrainReport(spec=spec, spec_path=spec_path, weights_path=weights_path,
                        history={k: [float(v) for v in vs] for k, vs in history.history.items()})
+
+
+@dataclass(frozen=True)
+class BlendTrainConfig:
+    """A model that generalises: an ImageNet-initialised backbone trained on a dataset's real
+    and fake crops plus self-blended fakes made from pools of real faces."""
+
+    labelled_dirs: list[Path]  # folders with real/ and fake/ (e.g. OpenForensics train)
+    real_pools: list[Path]  # folders of real faces only (UTKFace, RMFD, ...)
+    val_dir: Path | None
+    out_dir: Path
+    init_weights: Path | None = None  # ported ImageNet weights (.npz), see port_efficientnet_lite0
+    name: str = "lite0_sbi"
+    version: str = "1"
+    architecture: str = "efficientnet_lite0"
+    input_size: int = 128
+    face_margin: float = 0.3
+    epochs: int = 4
+    samples_per_epoch: int = 6000  # half real, half fake; fakes fresh each epoch
+    sbi_share: float = 0.6  # share of the fakes that are self-blended (the rest from the dataset)
+    freeze_blocks: int = 5  # the first blocks keep their ImageNet filters (and cost no backward)
+    batch_size: int = 32
+    learning_rate: float = 3e-4
+    pool_limit: int | None = None
+    calibration_fraction: float = 0.1
+    seed: int = 1234
+    progress: bool = True
+    cache_dir: Path | None = None
+
+
+def _resize_batch(images: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+
+    if images.shape[1] == size:
+        return images
+    return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
+
+
+def _to_model_input(images_bgr: np.ndarray) -> np.ndarray:
+    return images_bgr[..., ::-1].astype(np.float32)  # BGR -> RGB, 0..255 (model rescales)
+
+
+def _make_epoch(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    from .sbi import degrade, self_blend
+
+    half = n // 2
+    real_idx = rng.choice(len(reals), half, replace=len(reals) < half)
+    n_sbi = int(round(half * sbi_share)) if len(fakes) else half
+    sbi_idx = rng.choice(len(reals), n_sbi, replace=len(reals) < n_sbi)
+    fake_idx = rng.choice(len(fakes), half - n_sbi, replace=len(fakes) < half - n_sbi) \
+        if half - n_sbi else np.array([], int)
+    images = [degrade(reals[i], rng) for i in real_idx]
+    for i in sbi_idx:
+        kps = real_kps[i] if np.isfinite(real_kps[i]).all() else None
+        images.append(degrade(self_blend(reals[i], kps, rng), rng))
+    images += [degrade(fakes[i], rng) for i in fake_idx]
+    x = _to_model_input(_resize_batch(np.stack(images), size))
+    y = np.concatenate([np.zeros(half), np.ones(len(images) - half)]).astype(np.float32)
+    order = rng.permutation(len(y))
+    return x[order], y[order]
+
+
+def train_blend_model(config: BlendTrainConfig) -> TrainReport:
+    import keras
+    from tqdm import trange
+
+    from .architectures import build, load_lite0_imagenet
+    from .data import face_pool
+    from .metrics import auc
+
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    work = int(round(config.input_size * 1.25))  # blend at a higher resolution, then shrink
+    labelled = face_pool(config.labelled_dirs, size=work, margin=config.face_margin,
+                         limit_per_root=config.pool_limit, progress=config.progress,
+                         cache_dir=config.cache_dir)
+    pools = face_pool(config.real_pools, size=work, margin=config.face_margin, label=0,
+                      limit_per_root=config.pool_limit, progress=config.progress,
+                      cache_dir=config.cache_dir) if config.real_pools else None
+    reals = labelled.images[labelled.labels == 0]
+    real_kps = labelled.keypoints[labelled.labels == 0]
+    if pools is not None:
+        reals = np.concatenate([reals, pools.images])
+        real_kps = np.concatenate([real_kps, pools.keypoints])
+    fakes = labelled.images[labelled.labels == 1]
+
+    # Held out: calibration, early stopping and the uncertain band; never the validation set.
+    real_fit, real_cal = _split(len(reals), config.calibration_fraction, np.zeros(len(reals)),
+                                config.seed)
+    fake_fit, fake_cal = _split(len(fakes), config.calibration_fraction, np.zeros(len(fakes)),
+                                config.seed) if len(fakes) else (np.array([], int),) * 2
+    cal_x, cal_y = _make_epoch(reals[real_cal], real_kps[real_cal], fakes[fake_cal],
+                               2 * len(real_cal), config.sbi_share, config.input_size,
+                               np.random.default_rng(config.seed + 1))
+
+    model = build(config.architecture, config.input_size, 3)
+    if config.init_weights:
+        load_lite0_imagenet(model, config.init_weights)
+    frozen = {"stem_conv", "stem_bn"} | {
+        layer.name for layer in model.layers
+        if layer.name.startswith("block") and int(layer.name[5:].split("_")[0]) < config.freeze_blocks}
+    for layer in model.layers:
+        if layer.name in frozen:
+            layer.trainable = False
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss="binary_crossentropy")
+
+    history: dict[str, list[float]] = {"loss": [], "val_auc": []}
+    best_auc, best_weights = -1.0, None
+    for _ in trange(config.epochs, desc="epochs", disable=not config.progress, unit="epoch"):
+        x, y = _make_epoch(reals[real_fit], real_kps[real_fit], fakes[fake_fit],
+                           config.samples_per_epoch, config.sbi_share, config.input_size, rng)
+        fit = model.fit(x, y, batch_size=config.batch_size, epochs=1,
+                        verbose=1 if config.progress else 0)
+        history["loss"].append(float(fit.history["loss"][-1]))
+        val_auc = auc(cal_y, model.predict(cal_x, batch_size=128, verbose=0).reshape(-1))
+        history["val_auc"].append(float(val_auc))
+        if val_auc > best_auc:
+            best_auc, best_weights = val_auc, model.get_weights()
+    model.set_weights(best_weights)
+
+    cal_raw = model.predict(cal_x, batch_size=128, verbose=0).reshape(-1)
+    a, b = metrics.fit_platt(cal_y, cal_raw)
+    spec = ModelSpec(name=config.name, version=config.version, architecture=config.architecture,
+                     weights_file=f"{config.name}_v{config.version}.keras",
+                     input_size=config.input_size, channels=3, face_margin=config.face_margin,
+                     calibration_a=a, calibration_b=b)
+    cal_prob = np.array([spec.calibrate(r) for r in cal_raw])
+    low, high = _uncertain_band(cal_y.astype(int), cal_prob)
+    spec = ModelSpec.from_dict({
+        **spec.to_dict(), "uncertain_low": low, "uncertain_high": high,
+        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "metrics": {
+            "training": {
+                "train_dir": ", ".join(map(str, config.labelled_dirs)),
+                "real_pools": [str(p) for p in config.real_pools],
+                "init_weights": "ImageNet (EfficientNet-Lite0, ported)" if config.init_weights
+                else "random",
+                "images_fit": int(config.samples_per_epoch * len(history["loss"])),
+                "images_calibration": int(len(cal_y)),
+                "self_blended_share_of_fakes": config.sbi_share,
+                "frozen_blocks": config.freeze_blocks,
+                "epochs_run": len(history["loss"]), "epochs_max": config.epochs,
+                "batch_size": config.batch_size, "learning_rate": config.learning_rate,
+                "seed": config.seed, "history": history,
+            },
+            "calibration_split": metrics.summary(cal_y.astype(int), cal_prob, spec.fake_threshold),
+        },
+    })
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    weights_path = config.out_dir / spec.weights_file
+    spec_path = config.out_dir / f"{config.name}_v{config.version}.json"
+    for layer in model.layers:
+        layer.trainable = True
+    serving = build(config.architecture, config.input_size, 3)
+    serving.set_weights(model.get_weights())
+    serving.save(weights_path)
+    spec.save(spec_path)
+    return TrainReport(spec=spec, spec_path=spec_path, weights_path=weights_path, history=history)

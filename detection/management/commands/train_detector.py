@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from detection.training.train import TrainConfig
+from detection.training.train import BlendTrainConfig, TrainConfig
 
 
 class Command(BaseCommand):
@@ -21,17 +21,33 @@ class Command(BaseCommand):
         parser.add_argument("--out", type=Path, default=Path("detection/models"))
         parser.add_argument("--name", default="paper_cnn")
         parser.add_argument("--model-version", default="1")
-        parser.add_argument("--architecture", default="paper_cnn")
-        parser.add_argument("--input-size", type=int, default=64)
+        parser.add_argument("--architecture", default="paper_cnn",
+                            choices=["paper_cnn", "efficientnet_lite0"],
+                            help="paper_cnn: the paper's CNN on the labelled crops alone; "
+                                 "efficientnet_lite0: ImageNet-initialised, with self-blended fakes")
+        parser.add_argument("--init-weights", type=Path,
+                            help="efficientnet_lite0: ported ImageNet weights (.npz), made once by "
+                                 "`python -m detection.training.port_efficientnet_lite0`")
+        parser.add_argument("--real-pools", type=Path, nargs="*",
+                            help="efficientnet_lite0: folders of real faces to self-blend "
+                                 "(default: faces/utkface_real and faces/rmfd_real under --data)")
+        parser.add_argument("--samples-per-epoch", type=int, default=6000)
+        parser.add_argument("--sbi-share", type=float, default=0.6,
+                            help="share of the fakes that are self-blended")
+        parser.add_argument("--cache-dir", type=Path,
+                            help="cache the detected and aligned training faces here")
+        parser.add_argument("--input-size", type=int, help="default 64 (paper_cnn), 128 (lite0)")
         parser.add_argument("--channels", type=int, choices=[1, 3], default=1)
-        parser.add_argument("--face-margin", type=float, default=0.6)
-        parser.add_argument("--epochs", type=int, default=15)
+        parser.add_argument("--face-margin", type=float,
+                            help="default 0.6 (paper_cnn, loose crops), 0.3 (lite0)")
+        parser.add_argument("--epochs", type=int, help="default 15 (paper_cnn), 8 (lite0)")
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--limit", type=int, help="use at most this many training crops")
         parser.add_argument("--seed", type=int, default=1234)
 
     def handle(self, *args, **o):
-        from detection.training.run import train_and_evaluate
+        from detection.training.run import evaluate_into_spec, train_and_evaluate
+        from detection.training.train import train_blend_model
 
         data = o["data"]
         train_dir = o["train_dir"] or (data / "faces/openforensics/train" if data else None)
@@ -43,15 +59,35 @@ class Command(BaseCommand):
                               ("videos", videos_dir)):
             if folder is not None and not folder.is_dir():
                 raise CommandError(f"The {label} folder does not exist: {folder}")
-        config = TrainConfig(
-            train_dir=train_dir, val_dir=val_dir, out_dir=o["out"], name=o["name"],
-            version=o["model_version"], architecture=o["architecture"],
-            input_size=o["input_size"], channels=o["channels"], face_margin=o["face_margin"],
-            epochs=o["epochs"], batch_size=o["batch_size"], limit=o["limit"], seed=o["seed"],
-            progress=o["verbosity"] > 0,
-        )
         try:
-            report = train_and_evaluate(config, videos_dir=videos_dir)
+            if o["architecture"] == "paper_cnn":
+                config = TrainConfig(
+                    train_dir=train_dir, val_dir=val_dir, out_dir=o["out"], name=o["name"],
+                    version=o["model_version"], architecture="paper_cnn",
+                    input_size=o["input_size"] or 64, channels=o["channels"],
+                    face_margin=o["face_margin"] or 0.6, epochs=o["epochs"] or 15,
+                    batch_size=o["batch_size"], limit=o["limit"], seed=o["seed"],
+                    progress=o["verbosity"] > 0)
+                report = train_and_evaluate(config, videos_dir=videos_dir)
+            else:
+                pools = o["real_pools"]
+                if pools is None:
+                    pools = [data / "faces/utkface_real", data / "faces/rmfd_real"] if data else []
+                for folder in pools:
+                    if not folder.is_dir():
+                        raise CommandError(f"The real-face pool does not exist: {folder}")
+                config = BlendTrainConfig(
+                    labelled_dirs=[train_dir], real_pools=pools, val_dir=val_dir, out_dir=o["out"],
+                    init_weights=o["init_weights"], name=o["name"], version=o["model_version"],
+                    architecture=o["architecture"], input_size=o["input_size"] or 128,
+                    face_margin=o["face_margin"] or 0.3, epochs=o["epochs"] or 8,
+                    samples_per_epoch=o["samples_per_epoch"], sbi_share=o["sbi_share"],
+                    batch_size=o["batch_size"], pool_limit=o["limit"], seed=o["seed"],
+                    progress=o["verbosity"] > 0, cache_dir=o["cache_dir"])
+                report = train_blend_model(config)
+                report.spec = evaluate_into_spec(report.spec_path, val_dir=val_dir,
+                                                 videos_dir=videos_dir,
+                                                 progress=o["verbosity"] > 0)
         except (ValueError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
         m = report.spec.metrics

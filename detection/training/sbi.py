@@ -1,0 +1,118 @@
+"""Self-blended images (Shiohara & Yamasaki, CVPR 2022): training fakes made from real faces.
+
+A face is blended into a slightly altered copy of itself (colour, sharpness, a small shift and
+scale) through a soft face-shaped mask. The result has no identity change, only the traces that
+every face swap or re-enactment leaves: a blending boundary, colour and resolution mismatches,
+a slightly misplaced face. A detector that learns those traces generalises across manipulation
+methods it never saw, instead of learning one dataset's generator artefacts.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _jitter_colour(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = image.astype(np.float32)
+    if rng.random() < 0.7:  # per-channel shift: skin-tone mismatch of a pasted face
+        out += rng.uniform(-20, 20, size=3)
+    if rng.random() < 0.7:  # brightness / contrast
+        out = (out - 128.0) * rng.uniform(0.8, 1.2) + 128.0 + rng.uniform(-15, 15)
+    if rng.random() < 0.3:  # hue / saturation
+        hsv = cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_BGR2HSV).astype(
+            np.float32)
+        hsv[..., 0] = (hsv[..., 0] + rng.uniform(-6, 6)) % 180
+        hsv[..., 1] *= rng.uniform(0.8, 1.2)
+        out = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2BGR).astype(
+            np.float32)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _jitter_sharpness(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    r = rng.random()
+    if r < 0.35:  # generated faces are often smoother than the frame around them
+        return cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.5))
+    if r < 0.6:
+        blurred = cv2.GaussianBlur(image, (0, 0), 1.0)
+        return cv2.addWeighted(image, 1.5, blurred, -0.5, 0)
+    if r < 0.8:  # a face rendered at a lower resolution and scaled up
+        h, w = image.shape[:2]
+        f = rng.uniform(0.35, 0.7)
+        small = cv2.resize(image, (max(8, int(w * f)), max(8, int(h * f))),
+                           interpolation=cv2.INTER_AREA)
+        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return image
+
+
+def _shift_scale(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    h, w = image.shape[:2]
+    scale = rng.uniform(0.95, 1.05)
+    tx, ty = rng.uniform(-0.03, 0.03) * w, rng.uniform(-0.03, 0.03) * h
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, scale)
+    matrix[:, 2] += (tx, ty)
+    return cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
+
+
+def face_mask(shape: tuple[int, int], keypoints: np.ndarray | None,
+              rng: np.random.Generator) -> np.ndarray:
+    """A soft face-shaped mask in 0..1.
+
+    With the six BlazeFace keypoints (eyes, nose, mouth, ear tragions) the hull covers the face
+    from brow to chin and ear to ear, like a swapped face region; without them, an ellipse
+    around the crop's centre.
+    """
+    h, w = shape
+    mask = np.zeros((h, w), np.float32)
+    if keypoints is not None and len(keypoints) >= 6:
+        eyes = (keypoints[0] + keypoints[1]) / 2
+        mouth = keypoints[3]
+        down = mouth - eyes
+        chin = mouth + down * rng.uniform(0.5, 0.9)
+        brow = eyes - down * rng.uniform(0.3, 0.7)
+        points = np.vstack([keypoints, chin, brow,
+                            keypoints[4] + down * 0.6, keypoints[5] + down * 0.6])
+        centre = points.mean(axis=0)
+        points = centre + (points - centre) * rng.uniform(0.8, 1.05)
+        cv2.fillConvexPoly(mask, cv2.convexHull(points.astype(np.int32)), 1.0)
+    if mask.sum() < 0.05 * h * w:
+        axes = (int(w * rng.uniform(0.25, 0.35)), int(h * rng.uniform(0.3, 0.42)))
+        cv2.ellipse(mask, (w // 2, int(h * 0.52)), axes, 0, 0, 360, 1.0, -1)
+    # Deform the boundary (erode or dilate), then soften it: blending leaves a gradual seam.
+    k = max(3, int(min(h, w) * rng.uniform(0.02, 0.08))) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    mask = cv2.erode(mask, kernel) if rng.random() < 0.5 else cv2.dilate(mask, kernel)
+    sigma = min(h, w) * rng.uniform(0.01, 0.06)
+    mask = cv2.GaussianBlur(mask, (0, 0), sigma)
+    return mask * rng.choice([0.5, 0.75, 1.0, 1.0, 1.0])
+
+
+def self_blend(image: np.ndarray, keypoints: np.ndarray | None,
+               rng: np.random.Generator) -> np.ndarray:
+    """A fake made from this real face and an altered copy of itself."""
+    source = _shift_scale(_jitter_sharpness(_jitter_colour(image, rng), rng), rng)
+    mask = face_mask(image.shape[:2], keypoints, rng)[..., None]
+    blended = source.astype(np.float32) * mask + image.astype(np.float32) * (1.0 - mask)
+    return np.clip(blended, 0, 255).astype(np.uint8)
+
+
+def degrade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What uploads do to every face, real or fake: resizing, blur and (H.264-like) compression.
+
+    Applied to both classes alike so the model cannot use compression itself as the cue.
+    """
+    h, w = image.shape[:2]
+    if rng.random() < 0.3:
+        f = rng.uniform(0.4, 0.9)
+        small = cv2.resize(image, (max(8, int(w * f)), max(8, int(h * f))),
+                           interpolation=cv2.INTER_AREA)
+        image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.15:
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.0))
+    if rng.random() < 0.8:
+        quality = int(rng.uniform(30, 95))
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if ok:
+            image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if rng.random() < 0.5:
+        image = image[:, ::-1]
+    return np.ascontiguousarray(image)

@@ -1,0 +1,40 @@
+import numpy as np
+
+from detection.training.sbi import degrade, face_mask, self_blend
+
+KEYPOINTS = np.array([[50, 60], [90, 60], [70, 80], [70, 100], [30, 65], [110, 65]], np.float32)
+
+
+def _face():
+    rng = np.random.default_rng(0)
+    return rng.integers(60, 200, (160, 160, 3), dtype=np.uint8)
+
+
+def test_the_mask_covers_the_face_between_the_keypoints_and_is_soft():
+    mask = face_mask((160, 160), KEYPOINTS, np.random.default_rng(1))
+    assert mask[80, 70] > 0.45  # the nose is inside
+    assert mask[5, 5] < 0.01 and mask[155, 155] < 0.01  # corners are outside
+    assert 0 < mask.max() <= 1.0
+    assert len(np.unique(np.round(mask, 2))) > 10  # a gradual seam, not a hard edge
+
+
+def test_without_keypoints_an_ellipse_is_used():
+    mask = face_mask((160, 160), None, np.random.default_rng(2))
+    assert mask[85, 80] > 0.45 and mask[2, 2] < 0.01
+
+
+def test_a_self_blended_face_changes_inside_the_mask_only():
+    face = _face()
+    for seed in range(5):
+        fake = self_blend(face, KEYPOINTS, np.random.default_rng(seed))
+        assert fake.shape == face.shape and fake.dtype == np.uint8
+        diff = np.abs(fake.astype(int) - face.astype(int)).mean(axis=2)
+        assert diff[75:85, 65:75].mean() > diff[:10, :10].mean()
+        assert diff[:10, :10].mean() < 1.0  # the background is the original
+
+
+def test_degrading_keeps_the_shape_and_changes_pixels():
+    face = _face()
+    out = [degrade(face, np.random.default_rng(s)) for s in range(8)]
+    assert all(o.shape == face.shape and o.dtype == np.uint8 for o in out)
+    assert any(not np.array_equal(o, face) for o in out)
