@@ -10,7 +10,14 @@ from django.core.management import call_command
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_it_prints_one_json_object_per_input_and_survives_bad_files(clips, capsys):
+@pytest.fixture
+def no_database(monkeypatch):
+    """As on a fresh checkout, whatever a developer's var/ holds."""
+    monkeypatch.setattr("detection.management.commands.analyse_video._database_exists",
+                        lambda: False)
+
+
+def test_it_prints_one_json_object_per_input_and_survives_bad_files(clips, capsys, no_database):
     paths = [clips["face"], clips["not_video"], clips["no_face"]]
     with pytest.raises(SystemExit) as exited:  # non-zero because one input failed
         call_command("analyse_video", *map(str, paths), "--json")
@@ -20,15 +27,17 @@ def test_it_prints_one_json_object_per_input_and_survives_bad_files(clips, capsy
     face, bad, empty = rows
     assert face["verdict"] in {"fake", "real", "uncertain"} and 0 <= face["fake_probability"] <= 1
     assert face["faces_found"] >= 28 and face["frames_sampled"] == 32 and face["error"] is None
+    (person,) = face["persons"]  # one face throughout: one person, who decides the score
+    assert person["counts_for_video"] and person["fake_probability"] == face["fake_probability"]
     assert bad["verdict"] == "error" and bad["fake_probability"] is None and "not a video" in bad["error"]
     assert empty["verdict"] == "no_face" and empty["fake_probability"] is None
     assert all(r["seconds"] >= 0 for r in rows)
 
 
-def test_it_prints_a_readable_table_without_json(clips, capsys):
+def test_it_prints_a_readable_table_without_json(clips, capsys, no_database):
     call_command("analyse_video", str(clips["no_face"]))
     out = capsys.readouterr().out
-    assert "model: paper_cnn v1" in out
+    assert "model: paper_cnn v1 (" in out and "paper_cnn_v1.json)" in out
     assert "no_face" in out and str(clips["no_face"]) in out
 
 
@@ -42,3 +51,11 @@ def test_it_runs_on_a_fresh_checkout_without_creating_a_database(clips, tmp_path
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["verdict"] == "no_face"
     assert not (tmp_path / "var" / "db.sqlite3").exists()
+
+
+@pytest.mark.django_db
+def test_it_uses_the_active_model_version_when_there_is_a_database(clips, capsys, monkeypatch):
+    monkeypatch.setattr("detection.management.commands.analyse_video._database_exists",
+                        lambda: True)
+    call_command("analyse_video", str(clips["no_face"]))
+    assert "(database: paper_cnn v1 (active))" in capsys.readouterr().out

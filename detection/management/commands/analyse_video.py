@@ -106,6 +106,11 @@ class Command(BaseCommand):
             "duration_s": result.info.duration_s,
             "resolution": f"{result.info.width}x{result.info.height}",
             "timings": result.timings,
+            "persons": [
+                {"person": p.index, "fake_probability": round(p.fake_probability, 4),
+                 "frames_seen": p.frames_seen, "counts_for_video": p.counts_for_video}
+                for p in result.persons
+            ],
             "frame_scores": [
                 {"frame": f.index, "t": f.timestamp_s,
                  "p": None if f.fake_probability is None else round(f.fake_probability, 4)}
