@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -67,3 +68,23 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    """A URL that matches no route (e.g. a job id that is not a UUID): JSON under /api/."""
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "message": "Not found.", "field_errors": {}},
+                            status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    """An unexpected error (already logged by Django): the error shape under /api/."""
+    if _is_api(request):
+        return JsonResponse({"code": "server_error", "message": "Internal server error.",
+                             "field_errors": {}}, status=500)
+    return defaults.server_error(request)

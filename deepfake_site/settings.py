@@ -223,10 +223,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,  # multipart upload bodies get their own component
     "SWAGGER_UI_DIST": "SIDECAR",  # no CDN: assets come from drf-spectacular-sidecar
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "detection.models.JobStatus",
         "VerdictEnum": "detection.models.Verdict",
+        "ReviewStateEnum": "moderation.models.ReviewState",
+        "WebhookEventStateEnum": "detection.models.WebhookEvent.State",
+        "WebhookEventTypeEnum": "detection.models.WebhookEvent.Type",
     },
 }
 

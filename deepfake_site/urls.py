@@ -10,3 +10,7 @@ urlpatterns = [
     path("api/", include("deepfake_site.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# JSON errors (the API's shape) for unmatched URLs and crashes under /api/; HTML elsewhere.
+handler404 = "deepfake_site.api_common.handler404"
+handler500 = "deepfake_site.api_common.handler500"

@@ -367,6 +367,15 @@ def webhook_job_finished(*, job: AnalysisJob) -> WebhookEvent | None:
         return None
 
 
+def webhook_job_moderated(*, job: AnalysisJob, state: str, outcome: str,
+                          decision: str) -> WebhookEvent | None:
+    """A moderator's final decision on the job (called by moderation.services, in its
+    transaction: the event is delivered only if the decision commits)."""
+    return webhook_event_create(job=job, event_type=WebhookEvent.Type.JOB_MODERATED, data={
+        "moderation": {"state": state, "outcome": outcome, "decision": decision,
+                       "changes_model_verdict": outcome != job.verdict}})
+
+
 def webhook_enqueue(*, event_id, at: dt.datetime | None = None) -> None:
     from django_q.models import Schedule
     from django_q.tasks import async_task, schedule

@@ -188,6 +188,12 @@ def review_item_decide(*, item_id: int, moderator, decision: str, reason: str, n
     ReviewEvent.objects.create(item_id=item_id, actor=moderator, created_at=now,
                                from_state=before.state, to_state=new_state, reason=reason,
                                note=note, model_score=before.model_score)
+    if new_state in DECIDED_STATES:  # a final outcome: tell the API client's callback URL
+        from detection.services import webhook_job_moderated  # (it imports this module)
+
+        webhook_job_moderated(job=before.job, state=new_state, decision=decision,
+                              outcome="fake" if new_state == ReviewState.CONFIRMED_FAKE
+                              else "real")
     return ReviewItem.objects.get(pk=item_id)
 
 
