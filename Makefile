@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-requirements
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run web worker migrate test bench clean
+.PHONY: install run web worker migrate test bench clean browser
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ web: migrate
 worker: migrate
 	$(PY) manage.py qcluster
 
-test: install
+# The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
