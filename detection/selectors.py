@@ -23,7 +23,9 @@ def videos_visible_to(user) -> QuerySet[Video]:
 
 
 def jobs_visible_to(user) -> QuerySet[AnalysisJob]:
-    qs = AnalysisJob.objects.select_related("video", "video__uploaded_by", "model_version")
+    # "review": the job list shows each video's review status without a query per row.
+    qs = AnalysisJob.objects.select_related("video", "video__uploaded_by", "model_version",
+                                            "review")
     return qs if user.is_moderator else qs.filter(video__uploaded_by=user)
 
 

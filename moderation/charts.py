@@ -17,9 +17,9 @@ def _svg(width: int, height: int, label: str, parts: list) -> SafeString:
                        '</svg>', width, height, label, body)
 
 
-def decisions_per_day_svg(per_day: list[dict], width: int = 720, height: int = 200) -> SafeString:
+def decisions_per_day_svg(per_day: list[dict], width: int = 720, height: int = 210) -> SafeString:
     """Stacked bars: human decisions per day, by outcome."""
-    left, right, top, bottom = 34, 10, 10, 36
+    left, right, top, bottom = 34, 10, 10, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([sum(d[s] for s, _, _ in SERIES) for d in per_day] + [1])
     slot = plot_w / max(len(per_day), 1)
@@ -44,13 +44,13 @@ def decisions_per_day_svg(per_day: list[dict], width: int = 720, height: int = 2
                 day["day"].isoformat(), n, name))
         if i % 2 == 0 or len(per_day) <= 7:
             parts.append(format_html('<text x="{}" y="{}" class="label" text-anchor="middle">{}'
-                                     '</text>', round(x + slot * 0.35, 1), height - 20,
+                                     '</text>', round(x + slot * 0.35, 1), height - 28,
                                      day["day"].strftime("%m-%d")))
     for n, (_, name, css) in enumerate(SERIES):
         parts.append(format_html('<rect x="{}" y="{}" width="10" height="10" class="{}"/>'
                                  '<text x="{}" y="{}" class="label">{}</text>',
-                                 left + n * 130, height - 10, css, left + n * 130 + 14,
-                                 height - 1, name))
+                                 left + n * 130, height - 14, css, left + n * 130 + 14,
+                                 height - 5, name))
     return _svg(width, height, "Decisions per day", parts)
 
 

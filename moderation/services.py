@@ -265,6 +265,7 @@ def heatmaps_compute(*, job_id) -> int:
     from django.core.files.base import ContentFile
 
     from detection.models import FaceResult
+    from detection.pipeline.errors import ModelLoadError
     from detection.pipeline.explain import grad_cam, overlay
 
     from .models import HeatmapOverlay
@@ -295,7 +296,11 @@ def heatmaps_compute(*, job_id) -> int:
     if not kept:
         return 0
     spec = version.to_spec()
-    model = _keras_model(spec)
+    try:
+        model = _keras_model(spec)
+    except ModelLoadError as exc:  # e.g. a version shipped only as a converted file
+        logger.warning("no heatmaps for job %s: %s", job_id, exc)
+        return 0
     heatmaps = grad_cam(model, crops, input_size=spec.input_size, channels=spec.channels)
     added = 0
     for face, crop, heat in zip(kept, crops, heatmaps):

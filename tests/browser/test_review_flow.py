@@ -138,10 +138,14 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     mod2.goto(f"{live_server.url}/moderation/items/{item.pk}/")
     expect(mod2.locator("#history tbody tr")).to_have_count(4)
     screenshot(mod2, "4-history")
+    mod2.goto(f"{live_server.url}/moderation/dashboard/")
+    expect(mod2.locator("#agreement tbody tr")).to_contain_text("paper_cnn v1")
+    expect(mod2.locator("svg.chart")).to_have_count(2)
+    screenshot(mod2, "5-dashboard")
 
     alice.reload()
     expect(alice.locator("#review-outcome")).to_have_text(
         "Reviewed by a moderator: manipulated (after appeal, final)")
-    screenshot(alice, "5-final")
+    screenshot(alice, "6-final")
     final = ReviewItem.objects.get(pk=item.pk)
     assert (final.first_decided_by.username, final.appeal_decided_by.username) == ("mod1", "mod2")

@@ -49,3 +49,15 @@ class HeatmapTaskTests(PlatformTestCase):
         self.faces[3].crop.delete(save=False)
         self.assertEqual(tasks.heatmaps_compute(str(self.job.id)), 3)
         self.assertFalse(HeatmapOverlay.objects.filter(face=self.faces[3]).exists())
+
+    def test_a_version_without_keras_weights_gets_no_heatmaps_and_no_crash(self):
+        from moderation import services
+
+        version = self.job.model_version
+        version.weights_path = "detection/models/missing.keras"
+        version.save()
+        services._keras_cache.clear()
+        with self.assertLogs("moderation.services", "WARNING") as logs:
+            self.assertEqual(tasks.heatmaps_compute(str(self.job.id)), 0)
+        self.assertIn("missing.keras", logs.output[0])
+        self.assertFalse(HeatmapOverlay.objects.exists())

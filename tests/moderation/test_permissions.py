@@ -90,3 +90,14 @@ class UploaderViewTests(PlatformTestCase):
         self.assertEqual(self.client.get(self.appeal_url).status_code, 405)
         self.item.refresh_from_db()
         self.assertIsNone(self.item.appealed_at)
+
+
+class JobListReviewColumnTests(PlatformTestCase):
+    def test_uploaders_see_the_review_status_of_their_own_videos_only(self):
+        decided(routed(uploader=self.alice, probability=0.9), self.mod, "real", "model_error")
+        routed(uploader=self.bob, probability=0.9)
+        self.client.login(username="alice", password=PASSWORD)
+        with self.assertNumQueries(4):  # session, user, count, page: no query per row
+            page = self.client.get(reverse("detection:job_list"))
+        self.assertContains(page, "Reviewed by a moderator: authentic")
+        self.assertNotContains(page, "Waiting for review")  # bob's video is not listed
