@@ -12,7 +12,10 @@ accepted job until it finishes, then checks:
 
 - every upload was accepted (202) or cleanly refused (an error answer in the API's JSON shape),
 - every accepted job finished (done or failed) before the timeout,
-- none was lost or duplicated: the API lists exactly the accepted job ids, each once.
+- none was lost or duplicated: the API lists exactly the accepted job ids, each once,
+- (when it starts the site) every job's signed `job.finished` webhook reached a receiver on
+  127.0.0.1 exactly once, although the receiver fails its first few deliveries (`--webhook-
+  failures`), so the worker's retries are exercised too.
 
 Prints uploads/s, p50/p95 latency of upload and status calls, and the time from the first
 upload to the last verdict; writes JSON to bench/results/api_load.json. Exit status 1 if a
@@ -45,7 +48,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from detection import webhooks  # noqa: E402
 from tests import media  # noqa: E402
+from tests.api.webhook_receiver import Receiver  # noqa: E402
 
 PY = sys.executable
 
@@ -83,11 +88,13 @@ class Api:
         finally:
             conn.close()
 
-    def upload(self, path: Path, reference: str) -> tuple[int, dict, dict]:
+    def upload(self, path: Path, reference: str, callback_url: str = "") -> tuple[int, dict, dict]:
         boundary = uuid.uuid4().hex
+        fields = {"client_reference": reference, **({"callback_url": callback_url}
+                                                     if callback_url else {})}
         parts = [
-            (f'--{boundary}\r\nContent-Disposition: form-data; name="client_reference"\r\n\r\n'
-             f"{reference}\r\n").encode(),
+            *(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+              f"{value}\r\n".encode() for name, value in fields.items()),
             (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
              f'filename="{path.name}"\r\nContent-Type: video/mp4\r\n\r\n').encode(),
             path.read_bytes(), f"\r\n--{boundary}--\r\n".encode(),
@@ -107,6 +114,8 @@ def free_port() -> int:
 class Site:
     """runserver + qcluster on a temporary database; stopped on exit."""
 
+    WEBHOOK_SECRET = "bench-webhook-secret"
+
     def __init__(self, workdir: Path):
         self.workdir = workdir
         self.port = free_port()
@@ -120,6 +129,10 @@ class Site:
             "API_THROTTLE_USER_RATE": "100000/min",
             "API_THROTTLE_UPLOAD_RATE": "100000/min",
             "DJANGO_LOG_LEVEL": "WARNING",
+            # Webhooks go to the benchmark's own receiver on 127.0.0.1, retried quickly.
+            "DEEPFAKE_WEBHOOK_SECRET": self.WEBHOOK_SECRET,
+            "DEEPFAKE_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+            "DEEPFAKE_WEBHOOK_BACKOFF_S": "2",
         }
         self.processes: list[subprocess.Popen] = []
         self.logs: list = []
@@ -188,7 +201,8 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 4)
 
 
-def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s: float) -> dict:
+def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s: float,
+        receiver: Receiver | None = None, webhook_secret: str = "") -> dict:
     lock = threading.Lock()
     upload_latency: list[float] = []
     status_latency: list[float] = []
@@ -203,7 +217,8 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
             pass
         started = time.perf_counter()
         try:
-            status, headers, body = api.upload(clip, f"bench-{index}")
+            status, headers, body = api.upload(clip, f"bench-{index}",
+                                               receiver.url if receiver else "")
             error = None
         except OSError as exc:
             status, headers, body, error = None, {}, {}, f"{exc.__class__.__name__}: {exc}"
@@ -261,6 +276,11 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
             break
         page += 1
 
+    webhook = None
+    if receiver is not None:
+        webhook = webhook_report(receiver, set(finished), webhook_secret, t0,
+                                 deadline=time.perf_counter() + 180)
+
     verdicts: dict[str, int] = {}
     for body in finished.values():
         key = body["verdict"] or f"failed:{body['error_code']}"
@@ -271,6 +291,8 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
         "none_lost": set(listed) == set(accepted),
         "none_duplicated": len(listed) == len(set(listed)),
     }
+    if webhook is not None:
+        checks["every_webhook_delivered_once_and_signed"] = webhook["ok"]
     return {
         "uploads": len(clips),
         "concurrency": concurrency,
@@ -292,8 +314,42 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
                              "p95": percentile(status_latency, 0.95),
                              "max": percentile(status_latency, 1.0)},
         "end_to_end_s": round(last_verdict_at - t0, 2) if last_verdict_at else None,
+        "webhooks": webhook,
         "checks": checks,
         "ok": all(checks.values()),
+    }
+
+
+def webhook_report(receiver: Receiver, job_ids: set[str], secret: str, t0: float,
+                   deadline: float) -> dict:
+    """Wait for one accepted (2xx) delivery per finished job; check ids and signatures."""
+    def delivered() -> dict[str, list[dict]]:
+        by_job: dict[str, list[dict]] = {}
+        for request in list(receiver.requests):
+            if request["status"] < 300:
+                job_id = json.loads(request["body"])["job"]["id"]
+                by_job.setdefault(job_id, []).append(request)
+        return by_job
+
+    while set(delivered()) < job_ids and time.perf_counter() < deadline:
+        time.sleep(1)
+    by_job = delivered()
+    requests = list(receiver.requests)
+    signed = all(webhooks.signature_verify(secret, r["headers"][webhooks.SIGNATURE_HEADER],
+                                           r["body"]) for r in requests)
+    event_ids = {r["headers"][webhooks.EVENT_ID_HEADER] for r in requests}
+    once = all(len(v) == 1 for v in by_job.values())
+    wall0 = time.time() - (time.perf_counter() - t0)  # t0 on the wall clock
+    return {
+        "requests": len(requests),
+        "failed_on_purpose": sum(1 for r in requests if r["status"] >= 300),
+        "jobs_notified": len(set(by_job) & job_ids),
+        "distinct_event_ids": len(event_ids),
+        "all_signatures_valid": signed,
+        "delivered_once_each": once,
+        "last_webhook_s": round(max(r["received_at"] for r in requests) - wall0, 2)
+        if requests else None,
+        "ok": set(by_job) == job_ids and signed and once and len(event_ids) == len(job_ids),
     }
 
 
@@ -306,6 +362,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds to wait for every job to finish")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polling rounds")
+    parser.add_argument("--webhook-failures", type=int, default=5,
+                        help="the receiver answers 500 to this many first deliveries")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "api_load.json")
     args = parser.parse_args()
     if args.url and not args.token:
@@ -313,6 +371,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="api_load_"))
     site = None
+    receiver = None
     try:
         (workdir / "clips").mkdir()
         clips = make_clips(workdir / "clips", args.uploads)
@@ -321,11 +380,15 @@ def main() -> int:
         else:
             site = Site(workdir)
             base, token = site.start()
+            receiver = Receiver(statuses=[500] * args.webhook_failures).__enter__()
         api = Api(base, token)
         print(f"{args.uploads} uploads of {clips[0].stat().st_size // 1024} KB clips, "
               f"{args.concurrency} at once, against {base} ...", flush=True)
-        result = run(api, clips, args.concurrency, args.timeout, args.poll)
+        result = run(api, clips, args.concurrency, args.timeout, args.poll, receiver,
+                     Site.WEBHOOK_SECRET)
     finally:
+        if receiver is not None:
+            receiver.__exit__(None, None, None)
         if site is not None:
             site.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -342,6 +405,11 @@ def main() -> int:
     print(f"status calls {result['status_calls']}  p50 {result['status_latency_s']['p50']} s  "
           f"p95 {result['status_latency_s']['p95']} s")
     print(f"first upload -> last verdict: {result['end_to_end_s']} s")
+    if result["webhooks"]:
+        w = result["webhooks"]
+        print(f"webhooks: {w['jobs_notified']} jobs notified by {w['requests']} requests "
+              f"({w['failed_on_purpose']} refused on purpose, retried), signatures valid "
+              f"{w['all_signatures_valid']}, last at {w['last_webhook_s']} s")
     print("checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}"
                                  for k, v in result["checks"].items()))
     args.json.parent.mkdir(parents=True, exist_ok=True)

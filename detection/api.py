@@ -4,11 +4,13 @@ Visibility is the web pages' (`selectors.jobs_visible_to` / `job_get_for_user`):
 else's job answers 404, never 403.
 """
 import django_filters
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -18,6 +20,9 @@ from . import selectors, services
 from .models import AnalysisJob, JobStatus, ModelVersion, Verdict
 from .serializers import (JobDetailSerializer, JobSerializer, ModelVersionSerializer,
                           UploadResultSerializer, WebhookEventSerializer)
+
+
+MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the other form fields and part headers
 
 
 class VideoUploadApi(APIView):
@@ -50,6 +55,11 @@ class VideoUploadApi(APIView):
                                         description="Duplicate: this account sent the same file "
                                                     "before; the earlier analysis is returned.")})
     def post(self, request):
+        # Refuse an announced oversize body before reading it (it would be streamed to disk).
+        if int(request.META.get("CONTENT_LENGTH") or 0) > (
+                settings.DETECTION_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES):
+            limit_mb = settings.DETECTION_MAX_UPLOAD_BYTES // (1024 * 1024)
+            raise ValidationError({"file": [f"The file is larger than the {limit_mb} MB limit."]})
         data = self.VideoUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         outcome = services.video_submit(user=request.user, uploaded_file=data.validated_data["file"],

@@ -81,6 +81,14 @@ class UploadApiTests(ApiTestCase):
         self.assertIn("limit", body["message"] + str(body["field_errors"]))
         self.assertFalse(Video.objects.exists())
 
+    @override_settings(DETECTION_MAX_UPLOAD_BYTES=1024)
+    def test_an_announced_oversize_body_is_refused_before_it_is_read(self):
+        with mock.patch("detection.api.services.video_submit") as submit:
+            response = self._post(content=b"x" * (200 * 1024))
+        body = self.assertError(response, 400, "invalid")
+        self.assertIn("limit", body["field_errors"]["file"][0])
+        submit.assert_not_called()
+
     def test_a_json_body_is_refused_as_unsupported(self):
         response = self.client.post(self.url, {"file": "abc"}, format="json")
         self.assertError(response, 415, "unsupported_media_type")

@@ -7,13 +7,14 @@ from unittest import mock
 
 import pytest
 from django.core.files import File
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
 from detection import services, webhooks
 from detection.models import JobStatus, WebhookDelivery, WebhookEvent
 from detection.tasks import deliver_webhook
-from tests.factories import JobFactory, done_job
+from tests.factories import PASSWORD, JobFactory, UserFactory, done_job
 
 from .webhook_receiver import Receiver
 
@@ -209,3 +210,15 @@ def test_a_job_failed_as_stale_gets_its_event(settings):
         assert services.jobs_fail_stale() == 1
     assert WebhookEvent.objects.get(job=job).payload["job"]["error_code"] == "timeout"
 
+
+
+def test_admins_see_events_and_attempts_in_the_admin_site(client):
+    with Receiver(statuses=[500]) as receiver:
+        event = _event(receiver.url)
+        with mock.patch("detection.services.webhook_enqueue"):
+            deliver_webhook(str(event.id))
+    UserFactory(username="root", role="admin", is_staff=True, is_superuser=True)
+    client.login(username="root", password=PASSWORD)
+    page = client.get(reverse("admin:detection_webhookevent_change", args=[event.id]))
+    assert page.status_code == 200
+    assert b"HTTP 500" in page.content

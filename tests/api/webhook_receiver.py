@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -10,16 +11,20 @@ class Receiver:
         self.requests: list[dict] = []
         self._statuses = list(statuses or [])  # answers in order; then 200
         self._redirect_to = redirect_to
+        self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers),
-                                          "body": self.rfile.read(length)})
-                status = receiver._statuses.pop(0) if receiver._statuses else 200
-                if receiver._redirect_to:
-                    status = 307
+                body = self.rfile.read(length)
+                with receiver._lock:
+                    status = receiver._statuses.pop(0) if receiver._statuses else 200
+                    if receiver._redirect_to:
+                        status = 307
+                    receiver.requests.append({"path": self.path, "headers": dict(self.headers),
+                                              "body": body, "status": status,
+                                              "received_at": time.time()})
                 self.send_response(status)
                 if receiver._redirect_to:
                     self.send_header("Location", receiver._redirect_to)
