@@ -4,9 +4,10 @@
     python bench/api_load.py [--uploads 50] [--concurrency 50] [--timeout 900]
     python bench/api_load.py --url http://127.0.0.1:8000 --token KEY   # a server you started
 
-Without --url it starts the site itself (runserver + one django-q2 worker cluster) on a free
-127.0.0.1 port with a temporary SQLite database and media folder, creates a user and token,
-and stops everything at the end. It generates `--uploads` distinct small face clips (from the
+Without --url it starts the site itself (a threaded WSGI server + one django-q2 worker
+cluster) on a free 127.0.0.1 port with a temporary SQLite database and media folder, creates a
+user and token, and stops everything at the end. `--server runserver` uses Django's development
+server instead: its listen backlog is 10, so a burst of 50 connections gets some reset. It generates `--uploads` distinct small face clips (from the
 test photo, tests/media.py), sends them all at once through the upload endpoint, polls every
 accepted job until it finishes, then checks:
 
@@ -111,13 +112,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The same threaded server as runserver, with a listen backlog for bursts of connections.
+WSGI_SERVER = """
+import os, sys
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deepfake_site.settings")
+from django.core.wsgi import get_wsgi_application
+
+class Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+make_server("127.0.0.1", int(sys.argv[1]), get_wsgi_application(), server_class=Server,
+            handler_class=Quiet).serve_forever()
+"""
+
+
 class Site:
-    """runserver + qcluster on a temporary database; stopped on exit."""
+    """A web server + qcluster on a temporary database; stopped on exit."""
 
     WEBHOOK_SECRET = "bench-webhook-secret"
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, server: str = "wsgi"):
         self.workdir = workdir
+        self.server = server
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -147,12 +170,12 @@ class Site:
             "from accounts.services import user_create, api_token_create\n"
             "u = user_create(username='bench', password='bench-password-1234')\n"
             "print(api_token_create(user=u).key)")).strip().splitlines()[-1]
-        for name, args in (("web", ["runserver", f"127.0.0.1:{self.port}", "--noreload"]),
-                           ("worker", ["qcluster"])):
+        web = ([PY, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
+               if self.server == "runserver" else [PY, "-c", WSGI_SERVER, str(self.port)])
+        for name, command in (("web", web), ("worker", [PY, "manage.py", "qcluster"])):
             log = open(self.workdir / f"{name}.log", "w")
             self.logs.append(log)
-            self.processes.append(subprocess.Popen([PY, "manage.py", *args], cwd=ROOT,
-                                                   env=self.env, stdout=log,
+            self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
                                                    stderr=subprocess.STDOUT))
         base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
@@ -362,6 +385,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds to wait for every job to finish")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polling rounds")
+    parser.add_argument("--server", choices=["wsgi", "runserver"], default="wsgi",
+                        help="web server to start without --url")
     parser.add_argument("--webhook-failures", type=int, default=5,
                         help="the receiver answers 500 to this many first deliveries")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "api_load.json")
@@ -378,7 +403,7 @@ def main() -> int:
         if args.url:
             base, token = args.url, args.token
         else:
-            site = Site(workdir)
+            site = Site(workdir, args.server)
             base, token = site.start()
             receiver = Receiver(statuses=[500] * args.webhook_failures).__enter__()
         api = Api(base, token)
@@ -393,8 +418,8 @@ def main() -> int:
             site.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    result["target"] = "started by the benchmark (runserver + 1 qcluster, SQLite)" \
-        if not args.url else args.url
+    result["target"] = (f"started by the benchmark ({args.server} + 1 qcluster worker, SQLite)"
+                        if not args.url else args.url)
     result["machine"] = {"python": platform.python_version(), "cpu_count": os.cpu_count(),
                          "platform": platform.platform()}
     print(f"accepted {result['accepted']}/{result['uploads']} (refused {result['refused']}, "
