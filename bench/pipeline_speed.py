@@ -1,19 +1,31 @@
 #!/usr/bin/env python
 """Pipeline speed benchmark: decode-only pass vs full analysis, in one process and one run.
 
-    python bench/pipeline_speed.py [VIDEO ...] [--frames 32] [--repeat 3] [--json OUT]
+    python bench/pipeline_speed.py [VIDEO ...] [--frames 32] [--repeat 3] [--backend auto]
+                                   [--worker-clips 4] [--json OUT]
 
-Without arguments it generates a 10 s 1080p clip of a face (from the public-domain test photo)
-and measures that. Prints a table and writes JSON (default bench/results/pipeline_speed.json).
-No Django: the pipeline is plain Python.
+Without video arguments it generates a 10 s 1080p clip of a face (from the public-domain test
+photo) and measures that; with arguments it measures those files. For each clip, the decode-only
+pass (read the clip once, retrieve the sampled frames) and the full analysis alternate, so
+machine noise hits both alike. Prints seconds per clip, frames/s, the per-stage split (decode,
+faces, model, aggregation), the full/decode ratio (target <= 1.5), peak RSS, then:
+
+- classifier throughput: Keras tf.function vs LiteRT images/s on the clip's crops, and the two
+  LiteRT batching strategies (one resized batch per video vs fixed-size batches);
+- worker memory: a fresh process analyses every clip --worker-clips times in a row, as a
+  worker does; its peak RSS (target < 1.5 GB).
+
+Writes JSON (default bench/results/pipeline_speed.json). No Django: the pipeline is plain Python.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,9 +38,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from detection.pipeline import Analyser, AnalysisConfig  # noqa: E402
-from detection.pipeline.decode import sample_frames  # noqa: E402
+from detection.pipeline.classify import make_classifier, preprocess  # noqa: E402
+from detection.pipeline.aggregate import (frame_outcomes, person_outcomes,  # noqa: E402
+                                          video_probability, video_verdict)
+from detection.pipeline.decode import sample_frames, sample_frames_overlapped  # noqa: E402
+from detection.pipeline.faces import find_faces  # noqa: E402
+from detection.pipeline.track import people_for_crops  # noqa: E402
+from detection.pipeline.types import VideoResult  # noqa: E402
+from detection.pipeline.spec import ModelSpec  # noqa: E402
 
 DEFAULT_SPEC = ROOT / "detection" / "models" / "paper_cnn_v1.json"
+MEMORY_TARGET_MB = 1536
+RATIO_TARGET = 1.5
 
 
 def make_clip(path: Path, seconds: float = 10.0, fps: float = 30.0,
@@ -48,7 +69,180 @@ def make_clip(path: Path, seconds: float = 10.0, fps: float = 30.0,
 
 
 def peak_rss_mb() -> float:
+    # VmHWM is this process image's own high-water mark. ru_maxrss is not: Linux carries it
+    # across fork and exec, so a child started from a process holding TensorFlow would report
+    # the parent's size.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def build_analyser(spec_path: Path, config: AnalysisConfig, backend: str) -> Analyser:
+    """What the worker builds (detection/analysers.py): LiteRT when a conversion exists."""
+    spec = ModelSpec.load(spec_path)
+    return Analyser(spec, make_classifier(spec, spec.weights_path(spec_path), prefer=backend),
+                    config=config)
+
+
+def analyse_overlapped(path: Path, analyser: Analyser) -> VideoResult:
+    """analyse_video with face detection running on a second thread while frames decode.
+
+    A proposal for detection/pipeline/analyse.py, measured here: identical stages and result,
+    only the decode and faces stages overlap (decode.sample_frames_overlapped).
+    """
+    timings = {}
+    started = time.perf_counter()
+    info, frames, crops, faces_busy = sample_frames_overlapped(
+        path, analyser.config,
+        lambda stream: find_faces(stream, analyser.detector, analyser.spec.face_margin))
+    timings["decode_and_faces"] = time.perf_counter() - started
+    timings["faces_busy"] = faces_busy
+    started = time.perf_counter()
+    people = people_for_crops([f.index for f in frames], [c.frame_index for c in crops],
+                              [c.box for c in crops])
+    timings["tracking"] = time.perf_counter() - started
+    started = time.perf_counter()
+    raw_scores = analyser.classifier.score([c.image for c in crops])
+    timings["model"] = time.perf_counter() - started
+    started = time.perf_counter()
+    outcomes = frame_outcomes(frames, crops, raw_scores, analyser.spec, people)
+    persons = person_outcomes(outcomes)
+    probability = video_probability(persons)
+    timings["aggregate"] = time.perf_counter() - started
+    return VideoResult(
+        verdict=video_verdict(probability, analyser.spec), fake_probability=probability,
+        frames_sampled=len(frames), frames_with_face=sum(1 for o in outcomes if o.faces),
+        faces_scored=len(crops), frames=outcomes, persons=persons, info=info,
+        timings={k: round(v, 4) for k, v in timings.items()})
+
+
+def classifier_name(analyser: Analyser) -> str:
+    return type(analyser.classifier).__name__
+
+
+def _timed(fn):
+    """(result, wall seconds, CPU seconds of this process: all threads, user + system)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat: int) -> dict:
+    decode_runs, full_runs, overlap_runs, stages, overlap_stages = [], [], [], [], []
+    decode_cpu, full_cpu, overlap_cpu = [], [], []
+    for _ in range(repeat):
+        # Interleaved: decode-only, full, full with overlap, so machine noise hits all alike.
+        (info, frames), wall, cpu = _timed(lambda: sample_frames(video, config))
+        decode_runs.append(wall)
+        decode_cpu.append(cpu)
+        del frames
+        result, wall, cpu = _timed(lambda: analyser.analyse(video))
+        full_runs.append(wall)
+        full_cpu.append(cpu)
+        stages.append(result.timings)
+        overlapped, wall, cpu = _timed(lambda: analyse_overlapped(video, analyser))
+        overlap_runs.append(wall)
+        overlap_cpu.append(cpu)
+        overlap_stages.append(overlapped.timings)
+        a, b = overlapped.fake_probability, result.fake_probability
+        if (a is None) != (b is None) or (a is not None and abs(a - b) > 1e-6):
+            raise AssertionError(f"the overlapped analysis gave {a}, the sequential one {b}")
+    decode_s, full_s = statistics.median(decode_runs), statistics.median(full_runs)
+    overlap_s = statistics.median(overlap_runs)
+    return {
+        "video": str(video), "resolution": f"{info.width}x{info.height}",
+        "duration_s": info.duration_s, "frames_in_video": info.frame_count,
+        "frames_sampled": result.frames_sampled, "decode_only_s": round(decode_s, 4),
+        "decode_only_runs_s": [round(v, 4) for v in decode_runs],
+        "full_analysis_s": round(full_s, 4), "full_runs_s": [round(v, 4) for v in full_runs],
+        "ratio_full_to_decode": round(full_s / decode_s, 3),
+        "video_frames_per_s": round(info.frame_count / full_s, 1),
+        "decode_frames_per_s": round(info.frame_count / decode_s, 1),
+        "stages_s": {k: round(statistics.median(s[k] for s in stages), 4) for k in stages[0]},
+        "decode_only_cpu_s": round(statistics.median(decode_cpu), 4),
+        "full_analysis_cpu_s": round(statistics.median(full_cpu), 4),
+        "overlapped_full_s": round(overlap_s, 4),
+        "overlapped_runs_s": [round(v, 4) for v in overlap_runs],
+        "overlapped_cpu_s": round(statistics.median(overlap_cpu), 4),
+        "ratio_overlapped_to_decode": round(overlap_s / decode_s, 3),
+        "overlapped_stages_s": {k: round(statistics.median(s[k] for s in overlap_stages), 4)
+                                for k in overlap_stages[0]},
+        "faces_scored": result.faces_scored, "people": len(result.persons),
+        "verdict": result.verdict, "fake_probability": result.fake_probability,
+    }
+
+
+def _images_per_s(fn, batch: np.ndarray, min_seconds: float = 1.0) -> float:
+    fn(batch)  # warm-up (tracing, allocation)
+    n, started = 0, time.perf_counter()
+    while time.perf_counter() - started < min_seconds:
+        fn(batch)
+        n += len(batch)
+    return n / (time.perf_counter() - started)
+
+
+def classifier_throughput(spec_path: Path, crops: list[np.ndarray], threads: int) -> dict:
+    """images/s of the classifiers on one video's crops (the batch the pipeline sends)."""
+    from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
+                                             serving_path)
+
+    spec = ModelSpec.load(spec_path)
+    weights = spec.weights_path(spec_path)
+    batch = preprocess(crops, spec.input_size, spec.channels)
+    out = {"batch": len(batch), "threads": threads}
+    lite_path = serving_path(spec, weights)
+    if lite_path is not None:
+        whole = LiteRTFaceClassifier(spec, lite_path, num_threads=threads)
+        out["litert_one_batch_per_video"] = round(_images_per_s(whole.score_batch, batch), 1)
+        for size in (8, 32):
+            fixed = LiteRTFaceClassifier(spec, lite_path, num_threads=threads, max_batch=size)
+
+            def padded(b, fixed=fixed, size=size):
+                # Fixed-size batches: pad the last one so the tensor is never re-allocated.
+                pad = (-len(b)) % size
+                if pad:
+                    b = np.concatenate([b, np.zeros((pad, *b.shape[1:]), b.dtype)])
+                return fixed.score_batch(b)[: len(b) - pad]
+
+            out[f"litert_fixed_batches_of_{size}"] = round(_images_per_s(padded, batch), 1)
+        preprocess_s = _images_per_s(
+            lambda _: preprocess(crops, spec.input_size, spec.channels), batch)
+        out["preprocess_images_per_s"] = round(preprocess_s, 1)
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    keras_model = KerasFaceClassifier(spec, weights)
+    out["keras_tf_function"] = round(_images_per_s(keras_model.score_batch, batch), 1)
+    return out
+
+
+def worker_memory(videos: list[Path], spec_path: Path, frames: int, backend: str,
+                  rounds: int) -> dict:
+    """Peak RSS of a fresh process that analyses every clip `rounds` times, as a worker does."""
+    cmd = [sys.executable, __file__, "--worker-run", "--model", str(spec_path), "--frames",
+           str(frames), "--backend", backend, "--worker-clips", str(rounds),
+           *[str(v) for v in videos]]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def worker_run(args) -> int:
+    config = AnalysisConfig(frames_to_sample=args.frames)
+    analyser = build_analyser(args.model, config, args.backend)
+    after_load = peak_rss_mb()
+    analysed = 0
+    for _ in range(args.worker_clips):
+        for video in args.videos:
+            analyser.analyse(video)
+            analysed += 1
+    print(json.dumps({"clips_analysed": analysed, "classifier": classifier_name(analyser),
+                      "rss_after_model_load_mb": round(after_load, 1),
+                      "peak_rss_mb": round(peak_rss_mb(), 1)}))
+    return 0
 
 
 def main() -> int:
@@ -57,61 +251,90 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--model", type=Path, default=DEFAULT_SPEC)
-    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "pipeline_speed.json")
+    parser.add_argument("--backend", choices=["auto", "litert", "keras"], default="auto",
+                        help="classifier: auto serves the LiteRT conversion when there is one")
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--worker-clips", type=int, default=4,
+                        help="worker-memory check: analyse every clip this many times")
+    parser.add_argument("--no-classifier-bench", action="store_true")
+    parser.add_argument("--worker-run", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path,
+                        default=ROOT / "bench" / "results" / "pipeline_speed.json")
     args = parser.parse_args()
+    if args.worker_run:
+        return worker_run(args)
 
     tmp = tempfile.TemporaryDirectory()
     videos = args.videos or [make_clip(Path(tmp.name) / "face_1080p_10s.mp4")]
+    for video in videos:
+        if not video.is_file():
+            parser.error(f"no such file: {video}")
     config = AnalysisConfig(frames_to_sample=args.frames)
-    analyser = Analyser.from_spec_file(args.model, config=config)
+    analyser = build_analyser(args.model, config, args.backend)
     analyser.analyse(videos[0])  # warm-up: model tracing, caches
 
-    rows = []
-    for video in videos:
-        decode_runs, full_runs, stages = [], [], []
-        for _ in range(args.repeat):
-            # Interleave the two measurements so machine noise hits both alike.
-            started = time.perf_counter()
-            info, frames = sample_frames(video, config)
-            decode_runs.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            result = analyser.analyse(video)
-            full_runs.append(time.perf_counter() - started)
-            stages.append(result.timings)
-        decode_s, full_s = statistics.median(decode_runs), statistics.median(full_runs)
-        rows.append({
-            "video": str(video), "resolution": f"{info.width}x{info.height}",
-            "duration_s": info.duration_s, "frames_in_video": info.frame_count,
-            "frames_sampled": len(frames), "decode_only_s": round(decode_s, 4),
-            "full_analysis_s": round(full_s, 4), "ratio_full_to_decode": round(full_s / decode_s, 3),
-            "video_frames_per_s": round(info.frame_count / full_s, 1),
-            "stages_s": {k: round(statistics.median(s[k] for s in stages), 4) for k in stages[0]},
-            "faces_scored": result.faces_scored, "verdict": result.verdict,
-        })
-    report = {"machine": {"python": platform.python_version(), "cpu_count": _cpus(),
-                          "platform": platform.platform()},
-              "model": str(args.model), "repeat": args.repeat, "peak_rss_mb": round(peak_rss_mb(), 1),
-              "results": rows}
+    rows = [measure_clip(video, analyser, config, args.repeat) for video in videos]
+    pipeline_peak = peak_rss_mb()  # before the classifier bench imports TensorFlow
 
-    print(f"{'video':<28} {'res':>10} {'decode s':>9} {'full s':>8} {'ratio':>6} {'fps':>7} "
-          f"{'decode':>7} {'faces':>7} {'model':>7} {'aggr':>7} {'crops':>6}")
+    print(f"classifier: {classifier_name(analyser)}, detector: {analyser.detector.name}, "
+          f"{args.frames} frames sampled, median of {args.repeat} interleaved runs, "
+          f"{args.threads} CPU threads")
+    print(f"{'video':<24} {'res':>9} {'decode s':>8} {'full s':>7} {'ratio':>5} {'fps':>6} "
+          f"{'decode':>7} {'faces':>6} {'model':>6} {'aggr':>6} {'crops':>5}")
     for r in rows:
         s = r["stages_s"]
-        print(f"{Path(r['video']).name[:28]:<28} {r['resolution']:>10} {r['decode_only_s']:>9.3f} "
-              f"{r['full_analysis_s']:>8.3f} {r['ratio_full_to_decode']:>6.2f} "
-              f"{r['video_frames_per_s']:>7.1f} {s['decode']:>7.3f} {s['faces']:>7.3f} "
-              f"{s['model']:>7.3f} {s['aggregate']:>7.3f} {r['faces_scored']:>6}")
-    print(f"peak RSS: {report['peak_rss_mb']} MB")
+        print(f"{Path(r['video']).name[:24]:<24} {r['resolution']:>9} {r['decode_only_s']:>8.3f} "
+              f"{r['full_analysis_s']:>7.3f} {r['ratio_full_to_decode']:>5.2f} "
+              f"{r['video_frames_per_s']:>6.1f} {s['decode']:>7.3f} {s['faces']:>6.3f} "
+              f"{s['model']:>6.3f} {s['aggregate']:>6.3f} {r['faces_scored']:>5}")
+    print("the same with decode and face detection overlapped on two threads "
+          "(decode.sample_frames_overlapped; proposed for analyse.py):")
+    print(f"{'video':<24} {'full s':>7} {'ratio':>5} {'cpu: decode':>11} {'full':>6} "
+          f"{'overlap':>7} {'dec+faces':>9} {'faces busy':>10}")
+    for r in rows:
+        s = r["overlapped_stages_s"]
+        print(f"{Path(r['video']).name[:24]:<24} {r['overlapped_full_s']:>7.3f} "
+              f"{r['ratio_overlapped_to_decode']:>5.2f} {r['decode_only_cpu_s']:>11.3f} "
+              f"{r['full_analysis_cpu_s']:>6.3f} {r['overlapped_cpu_s']:>7.3f} "
+              f"{s['decode_and_faces']:>9.3f} {s['faces_busy']:>10.3f}")
+    print(f"peak RSS of this process (pipeline only): {pipeline_peak:.0f} MB")
+
+    classifier = None
+    if not args.no_classifier_bench:
+        _, frames = sample_frames(videos[0], config)
+        from detection.pipeline.faces import find_faces
+
+        crops = [c.image for c in find_faces(frames, analyser.detector, analyser.spec.face_margin)]
+        if crops:
+            classifier = classifier_throughput(args.model, crops, args.threads)
+            print("classifier images/s on one video's crops (batch "
+                  f"{classifier['batch']}, {args.threads} threads): "
+                  + ", ".join(f"{k} {v}" for k, v in classifier.items()
+                              if k not in {"batch", "threads"}))
+
+    worker = worker_memory(videos, args.model, args.frames, args.backend, args.worker_clips)
+    print(f"worker memory: {worker['clips_analysed']} clips in a row in a fresh process "
+          f"({worker['classifier']}): peak RSS {worker['peak_rss_mb']:.0f} MB "
+          f"(after model load {worker['rss_after_model_load_mb']:.0f} MB; target < "
+          f"{MEMORY_TARGET_MB} MB: {'OK' if worker['peak_rss_mb'] < MEMORY_TARGET_MB else 'OVER'})")
+    for r in rows:
+        for key, label in (("ratio_full_to_decode", "sequential"),
+                           ("ratio_overlapped_to_decode", "overlapped")):
+            verdict = "OK" if r[key] <= RATIO_TARGET else "OVER"
+            print(f"ratio full/decode {Path(r['video']).name} ({label}): {r[key]:.2f} "
+                  f"(target <= {RATIO_TARGET}: {verdict})")
+
+    report = {"machine": {"python": platform.python_version(), "cpu_count": args.threads,
+                          "platform": platform.platform(),
+                          "load_average": [round(v, 2) for v in os.getloadavg()]},
+              "model": str(args.model), "classifier": classifier_name(analyser),
+              "detector": analyser.detector.name, "frames": args.frames, "repeat": args.repeat,
+              "peak_rss_mb": round(pipeline_peak, 1), "results": rows,
+              "classifier_images_per_s": classifier, "worker_memory": worker}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
     print(f"wrote {args.json}")
     return 0
-
-
-def _cpus() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0))
 
 
 if __name__ == "__main__":

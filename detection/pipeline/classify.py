@@ -141,22 +141,37 @@ class LiteRTFaceClassifier:
         return self.score_batch(preprocess(crops, self.spec.input_size, self.spec.channels))
 
 
-def serving_path(spec: ModelSpec, weights_path: str | Path) -> Path | None:
-    """The LiteRT file for these weights, if one exists.
+def file_sha256(path: str | Path) -> str:
+    import hashlib
 
-    The spec's `serving_file` names it (relative to the weights' folder); registry rows that
-    predate that field find `<weights stem>.tflite` beside the weights, which is where
-    `convert_to_tflite` writes it.
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def serving_path(spec: ModelSpec, weights_path: str | Path) -> Path | None:
+    """The LiteRT file converted from exactly these weights, or None.
+
+    `convert_model` records the file as `serving_file` and, in `metrics["serving"]`, the
+    SHA-256 of the .keras it came from. The registry copies `metrics` but not `serving_file`,
+    so either names the file; the hash guards against serving a conversion of older weights
+    after a retrain overwrote the .keras.
     """
     weights_path = Path(weights_path)
-    if spec.serving_file:
-        p = Path(spec.serving_file)
-        p = p if p.is_absolute() else weights_path.parent / p
-        if not p.is_file():
-            raise ModelLoadError(f"Serving model file not found: {p}")
-        return p
-    candidate = weights_path.with_suffix(".tflite")
-    return candidate if candidate.is_file() else None
+    serving = spec.metrics.get("serving") or {}
+    name = spec.serving_file or serving.get("file")
+    if not name:
+        return None
+    p = Path(name)
+    p = p if p.is_absolute() else weights_path.parent / p
+    if not p.is_file():
+        raise ModelLoadError(f"Serving model file not found: {p}")
+    expected = serving.get("keras_sha256")
+    if expected and weights_path.is_file() and file_sha256(weights_path) != expected:
+        return None  # stale: converted from other weights; serve the Keras model instead
+    return p
 
 
 def make_classifier(spec: ModelSpec, weights_path: str | Path, *, prefer: str = "auto",

@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -121,8 +126,10 @@ def _count_frames(path: str | os.PathLike, fps: float, config: AnalysisConfig) -
 
 
 def sample_frames(
-    path: str | os.PathLike, config: AnalysisConfig = AnalysisConfig()
+    path: str | os.PathLike, config: AnalysisConfig = AnalysisConfig(),
+    on_frame: Callable[[SampledFrame], None] | None = None,
 ) -> tuple[VideoInfo, list[SampledFrame]]:
+    """The video's info and its sampled frames; `on_frame` sees each frame as it is decoded."""
     cap = _open(path)
     try:
         info = _info(cap)
@@ -141,7 +148,8 @@ def sample_frames(
         if frame_count <= 0:
             frame_count = _count_frames(path, info.fps, config)
         wanted = sample_indices(frame_count, config.frames_to_sample)
-        frames, grabbed, last_timestamp, interval = _grab_frames(cap, wanted, info.fps, config)
+        frames, grabbed, last_timestamp, interval = _grab_frames(cap, wanted, info.fps, config,
+                                                                 on_frame)
     finally:
         cap.release()
     if not frames:
@@ -158,8 +166,9 @@ def sample_frames(
     return info, frames
 
 
-def _grab_frames(cap: cv2.VideoCapture, wanted: list[int], fps: float,
-                 config: AnalysisConfig) -> tuple[list[SampledFrame], int, float, float]:
+def _grab_frames(cap: cv2.VideoCapture, wanted: list[int], fps: float, config: AnalysisConfig,
+                 on_frame: Callable[[SampledFrame], None] | None = None,
+                 ) -> tuple[list[SampledFrame], int, float, float]:
     """Grab every frame, retrieve the wanted ones.
 
     Returns the sampled frames, how many frames were grabbed, the last timestamp and the
@@ -185,5 +194,61 @@ def _grab_frames(cap: cv2.VideoCapture, wanted: list[int], fps: float,
         if not ok or image is None or image.size == 0:
             continue
         frames.append(SampledFrame(index=index, timestamp_s=round(timestamp, 3), image=image))
+        if on_frame is not None:
+            on_frame(frames[-1])
     interval = max(timestamp - previous, 0.0) if index > 0 else 0.0
     return frames, index + 1, timestamp, interval
+
+
+T = TypeVar("T")
+_END = object()
+
+
+def sample_frames_overlapped(
+    path: str | os.PathLike, config: AnalysisConfig,
+    consume: Callable[[Iterable[SampledFrame]], T],
+) -> tuple[VideoInfo, list[SampledFrame], T, float]:
+    """Decode on this thread while `consume` works through the frames on a second one.
+
+    Decoding is mostly single-threaded and the next stage (face detection) waits for nothing
+    but frames, so on a 2-core machine the two overlap: the pair costs about the longer of the
+    two instead of their sum. `consume` gets an iterable that yields the sampled frames in
+    order as they are decoded (it may keep state across frames) and its return value comes
+    back with the frames, plus the seconds it spent working (not waiting for frames).
+
+    Errors: a decode error is raised once the consumer has stopped; a consumer error is raised
+    after decoding ends.
+    """
+    # Unbounded: the frames are kept for the later stages anyway, and the decoder never waits.
+    handoff: queue.SimpleQueue = queue.SimpleQueue()
+    outcome: dict = {}
+    waited = [0.0]
+
+    def frames_in_order() -> Iterator[SampledFrame]:
+        while True:
+            started = time.perf_counter()
+            item = handoff.get()
+            waited[0] += time.perf_counter() - started
+            if item is _END:
+                return
+            yield item
+
+    def run() -> None:
+        started = time.perf_counter()
+        try:
+            outcome["result"] = consume(frames_in_order())
+        except BaseException as exc:  # re-raised on the calling thread
+            outcome["error"] = exc
+        finally:
+            outcome["busy_s"] = time.perf_counter() - started - waited[0]
+
+    worker = threading.Thread(target=run, name="frame-consumer", daemon=True)
+    worker.start()
+    try:
+        info, frames = sample_frames(path, config, on_frame=handoff.put)
+    finally:
+        handoff.put(_END)
+        worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return info, frames, outcome["result"], outcome["busy_s"]

@@ -1,71 +1,310 @@
-"""Evaluate a model version on labelled crops (frame level) and labelled videos (video level)."""
+"""Evaluate a model version on labelled data: crops or frames (frame level) and videos (video level).
+
+Any folder with `real/` and `fake/` somewhere in each path works; the other path components
+(manipulation method, compression, source) become breakdowns. `evaluate_folder` writes the full
+report (JSON plus ROC and reliability PNGs); `evaluate_frames` and `evaluate_videos` return the
+figures the training run stores in the spec.
+"""
 from __future__ import annotations
 
+import json
+import time
 from collections import defaultdict
 from pathlib import Path
 
+import cv2
 import numpy as np
+from sklearn.metrics import roc_curve
 from tqdm import tqdm
 
 from detection.pipeline.analyse import Analyser
+from detection.pipeline.classify import make_classifier, preprocess
 from detection.pipeline.errors import PipelineError
+from detection.pipeline.spec import ModelSpec
+from detection.pipeline.types import VERDICT_NO_FACE, AnalysisConfig
 
 from . import metrics
-from .data import VIDEO_SUFFIXES, load_faces, labelled_files
+from .data import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_files
+
+RELIABILITY_BINS = 10
+# Images are read and scored this many at a time: memory stays flat on large folders.
+IMAGE_CHUNK = 256
+
+
+def load_analyser(spec_path: str | Path, *, config: AnalysisConfig = AnalysisConfig(),
+                  prefer: str = "auto") -> Analyser:
+    """The analyser the worker would build for this spec file (LiteRT when converted)."""
+    spec_path = Path(spec_path)
+    spec = ModelSpec.load(spec_path)
+    return Analyser(spec, make_classifier(spec, spec.weights_path(spec_path), prefer=prefer),
+                    config=config)
+
+
+def backend_name(analyser: Analyser) -> str:
+    return "litert" if type(analyser.classifier).__name__.startswith("LiteRT") else "keras"
+
+
+# --- figures -------------------------------------------------------------------------------
+
+def reliability(labels, probabilities, bins: int = RELIABILITY_BINS) -> list[dict]:
+    """Per equal-width bin: how many, mean predicted probability, observed share of fakes."""
+    labels = np.asarray(labels, dtype=np.float64)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        mask = which == b
+        out.append({"low": round(float(edges[b]), 3), "high": round(float(edges[b + 1]), 3),
+                    "count": int(mask.sum()),
+                    "mean_probability": float(probabilities[mask].mean()) if mask.any() else None,
+                    "fake_rate": float(labels[mask].mean()) if mask.any() else None})
+    return out
+
+
+def roc(labels, scores) -> dict:
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) < 2:
+        return {}
+    fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=True)
+    return {"fpr": [round(float(v), 5) for v in fpr], "tpr": [round(float(v), 5) for v in tpr],
+            "auc": metrics.auc(labels, scores)}
+
+
+def _block(labels, probabilities, spec: ModelSpec) -> dict:
+    labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=np.float64)
+    out = metrics.summary(labels, probabilities, spec.fake_threshold)
+    if len(labels):
+        # The uncertain band sends items to a person: how many, and how good the rest are.
+        uncertain = (probabilities >= spec.uncertain_low) & (probabilities < spec.uncertain_high)
+        decided = ~uncertain
+        out["uncertain_rate"] = float(uncertain.mean())
+        out["accuracy_decided"] = (
+            float(np.mean((probabilities[decided] >= spec.fake_threshold) == labels[decided]))
+            if decided.any() else None)
+    return out
+
+
+def subsets(rows: list[dict]) -> tuple[dict, dict]:
+    """Rows per whole subfolder and per single path component (method, compression, source).
+
+    A subset holding one class only (a fake method, a folder of reals) is compared against all
+    items of the other class, so every breakdown has an AUC.
+    """
+    by_class = {0: [r for r in rows if r["label"] == 0], 1: [r for r in rows if r["label"] == 1]}
+
+    def against_others(selected):
+        classes = {r["label"] for r in selected}
+        if len(classes) == 1:
+            selected = selected + by_class[1 - classes.pop()]
+        return selected
+
+    groups, components = defaultdict(list), defaultdict(list)
+    for r in rows:
+        if r["group"].lower() not in {"real", "fake"}:  # a bare class folder: the overall figure
+            groups[r["group"]].append(r)
+        for part in r["group"].split("/"):
+            if part.lower() not in {"real", "fake", "."}:
+                components[part].append(r)
+    return ({g: against_others(s) for g, s in sorted(groups.items())},
+            {c: against_others(s) for c, s in sorted(components.items())})
+
+
+def _curves(component_rows: dict, labels, probabilities) -> dict:
+    curves = {"all": roc(labels, probabilities)}
+    for name, selected in component_rows.items():
+        curves[name] = roc([r["label"] for r in selected], [_prob(r) for r in selected])
+    return curves
+
+
+def _prob(row: dict) -> float:
+    # Unrated items (no face, decode error) sit at 0.5 for ranking: never rewarded.
+    return row["fake_probability"] if row["fake_probability"] is not None else 0.5
+
+
+# --- frame level ----------------------------------------------------------------------------
+
+def score_images(analyser: Analyser, folder: str | Path, progress: bool = True) -> list[dict]:
+    """Each labelled image scored by the classifier as it is (the images are face crops)."""
+    spec = analyser.spec
+    files = labelled_files(folder, IMAGE_SUFFIXES)
+    rows = []
+    bar = tqdm(total=len(files), desc="images", disable=not progress, unit="img")
+    for start in range(0, len(files), IMAGE_CHUNK):
+        chunk, images = [], []
+        for path, label, group in files[start:start + IMAGE_CHUNK]:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None or image.size == 0:
+                rows.append({"path": str(path), "label": label, "group": group, "raw": None,
+                             "fake_probability": None, "error": "unreadable image"})
+                continue
+            chunk.append((path, label, group))
+            images.append(image)
+        if images:
+            raw = analyser.classifier.score_batch(
+                preprocess(images, spec.input_size, spec.channels))
+            for (path, label, group), r in zip(chunk, raw):
+                rows.append({"path": str(path), "label": label, "group": group,
+                             "raw": float(r), "fake_probability": spec.calibrate(r)})
+        bar.update(len(files[start:start + IMAGE_CHUNK]))
+    bar.close()
+    return rows
+
+
+def summarise_frames(rows: list[dict], spec: ModelSpec) -> dict:
+    scored = [r for r in rows if r["fake_probability"] is not None]
+    if not scored:
+        raise ValueError("No readable labelled images")
+    labels = np.array([r["label"] for r in scored])
+    probs = np.array([r["fake_probability"] for r in scored])
+
+    def score(selected):
+        return _block([r["label"] for r in selected], [r["fake_probability"] for r in selected],
+                      spec)
+
+    groups, components = subsets(scored)
+    return {**_block(labels, probs, spec),
+            "raw_auc": metrics.auc(labels, [r["raw"] for r in scored]),
+            "unreadable": len(rows) - len(scored),
+            "by_group": {g: score(s) for g, s in groups.items()},
+            "by_component": {c: score(s) for c, s in components.items()},
+            "reliability": reliability(labels, probs),
+            "roc": _curves(components, labels, probs)}
 
 
 def evaluate_frames(analyser: Analyser, folder: str | Path, progress: bool = True) -> dict:
-    spec = analyser.spec
-    faces = load_faces(folder, spec.input_size, spec.channels, progress=progress)
-    model = analyser.classifier
-    raw = np.concatenate([
-        np.asarray(model._call(faces.images[i:i + 256])).reshape(-1)
-        for i in range(0, len(faces.images), 256)
-    ])
-    probabilities = np.array([spec.calibrate(r) for r in raw])
-    report = metrics.summary(faces.labels, probabilities, spec.fake_threshold)
-    report["raw_auc"] = metrics.auc(faces.labels, raw)
-    return report
+    """Frame-level figures on labelled crops: AUC, accuracy, ECE, breakdowns, curves."""
+    rows = score_images(analyser, folder, progress=progress)
+    if not rows:
+        raise ValueError(f"No labelled images (real/ or fake/) under {folder}")
+    return summarise_frames(rows, analyser.spec)
 
 
-def evaluate_videos(analyser: Analyser, folder: str | Path, progress: bool = True) -> dict:
-    """Video-level AUC over every labelled video under `folder`, with per-subfolder breakdown.
+# --- video level ----------------------------------------------------------------------------
 
-    Videos where no face was found cannot be ranked; they are counted, and scored 0.5 for the
-    AUC only (so a detector that finds no face is not rewarded for it).
-    """
+def analyse_videos(analyser: Analyser, folder: str | Path, progress: bool = True) -> list[dict]:
     rows = []
     for path, label, group in tqdm(labelled_files(folder, VIDEO_SUFFIXES), desc="videos",
                                    disable=not progress, unit="video"):
+        started = time.perf_counter()
         try:
             result = analyser.analyse(path)
             rows.append({"path": str(path), "label": label, "group": group,
                          "verdict": result.verdict, "fake_probability": result.fake_probability,
                          "frames_with_face": result.frames_with_face,
-                         "frames_sampled": result.frames_sampled})
+                         "frames_sampled": result.frames_sampled,
+                         "people": len(result.persons),
+                         "seconds": round(time.perf_counter() - started, 3)})
         except PipelineError as exc:
             rows.append({"path": str(path), "label": label, "group": group, "verdict": "error",
                          "fake_probability": None, "error": str(exc)})
-    if not rows:
-        raise ValueError(f"No labelled videos (real/ or fake/) under {folder}")
-    spec = analyser.spec
+    return rows
 
-    def block(selected):
-        labels = np.array([r["label"] for r in selected])
-        probs = np.array([r["fake_probability"] if r["fake_probability"] is not None else 0.5
-                          for r in selected])
-        out = metrics.summary(labels, probs, spec.fake_threshold)
-        out["no_face"] = sum(1 for r in selected if r["verdict"] == "no_face")
+
+def summarise_videos(rows: list[dict], spec: ModelSpec) -> dict:
+    """Videos where no face was found (or that failed) cannot be ranked: they are counted, and
+    scored 0.5 for the AUC and accuracy only, so a detector that finds no face is not rewarded.
+    Calibration (ECE, reliability) uses only the videos that got a probability."""
+
+    def score(selected):
+        out = _block([r["label"] for r in selected], [_prob(r) for r in selected], spec)
+        rated = [r for r in selected if r["fake_probability"] is not None]
+        out["ece"] = (metrics.expected_calibration_error([r["label"] for r in rated],
+                                                         [r["fake_probability"] for r in rated])
+                      if rated else None)
+        out["no_face"] = sum(1 for r in selected if r["verdict"] == VERDICT_NO_FACE)
         out["errors"] = sum(1 for r in selected if r["verdict"] == "error")
         return out
 
-    # Each fake method is compared against all real videos, so every breakdown has an AUC.
-    reals = [r for r in rows if r["label"] == 0]
-    by_group = defaultdict(list)
-    for r in rows:
-        by_group[r["group"]].append(r)
-    breakdown = {}
-    for group, selected in sorted(by_group.items()):
-        subset = selected if selected[0]["label"] == 0 else selected + reals
-        breakdown[group] = block(subset)
-    return {"overall": block(rows), "by_group": breakdown, "videos": rows}
+    groups, components = subsets(rows)
+    rated = [r for r in rows if r["fake_probability"] is not None]
+    return {"overall": score(rows),
+            "by_group": {g: score(s) for g, s in groups.items()},
+            "by_component": {c: score(s) for c, s in components.items()},
+            "reliability": reliability([r["label"] for r in rated],
+                                       [r["fake_probability"] for r in rated]),
+            "roc": _curves(components, [r["label"] for r in rows], [_prob(r) for r in rows]),
+            "videos": rows}
+
+
+def evaluate_videos(analyser: Analyser, folder: str | Path, progress: bool = True) -> dict:
+    """Video-level AUC over every labelled video under `folder`, with breakdowns and curves."""
+    rows = analyse_videos(analyser, folder, progress=progress)
+    if not rows:
+        raise ValueError(f"No labelled videos (real/ or fake/) under {folder}")
+    return summarise_videos(rows, analyser.spec)
+
+
+def video_protocol(analyser: Analyser) -> str:
+    return (f"{analyser.config.frames_to_sample} frames sampled evenly, faces by the "
+            f"{analyser.detector.name} detector, faces tracked into people, each person scored "
+            "over their frames, the video following its most suspicious person")
+
+
+# --- the whole report -----------------------------------------------------------------------
+
+def evaluate_folder(analyser: Analyser, folder: str | Path, *, out_dir: str | Path | None = None,
+                    label: str | None = None, progress: bool = True) -> dict:
+    """Frame level if the folder has labelled images, video level if it has labelled videos.
+
+    With `out_dir`, writes report.json and, per level, <level>_roc.png and
+    <level>_reliability.png there.
+    """
+    from . import plots
+
+    folder = Path(folder)
+    has_images = bool(labelled_files(folder, IMAGE_SUFFIXES))
+    has_videos = bool(labelled_files(folder, VIDEO_SUFFIXES))
+    if not has_images and not has_videos:
+        raise ValueError(f"No labelled images or videos (under real/ or fake/) in {folder}")
+    spec = analyser.spec
+    report: dict = {
+        "data": label or str(folder),
+        "model": {"name": spec.name, "version": spec.version, "backend": backend_name(analyser),
+                  "fake_threshold": spec.fake_threshold,
+                  "uncertain_band": [spec.uncertain_low, spec.uncertain_high]},
+    }
+    if has_images:
+        report["frames"] = evaluate_frames(analyser, folder, progress=progress)
+    if has_videos:
+        report["videos"] = {**evaluate_videos(analyser, folder, progress=progress),
+                            "protocol": video_protocol(analyser)}
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        images = {}
+        for level in ("frames", "videos"):
+            block = report.get(level)
+            if not block:
+                continue
+            overall = block.get("overall", block)
+            title = f"{spec.name} v{spec.version}, {level[:-1]} level"
+            images[f"{level}_roc"] = plots.save_roc(out_dir / f"{level}_roc.png", block["roc"],
+                                                    title).name
+            images[f"{level}_reliability"] = plots.save_reliability(
+                out_dir / f"{level}_reliability.png", block["reliability"], overall.get("ece"),
+                title).name
+        report["images"] = images
+        (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=_jsonable))
+    return report
+
+
+def _jsonable(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def spec_metrics(report: dict) -> dict:
+    """The part of a report stored in the spec's metrics (no per-item rows, no curves)."""
+    found = {}
+    if "frames" in report:
+        frames = {k: v for k, v in report["frames"].items() if k not in {"roc"}}
+        found["frames"] = {"dir": report["data"], **frames}
+    if "videos" in report:
+        videos = report["videos"]
+        found["videos"] = {"dir": report["data"], "overall": videos["overall"],
+                           "by_group": videos["by_group"],
+                           "by_component": videos["by_component"],
+                           "reliability": videos["reliability"], "protocol": videos["protocol"]}
+    return found

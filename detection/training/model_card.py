@@ -1,5 +1,11 @@
-"""Render a model card (Markdown) from a spec and its evaluation reports."""
+"""Render a model card (Markdown) from a spec and its evaluation reports.
+
+Everything in the card comes from the spec's `metrics`, which the training run and
+`manage.py evaluate_model --write-card` fill in; figures are never typed by hand.
+"""
 from __future__ import annotations
+
+from pathlib import Path
 
 from detection.pipeline.spec import ModelSpec
 
@@ -12,9 +18,42 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def render(spec: ModelSpec) -> str:
+def _pct(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def _breakdown(title: str, blocks: dict, video: bool) -> list[str]:
+    if not blocks:
+        return []
+    head = "| subset | n | AUC | accuracy | ECE |" + (" no face | errors |" if video else "")
+    lines = ["", f"#### {title}", "", head,
+             "|---|---|---|---|---|" + ("---|---|" if video else "")]
+    for name, b in blocks.items():
+        row = (f"| `{name}` | {_fmt(b.get('n'))} | {_fmt(b.get('auc'))} | "
+               f"{_fmt(b.get('accuracy'))} | {_fmt(b.get('ece'))} |")
+        if video:
+            row += f" {_fmt(b.get('no_face'))} | {_fmt(b.get('errors'))} |"
+        lines.append(row)
+    return lines
+
+
+def _reliability(block: dict) -> list[str]:
+    bins = [b for b in block.get("reliability") or [] if b.get("count")]
+    if not bins:
+        return []
+    lines = ["", "Reliability (predicted vs observed share of fakes, per probability bin):", "",
+             "| bin | n | mean predicted | observed fakes |", "|---|---|---|---|"]
+    for b in bins:
+        lines.append(f"| {b['low']:.1f}-{b['high']:.1f} | {b['count']} | "
+                     f"{_fmt(b['mean_probability'])} | {_fmt(b['fake_rate'])} |")
+    return lines
+
+
+def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
+    """The card's Markdown. `card_dir`: where the card is written, so image links resolve."""
     m = spec.metrics
     training = m.get("training", {})
+    serving = m.get("serving") or {}
     lines = [
         f"# Model card: {spec.name} v{spec.version}",
         "",
@@ -22,42 +61,67 @@ def render(spec: ModelSpec) -> str:
         f"{spec.channels} ({'grayscale' if spec.channels == 1 else 'RGB'}), face margin "
         f"{spec.face_margin} of the face box on each side.",
         f"- Weights: `{spec.weights_file}`; trained {spec.trained_at}.",
+    ]
+    if spec.serving_file or serving.get("file"):
+        lines.append(f"- Served as `{spec.serving_file or serving.get('file')}` (float32 LiteRT "
+                     f"conversion; largest score difference from the Keras model "
+                     f"{serving.get('max_abs_diff', float('nan')):.1e}).")
+    lines += [
         f"- Calibration: Platt scaling p = sigmoid({spec.calibration_a:.4f} * logit(raw) + "
         f"{spec.calibration_b:.4f}), fitted on a held-out {training.get('images_calibration')} "
         "training crops (never on the validation sets below).",
         f"- Decision: fake if p >= {spec.uncertain_high}, real if p < {spec.uncertain_low}, "
         f"uncertain in between; accuracy figures use the single cut p >= {spec.fake_threshold}.",
-        "",
-        "## Training",
-        "",
-        f"- Data: `{training.get('train_dir')}` ({training.get('images_fit')} crops fitted).",
-        f"- Epochs: {training.get('epochs_run')} run of at most {training.get('epochs_max')} "
-        f"(early stopping on held-out AUC), batch {training.get('batch_size')}, Adam lr "
-        f"{training.get('learning_rate')}, seed {training.get('seed')}; augmentation: horizontal "
-        "flip, brightness/contrast jitter.",
+    ]
+    if training:
+        lines += [
+            "",
+            "## Training",
+            "",
+            f"- Data: `{training.get('train_dir')}` ({training.get('images_fit')} crops fitted).",
+            f"- Epochs: {training.get('epochs_run')} run of at most {training.get('epochs_max')} "
+            f"(early stopping on held-out AUC), batch {training.get('batch_size')}, Adam lr "
+            f"{training.get('learning_rate')}, seed {training.get('seed')}.",
+        ]
+    lines += [
         "",
         "## Results (data the model never trained on)",
         "",
-        "| set | level | n | AUC | accuracy | ECE |",
-        "|---|---|---|---|---|---|",
+        "| set | level | n | AUC | accuracy | ECE | uncertain | accuracy when decided |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for key, level in (("frames", "frame"), ("videos", "video")):
         block = m.get(key)
         if not block:
             continue
-        overall = block.get("overall", block)
-        lines.append(f"| `{block.get('dir', '')}` | {level} | {_fmt(overall.get('n'))} | "
-                     f"{_fmt(overall.get('auc'))} | {_fmt(overall.get('accuracy'))} | "
-                     f"{_fmt(overall.get('ece'))} |")
-    videos = m.get("videos")
-    if videos and videos.get("protocol"):
-        lines += ["", f"Video-level protocol: {videos['protocol']}."]
-    if videos and videos.get("by_group"):
-        lines += ["", "### Videos by subfolder (each fake method against all real videos)", "",
-                  "| subfolder | n | AUC | accuracy | no face |", "|---|---|---|---|---|"]
-        for group, block in videos["by_group"].items():
-            lines.append(f"| `{group}` | {block['n']} | {_fmt(block['auc'])} | "
-                         f"{_fmt(block['accuracy'])} | {block['no_face']} |")
+        o = block.get("overall", block)
+        lines.append(f"| `{block.get('dir', '')}` | {level} | {_fmt(o.get('n'))} | "
+                     f"{_fmt(o.get('auc'))} | {_fmt(o.get('accuracy'))} | {_fmt(o.get('ece'))} | "
+                     f"{_pct(o.get('uncertain_rate'))} | {_fmt(o.get('accuracy_decided'))} |")
+    for key, level in (("frames", "Frame"), ("videos", "Video")):
+        block = m.get(key)
+        if not block:
+            continue
+        o = block.get("overall", block)
+        lines += ["", f"### {level} level: `{block.get('dir', '')}`"]
+        if key == "videos":
+            if block.get("protocol"):
+                lines += ["", f"Protocol: {block['protocol']}."]
+            lines += ["", f"No face found in {_fmt(o.get('no_face'))} of {_fmt(o.get('n'))} "
+                          f"videos; {_fmt(o.get('errors'))} could not be decoded (both count "
+                          "as 0.5 for AUC and accuracy)."]
+        elif o.get("unreadable"):
+            lines += ["", f"{o['unreadable']} images could not be read."]
+        lines += _breakdown("By path component (method, compression, source), each against "
+                            "all items of the other class", block.get("by_component") or {},
+                            key == "videos")
+        lines += _breakdown("By subfolder", block.get("by_group") or {}, key == "videos")
+        lines += _reliability(block)
+        images = block.get("images") or {}
+        if card_dir is not None:
+            for label, rel in images.items():
+                if (Path(card_dir) / rel).is_file():
+                    lines += ["", f"![{label}]({rel})"]
     if spec.notes:
         lines += ["", "## Notes", "", spec.notes]
     return "\n".join(lines) + "\n"

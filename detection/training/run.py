@@ -3,37 +3,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detection.pipeline.analyse import Analyser
 from detection.pipeline.spec import ModelSpec
 
 from . import model_card
-from .evaluate import evaluate_frames, evaluate_videos
+from .evaluate import evaluate_frames, evaluate_videos, load_analyser, video_protocol
 from .train import TrainConfig, TrainReport, train_model
 
+__all__ = ["evaluate_into_spec", "train_and_evaluate", "video_protocol", "write_card"]
 
-def video_protocol(analyser: Analyser) -> str:
-    return (f"{analyser.config.frames_to_sample} frames sampled evenly, faces by the "
-            f"{analyser.detector.name} detector, a frame scores as its most suspicious face, "
-            "the video as the mean over frames with a face")
+
+def write_card(spec: ModelSpec, spec_path: Path) -> Path:
+    card = Path(spec_path).with_suffix(".md")
+    card.write_text(model_card.render(spec, card_dir=card.parent))
+    return card
 
 
 def evaluate_into_spec(spec_path: Path, *, val_dir: Path | None, videos_dir: Path | None,
                        progress: bool = True) -> ModelSpec:
-    analyser = Analyser.from_spec_file(spec_path)
+    analyser = load_analyser(spec_path)
     spec = analyser.spec
     found = dict(spec.metrics)
     if val_dir:
+        frames = evaluate_frames(analyser, val_dir, progress=progress)
         found["frames"] = {"dir": str(val_dir),
-                           **evaluate_frames(analyser, val_dir, progress=progress)}
+                           **{k: v for k, v in frames.items() if k != "roc"}}
     if videos_dir:
         report = evaluate_videos(analyser, videos_dir, progress=progress)
-        found["videos"] = {"dir": str(videos_dir), "overall": report["overall"],
-                           "by_group": report["by_group"],
+        found["videos"] = {"dir": str(videos_dir),
+                           **{k: v for k, v in report.items() if k not in {"roc", "videos"}},
                            "protocol": video_protocol(analyser)}
     spec = ModelSpec.from_dict({**spec.to_dict(), "metrics": found})
     spec.save(spec_path)
-    card = spec_path.with_suffix(".md")
-    card.write_text(model_card.render(spec))
+    write_card(spec, spec_path)
     return spec
 
 

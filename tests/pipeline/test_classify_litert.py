@@ -73,19 +73,32 @@ def test_the_factory_prefers_the_litert_file_and_falls_back_to_keras(shipped, tm
     assert isinstance(make_classifier(spec, weights), LiteRTFaceClassifier)
     assert isinstance(make_classifier(spec, weights, prefer="keras"), KerasFaceClassifier)
 
-    # A registry row has no serving_file: the .tflite beside the weights is still found.
-    assert isinstance(make_classifier(ModelSpec.from_dict({**spec.to_dict(), "serving_file": ""}),
-                                      weights), LiteRTFaceClassifier)
+    # A registry row carries metrics but no serving_file: metrics["serving"] still names it.
+    from_registry = ModelSpec.from_dict({**spec.to_dict(), "serving_file": ""})
+    assert isinstance(make_classifier(from_registry, weights), LiteRTFaceClassifier)
 
+    # Weights never converted: Keras, and asking for LiteRT is a clear error.
     lone = tmp_path / "lone.keras"
     shutil.copy(weights, lone)
-    bare = ModelSpec.from_dict({**spec.to_dict(), "serving_file": ""})
+    bare = ModelSpec.from_dict({**spec.to_dict(), "serving_file": "", "metrics": {}})
     assert isinstance(make_classifier(bare, lone), KerasFaceClassifier)
     with pytest.raises(ModelLoadError, match="No .tflite"):
         make_classifier(bare, lone, prefer="litert")
     missing = ModelSpec.from_dict({**spec.to_dict(), "serving_file": "gone.tflite"})
     with pytest.raises(ModelLoadError, match="not found"):
         make_classifier(missing, lone)
+
+
+def test_a_conversion_of_older_weights_is_not_served(shipped, tmp_path):
+    # A retrain that overwrites the .keras leaves the old .tflite behind: its recorded hash no
+    # longer matches, so the Keras model (the new weights) is served.
+    spec, weights = shipped
+    shutil.copy(weights.parent / spec.serving_file, tmp_path / spec.serving_file)
+    retrained = tmp_path / weights.name
+    retrained.write_bytes(weights.read_bytes() + b"\0")  # any other bytes
+    assert isinstance(make_classifier(spec, retrained), KerasFaceClassifier)
+    shutil.copy(weights, retrained)
+    assert isinstance(make_classifier(spec, retrained), LiteRTFaceClassifier)
 
 
 def test_an_old_spec_without_serving_file_still_loads(tmp_path):
@@ -103,5 +116,7 @@ def test_convert_model_writes_the_tflite_beside_the_weights_and_records_it(shipp
     call_command("convert_model", str(spec_path), samples=8, stdout=open("/dev/null", "w"))
     converted = ModelSpec.load(spec_path)
     assert converted.serving_file == "m_v7.tflite"
+    assert converted.metrics["serving"]["max_abs_diff"] < 1e-5
+    assert converted.metrics["frames"] == spec.metrics["frames"]  # other figures kept
     assert (tmp_path / "m_v7.tflite").stat().st_size > 100_000
     assert isinstance(make_classifier(converted, tmp_path / "m.keras"), LiteRTFaceClassifier)

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from detection.pipeline.errors import ModelLoadError
 from detection.pipeline.spec import ModelSpec
@@ -24,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, spec: Path, samples: int, **options):
         from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
-                                                 convert_to_tflite)
+                                                 convert_to_tflite, file_sha256)
 
         if not spec.is_file():
             raise CommandError(f"No model spec at {spec}")
@@ -50,7 +51,10 @@ class Command(BaseCommand):
             out.unlink()
             raise CommandError(f"The converted model differs from the Keras one by {diff:.2e} "
                                f"(> {TOLERANCE:g}); not recorded.")
-        replace(model, serving_file=out.name).save(spec)
+        serving = {"file": out.name, "keras_sha256": file_sha256(weights),
+                   "max_abs_diff": diff, "converted_at": timezone.now().isoformat(timespec="seconds")}
+        replace(model, serving_file=out.name,
+                metrics={**model.metrics, "serving": serving}).save(spec)
         self.stdout.write(self.style.SUCCESS(
             f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); max |keras - litert| = {diff:.1e} "
             f"on {samples} inputs; recorded as serving_file in {spec}"))

@@ -1,0 +1,99 @@
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from detection.pipeline.errors import ModelLoadError
+from detection.pipeline.spec import ModelSpec
+
+
+class Command(BaseCommand):
+    help = ("Evaluate a model on any folder with real/ and fake/ somewhere in its paths: images "
+            "give frame-level figures, videos video-level ones (both if both are there). Writes a "
+            "JSON report, ROC curves and reliability diagrams (PNG); --write-card stores the "
+            "figures in the model's spec and re-renders its model card.")
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--data", type=Path, required=True, help="labelled folder")
+        parser.add_argument("--model", type=Path,
+                            help="a model's .json spec (default: the shipped model, "
+                                 "DETECTION_DEFAULT_MODEL_SPEC)")
+        parser.add_argument("--out", type=Path,
+                            help="report folder (default var/evaluation/<model>/<data folder>)")
+        parser.add_argument("--write-card", action="store_true",
+                            help="store the figures in the spec and re-render the model card")
+        parser.add_argument("--backend", choices=["auto", "litert", "keras"], default="auto",
+                            help="auto: the LiteRT conversion when there is one, as the worker")
+        parser.add_argument("--frames", type=int, help="frames to sample per video")
+        parser.add_argument("--detector", choices=["blazeface", "haar"],
+                            help="face detector (default: DETECTION_FACE_DETECTOR)")
+
+    def handle(self, *args, **o):
+        from detection.analysers import analysis_config
+        from detection.training.evaluate import evaluate_folder, load_analyser, spec_metrics
+        from detection.training.run import write_card
+
+        data, spec_path = o["data"], o["model"] or Path(settings.DETECTION_DEFAULT_MODEL_SPEC)
+        if not data.is_dir():
+            raise CommandError(f"The data folder does not exist: {data}")
+        if not spec_path.is_file():
+            raise CommandError(f"No model spec at {spec_path}")
+        config = analysis_config()
+        if o["frames"]:
+            config = replace(config, frames_to_sample=o["frames"])
+        if o["detector"]:
+            config = replace(config, face_detector=o["detector"])
+        out = o["out"] or (Path(settings.BASE_DIR) / "var" / "evaluation" / spec_path.stem
+                           / (data.resolve().name or "data"))
+        # Recorded as given, or relative to the project when it lies beside it (../shared/...),
+        # so a committed card does not name one machine's absolute paths.
+        base, label = Path(settings.BASE_DIR).resolve(), str(data)
+        if data.resolve().is_relative_to(base.parent):
+            label = os.path.relpath(data.resolve(), base)
+        try:
+            analyser = load_analyser(spec_path, config=config, prefer=o["backend"])
+            report = evaluate_folder(analyser, data, out_dir=out, label=label,
+                                     progress=o["verbosity"] > 0)
+        except (ValueError, FileNotFoundError, ModelLoadError) as exc:
+            raise CommandError(str(exc)) from exc
+
+        for level in ("frames", "videos"):
+            block = report.get(level)
+            if not block:
+                continue
+            overall = block.get("overall", block)
+            self.stdout.write(
+                f"{level[:-1]} level: n={overall['n']} AUC={_f(overall['auc'])} "
+                f"accuracy={_f(overall['accuracy'])} ECE={_f(overall['ece'])} "
+                f"uncertain={_f(overall.get('uncertain_rate'))}"
+                + (f" no_face={overall['no_face']} errors={overall['errors']}"
+                   if level == "videos" else ""))
+            for name, b in block["by_component"].items():
+                self.stdout.write(f"  {name:<28} n={b['n']:<5} AUC={_f(b['auc'])} "
+                                  f"accuracy={_f(b['accuracy'])}")
+        self.stdout.write(f"report: {out / 'report.json'}")
+
+        if o["write_card"]:
+            spec = ModelSpec.load(spec_path)
+            found = spec_metrics(report)
+            for level, block in found.items():
+                # The figures travel with the card: copy them beside it.
+                block["images"] = {}
+                for kind in ("roc", "reliability"):
+                    name = report["images"].get(f"{level}_{kind}")
+                    if name:
+                        target = spec_path.parent / f"{spec_path.stem}.{level}_{kind}.png"
+                        shutil.copyfile(out / name, target)
+                        block["images"][kind] = target.name
+            spec = replace(spec, metrics={**spec.metrics, **found})
+            spec.save(spec_path)
+            card = write_card(spec, spec_path)
+            self.stdout.write(self.style.SUCCESS(f"updated {spec_path} and {card}"))
+
+
+def _f(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
