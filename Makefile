@@ -36,7 +36,7 @@ worker: migrate
 
 # The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 browser:
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)

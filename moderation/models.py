@@ -126,6 +126,19 @@ class ReviewItem(models.Model):
         """An appeal waiting for its decision (possibly escalated on the way)."""
         return self.appealed_at is not None and self.appeal_decided_by_id is None
 
+    def decider_bar(self, user) -> str:
+        """Why this user may not decide the item now (empty if they may); mirrors the rules
+        the services enforce in their UPDATEs."""
+        if self.state == ReviewState.APPEALED and self.first_decided_by_id == user.pk:
+            return ("You made the first decision on this item: its appeal goes to another "
+                    "moderator.")
+        if self.state == ReviewState.ESCALATED and (
+                self.escalated_by_id == user.pk
+                or (self.is_appeal and self.first_decided_by_id == user.pk)):
+            return ("You escalated this item (or decided it first): another moderator "
+                    "decides it.")
+        return ""
+
     @property
     def can_be_appealed(self) -> bool:
         return self.state in DECIDED_STATES and self.appealed_at is None

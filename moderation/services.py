@@ -105,12 +105,8 @@ def _why_not(item: ReviewItem, moderator, now) -> str:
     """A clear message for a refused claim or decision (read after the UPDATE changed nothing)."""
     if item.state not in OPEN_STATES:
         return f"This item was already decided ({item.get_state_display().lower()})."
-    if item.state == ReviewState.APPEALED and item.first_decided_by_id == moderator.pk:
-        return "You made the first decision on this item: its appeal goes to another moderator."
-    if item.state == ReviewState.ESCALATED and (
-            item.escalated_by_id == moderator.pk
-            or (item.is_appeal and item.first_decided_by_id == moderator.pk)):
-        return "You escalated this item (or decided it first): another moderator decides it."
+    if bar := item.decider_bar(moderator):
+        return bar
     if item.claimed_by_id and item.claimed_by_id != moderator.pk and item.claim_expires_at > now:
         return "Another moderator is reviewing this item."
     return "Claim this item before deciding it (your claim may have expired)."

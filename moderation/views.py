@@ -43,6 +43,7 @@ def _item_page(request, item: ReviewItem, form: DecisionForm | None = None, stat
         and item.claim_expires_at > now,
         "claim_other": item.claimed_by_id and item.claimed_by_id != request.user.pk
         and item.claim_expires_at > now,
+        "barred": item.decider_bar(request.user),
         "now": now,
     }, status=status)
 

@@ -118,11 +118,20 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     expect(alice.locator("#appeal-form")).to_have_count(0)
     screenshot(alice, "2-appealed")
 
-    # The first moderator cannot take the appeal.
+    # The first moderator cannot take the appeal: the page offers no claim, and a claim
+    # posted anyway (a crafted form with a valid CSRF token) is refused by the server.
     mod1.goto(f"{live_server.url}/moderation/items/{item.pk}/")
-    mod1.click("#claim-button")
+    expect(mod1.locator("#barred")).to_contain_text("its appeal goes to another moderator")
+    expect(mod1.locator("#claim-button")).to_have_count(0)
+    mod1.evaluate("""(url) => {
+        const form = document.createElement("form");
+        form.method = "post"; form.action = url;
+        form.appendChild(document.querySelector("input[name=csrfmiddlewaretoken]").cloneNode());
+        document.body.appendChild(form); form.submit();
+    }""", f"/moderation/items/{item.pk}/claim/")
     expect(mod1.locator(".message")).to_contain_text("its appeal goes to another moderator")
     expect(mod1.locator("#decision-form")).to_have_count(0)
+    assert ReviewItem.objects.get(pk=item.pk).claimed_by is None
     screenshot(mod1, "3-first-moderator-refused")
 
     # A second moderator finds the appeal in the queue and decides it.

@@ -100,3 +100,17 @@ class AppealTests(PlatformTestCase):
         self.assertContains(response, "Your appeal needs a message")
         self.assertEqual(ReviewItem.objects.get(pk=self.item.pk).state,
                          ReviewState.CONFIRMED_FAKE)
+
+
+class AppealPageTests(PlatformTestCase):
+    def test_the_first_moderator_is_told_the_appeal_is_for_someone_else(self):
+        item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "fake")
+        services.review_item_appeal(job_id=item.job_id, uploader=self.alice, message="Mine.")
+        UserFactory(username="mod2", role="moderator")
+        url = reverse("moderation:item_detail", args=[item.pk])
+        self.client.login(username="mod", password=PASSWORD)
+        page = self.client.get(url)
+        self.assertContains(page, "its appeal goes to another moderator")
+        self.assertNotContains(page, 'id="claim-button"')
+        self.client.login(username="mod2", password=PASSWORD)
+        self.assertContains(self.client.get(url), 'id="claim-button"')
