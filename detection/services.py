@@ -87,18 +87,21 @@ def video_submit(*, user, uploaded_file, callback_url: str = "", client_referenc
         callback_url_validate(url=callback_url)
     _upload_check_size(uploaded_file)
     sha256 = _upload_sha256(uploaded_file)
-    video = (Video.objects.filter(uploaded_by=user, sha256=sha256).order_by("-created_at")
-             .first())
-    if video is None:
-        return UploadOutcome(
-            job=video_upload(user=user, uploaded_file=uploaded_file, sha256=sha256,
-                             callback_url=callback_url, client_reference=client_reference),
-            duplicate=False)
-    if not reanalyse:
-        earlier = video.jobs.exclude(status=JobStatus.FAILED).order_by("-created_at").first()
-        if earlier is not None:
-            return UploadOutcome(job=earlier, duplicate=True)
+    # Look up and create in one transaction: SQLite's BEGIN IMMEDIATE (settings) serialises it,
+    # so two identical uploads at once still give one analysis. Storing the file inside it is
+    # cheap: a large upload is already a temporary file on disk and is moved, not copied.
     with transaction.atomic():
+        video = (Video.objects.filter(uploaded_by=user, sha256=sha256).order_by("-created_at")
+                 .first())
+        if video is None:
+            return UploadOutcome(
+                job=video_upload(user=user, uploaded_file=uploaded_file, sha256=sha256,
+                                 callback_url=callback_url, client_reference=client_reference),
+                duplicate=False)
+        if not reanalyse:
+            earlier = video.jobs.exclude(status=JobStatus.FAILED).order_by("-created_at").first()
+            if earlier is not None:
+                return UploadOutcome(job=earlier, duplicate=True)
         job = job_create(video=video, callback_url=callback_url,
                          client_reference=client_reference)
     return UploadOutcome(job=job, duplicate=False)

@@ -15,6 +15,9 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
 
+from accounts.models import Role
+from detection.models import AnalysisJob
+from moderation.services import review_item_route
 from tests.factories import UserFactory, done_job
 
 MAX_EXAMPLES = 15
@@ -35,8 +38,13 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_every_response_is_documented_and_no_request_breaks_the_server(case):
-    user = UserFactory(username="fuzzer")
-    if not user.videos.exists():
+    # Moderation operations as a moderator (an uploader only ever gets 403 there).
+    moderator = "/moderation/" in case.path
+    user = UserFactory(username="fuzz-mod" if moderator else "fuzzer",
+                       role=Role.MODERATOR if moderator else Role.UPLOADER)
+    if not AnalysisJob.objects.exists():
+        review_item_route(job=done_job(uploader=UserFactory(username="fuzz-uploader")))
+    if not user.videos.exists() and not moderator:
         done_job(uploader=user)  # something real to list
     token, _ = Token.objects.get_or_create(user=user)  # fresh even after a fuzzed revoke
     case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=CHECKS)
