@@ -6,9 +6,10 @@
 
 Without --url it starts the site itself (a threaded WSGI server + one django-q2 worker
 cluster) on a free 127.0.0.1 port with a temporary SQLite database and media folder, creates a
-user and token, and stops everything at the end. `--server runserver` uses Django's development
-server instead: its listen backlog is 10, so a burst of 50 connections gets some reset. It generates `--uploads` distinct small face clips (from the
-test photo, tests/media.py), sends them all at once through the upload endpoint, polls every
+user and token, and stops everything at the end (`--server runserver` uses Django's development
+server instead: its listen backlog is 10, so a burst of 50 connections gets some reset). It
+generates `--uploads` distinct small face clips (from the test photo, tests/media.py), sends
+them all at once through the upload endpoint, polls every
 accepted job until it finishes, then checks:
 
 - every upload was accepted (202) or cleanly refused (an error answer in the API's JSON shape),
@@ -32,7 +33,6 @@ import os
 import platform
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -62,11 +62,11 @@ class VideoUploadApi(APIView):
             raise ValidationError({"file": [f"The file is larger than the {limit_mb} MB limit."]})
         data = self.VideoUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = services.video_submit(user=request.user, uploaded_file=data.validated_data["file"],
-                                        callback_url=data.validated_data.get("callback_url", ""),
-                                        client_reference=data.validated_data.get(
-                                            "client_reference", ""),
-                                        reanalyse=data.validated_data["reanalyse"])
+        fields = data.validated_data
+        outcome = services.video_submit(user=request.user, uploaded_file=fields["file"],
+                                        callback_url=fields.get("callback_url", ""),
+                                        client_reference=fields.get("client_reference", ""),
+                                        reanalyse=fields["reanalyse"])
         body = UploadResultSerializer({"duplicate": outcome.duplicate, "job": outcome.job},
                                       context={"request": request}).data
         return Response(body, status=status.HTTP_200_OK if outcome.duplicate

@@ -46,7 +46,8 @@ def callback_url_check(url: str, *, allow_private: bool) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise CallbackUrlRefused(f"The callback host {host!r} cannot be resolved ({exc}).") from None
+        raise CallbackUrlRefused(
+            f"The callback host {host!r} cannot be resolved ({exc}).") from None
     if allow_private:
         return
     for info in infos:

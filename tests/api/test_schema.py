@@ -19,7 +19,8 @@ def test_the_schema_generates_with_no_warnings_and_validates(tmp_path):
 
 
 def test_the_schema_is_served_to_anyone():
-    response = APIClient().get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    response = APIClient().get(reverse("api:schema"),
+                               HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
