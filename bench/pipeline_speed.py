@@ -4,8 +4,8 @@
     python bench/pipeline_speed.py [VIDEO ...] [--frames 32] [--repeat 3] [--backend auto]
                                    [--worker-clips 4] [--json OUT]
 
-Without video arguments it generates a 10 s 1080p clip of a face (from the public-domain test
-photo) and measures that; with arguments it measures those files. For each clip, the decode-only
+Without video arguments it generates a 10 s 1080p H.264 clip of a face (from the public-domain
+test photo; --clip-codec mp4v for OpenCV's cheaper MPEG-4 Part 2) and measures that; with arguments it measures those files. For each clip, the decode-only
 pass (read the clip once, retrieve the sampled frames) and the full analysis alternate, so
 machine noise hits both alike. Prints seconds per clip, frames/s, the per-stage split (decode,
 faces, model, aggregation), the full/decode ratio (target <= 1.5), peak RSS, then:
@@ -52,19 +52,39 @@ MEMORY_TARGET_MB = 1536
 RATIO_TARGET = 1.5
 
 
-def make_clip(path: Path, seconds: float = 10.0, fps: float = 30.0,
-              size: tuple[int, int] = (1920, 1080)) -> Path:
+def _clip_frames(seconds: float, fps: float, size: tuple[int, int]):
     face = cv2.imread(str(ROOT / "tests" / "fixtures" / "astronaut.jpg"))
     width, height = size
     canvas = np.full((height, width, 3), 60, np.uint8)
     face = cv2.resize(face, (960, 960))  # a head-and-shoulders shot, as in an interview
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     for i in range(int(seconds * fps)):
         frame = canvas.copy()
         x = 480 + int(80 * np.sin(i / 20))
         frame[60:1020, x:x + 960] = face
-        writer.write(frame)
-    writer.release()
+        yield frame
+
+
+def make_clip(path: Path, seconds: float = 10.0, fps: float = 30.0,
+              size: tuple[int, int] = (1920, 1080), codec: str = "h264") -> Path:
+    """A 10 s 1080p clip of a moving face. H.264 (what phones and sites upload; written with
+    PyAV's libx264 at its default quality) or MPEG-4 Part 2 (OpenCV's own writer, about 3x
+    cheaper to decode, so it makes the decode-only baseline smaller)."""
+    if codec == "mp4v":
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        for frame in _clip_frames(seconds, fps, size):
+            writer.write(frame)
+        writer.release()
+        return path
+    import av  # in requirements.txt (it also writes the bad-input test videos)
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=int(fps))
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for frame in _clip_frames(seconds, fps, size):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
     return path
 
 
@@ -176,13 +196,21 @@ def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat
     }
 
 
-def _images_per_s(fn, batch: np.ndarray, min_seconds: float = 1.0) -> float:
-    fn(batch)  # warm-up (tracing, allocation)
-    n, started = 0, time.perf_counter()
-    while time.perf_counter() - started < min_seconds:
-        fn(batch)
-        n += len(batch)
-    return n / (time.perf_counter() - started)
+def _best_images_per_s(candidates: dict, batch: np.ndarray, rounds: int = 5,
+                       seconds: float = 0.3) -> dict:
+    """images/s per candidate: rounds interleaved across candidates, best round kept (on a
+    shared machine the best round is the closest to what the code itself can do)."""
+    for fn in candidates.values():
+        fn(batch)  # warm-up (tracing, allocation)
+    best = {name: 0.0 for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            n, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                fn(batch)
+                n += len(batch)
+            best[name] = max(best[name], n / (time.perf_counter() - started))
+    return {name: round(v, 1) for name, v in best.items()}
 
 
 def classifier_throughput(spec_path: Path, crops: list[np.ndarray], threads: int) -> dict:
@@ -194,10 +222,11 @@ def classifier_throughput(spec_path: Path, crops: list[np.ndarray], threads: int
     weights = spec.weights_path(spec_path)
     batch = preprocess(crops, spec.input_size, spec.channels)
     out = {"batch": len(batch), "threads": threads}
+    candidates = {}
     lite_path = serving_path(spec, weights)
     if lite_path is not None:
         whole = LiteRTFaceClassifier(spec, lite_path, num_threads=threads)
-        out["litert_one_batch_per_video"] = round(_images_per_s(whole.score_batch, batch), 1)
+        candidates["litert_one_batch_per_video"] = whole.score_batch
         for size in (8, 32):
             fixed = LiteRTFaceClassifier(spec, lite_path, num_threads=threads, max_batch=size)
 
@@ -208,15 +237,13 @@ def classifier_throughput(spec_path: Path, crops: list[np.ndarray], threads: int
                     b = np.concatenate([b, np.zeros((pad, *b.shape[1:]), b.dtype)])
                 return fixed.score_batch(b)[: len(b) - pad]
 
-            out[f"litert_fixed_batches_of_{size}"] = round(_images_per_s(padded, batch), 1)
-        preprocess_s = _images_per_s(
-            lambda _: preprocess(crops, spec.input_size, spec.channels), batch)
-        out["preprocess_images_per_s"] = round(preprocess_s, 1)
+            candidates[f"litert_fixed_batches_of_{size}"] = padded
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
-    keras_model = KerasFaceClassifier(spec, weights)
-    out["keras_tf_function"] = round(_images_per_s(keras_model.score_batch, batch), 1)
+    candidates["keras_tf_function"] = KerasFaceClassifier(spec, weights).score_batch
+    candidates["preprocess_only"] = lambda _: preprocess(crops, spec.input_size, spec.channels)
+    out.update(_best_images_per_s(candidates, batch))
     return out
 
 
@@ -256,6 +283,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--worker-clips", type=int, default=4,
                         help="worker-memory check: analyse every clip this many times")
+    parser.add_argument("--clip-codec", choices=["h264", "mp4v"], default="h264",
+                        help="codec of the generated clip (when no video is given)")
     parser.add_argument("--no-classifier-bench", action="store_true")
     parser.add_argument("--worker-run", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path,
@@ -265,7 +294,8 @@ def main() -> int:
         return worker_run(args)
 
     tmp = tempfile.TemporaryDirectory()
-    videos = args.videos or [make_clip(Path(tmp.name) / "face_1080p_10s.mp4")]
+    videos = args.videos or [make_clip(Path(tmp.name) / f"face_1080p_10s_{args.clip_codec}.mp4",
+                                       codec=args.clip_codec)]
     for video in videos:
         if not video.is_file():
             parser.error(f"no such file: {video}")
