@@ -1,4 +1,4 @@
-"""Evaluate a model version on labelled data: crops or frames (frame level) and videos (video level).
+"""Evaluate a model version on labelled data: face crops (frame level) and videos (video level).
 
 Any folder with `real/` and `fake/` somewhere in each path works; the other path components
 (manipulation method, compression, source) become breakdowns. `evaluate_folder` writes the full

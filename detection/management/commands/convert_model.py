@@ -52,7 +52,8 @@ class Command(BaseCommand):
             raise CommandError(f"The converted model differs from the Keras one by {diff:.2e} "
                                f"(> {TOLERANCE:g}); not recorded.")
         serving = {"file": out.name, "keras_sha256": file_sha256(weights),
-                   "max_abs_diff": diff, "converted_at": timezone.now().isoformat(timespec="seconds")}
+                   "max_abs_diff": diff,
+                   "converted_at": timezone.now().isoformat(timespec="seconds")}
         replace(model, serving_file=out.name,
                 metrics={**model.metrics, "serving": serving}).save(spec)
         self.stdout.write(self.style.SUCCESS(
