@@ -1,0 +1,17 @@
+"""The worker serves the registered model's LiteRT conversion, not TensorFlow."""
+import pytest
+
+from detection import analysers
+from detection.pipeline.classify import LiteRTFaceClassifier
+from detection.selectors import model_version_active
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_active_shipped_version_is_served_by_litert():
+    # The registry row carries the spec's metrics, where convert_model recorded the .tflite.
+    version = model_version_active()
+    assert version.metrics["serving"]["file"] == "paper_cnn_v1.tflite"
+    analyser = analysers.analyser_for_spec(version.to_spec())
+    assert isinstance(analyser.classifier, LiteRTFaceClassifier)
+    assert analyser.classifier.path == version.resolved_weights_path.with_suffix(".tflite")
