@@ -48,7 +48,7 @@ from detection.pipeline.track import people_for_crops  # noqa: E402
 from detection.pipeline.types import VideoResult  # noqa: E402
 from detection.pipeline.spec import ModelSpec  # noqa: E402
 
-DEFAULT_SPEC = ROOT / "detection" / "models" / "paper_cnn_v1.json"
+DEFAULT_SPEC = ROOT / "detection" / "models" / "lite0_sbi_v1.json"
 MEMORY_TARGET_MB = 1536
 RATIO_TARGET = 1.5
 

@@ -42,18 +42,28 @@ def grad_cam(model, crops: list[np.ndarray], *, input_size: int, channels: int) 
 
     if not crops:
         return np.zeros((0, input_size, input_size), dtype=np.float32)
+    import keras
+
     batch = tf.convert_to_tensor(preprocess(crops, input_size, channels))
     conv_at = _last_conv_index(model)
     layers = model.layers
-    with tf.GradientTape() as tape:
-        x = batch
-        for layer in layers[:conv_at + 1]:
-            x = layer(x, training=False)
-        features = x
-        tape.watch(features)
-        for layer in layers[conv_at + 1:-1]:
-            x = layer(x, training=False)
-        score = tf.reshape(_score_logit(layers[-1], x), (-1,))
+    if isinstance(model, keras.Sequential):
+        with tf.GradientTape() as tape:
+            x = batch
+            for layer in layers[:conv_at + 1]:
+                x = layer(x, training=False)
+            features = x
+            tape.watch(features)
+            for layer in layers[conv_at + 1:-1]:
+                x = layer(x, training=False)
+            score = tf.reshape(_score_logit(layers[-1], x), (-1,))
+    else:
+        # A functional graph (branches, residual adds): one sub-model gives the last conv's
+        # maps and the input of the final layer together.
+        head = keras.Model(model.inputs, [layers[conv_at].output, layers[-1].input])
+        with tf.GradientTape() as tape:
+            features, x = head(batch, training=False)
+            score = tf.reshape(_score_logit(layers[-1], x), (-1,))
     grads = tape.gradient(score, features)  # (N, h, w, k)
     weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)  # one weight per feature map
     cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1)).numpy()  # (N, h, w)

@@ -20,8 +20,9 @@ from tqdm import tqdm
 from detection.pipeline.analyse import Analyser
 from detection.pipeline.classify import make_classifier, preprocess
 from detection.pipeline.errors import PipelineError
+from detection.pipeline.faces import find_faces
 from detection.pipeline.spec import ModelSpec
-from detection.pipeline.types import VERDICT_NO_FACE, AnalysisConfig
+from detection.pipeline.types import VERDICT_NO_FACE, AnalysisConfig, SampledFrame
 
 from . import metrics
 from .data import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_files
@@ -124,8 +125,21 @@ def _prob(row: dict) -> float:
 
 # --- frame level ----------------------------------------------------------------------------
 
-def score_images(analyser: Analyser, folder: str | Path, progress: bool = True) -> list[dict]:
-    """Each labelled image scored by the classifier as it is (the images are face crops)."""
+def _pipeline_crop(analyser: Analyser, image: np.ndarray) -> np.ndarray | None:
+    """The crop the pipeline would score for this image: its largest face, found by the
+    analyser's detector and cut with the model's margin (eyes levelled); None without a face.
+
+    Scoring the labelled image as it is would measure a framing the pipeline never produces
+    (and favour a model trained on that dataset's framing)."""
+    frame = SampledFrame(index=0, timestamp_s=0.0, image=image)
+    crops = find_faces([frame], analyser.detector, analyser.spec.face_margin)
+    return max(crops, key=lambda c: c.box.area).image if crops else None
+
+
+def score_images(analyser: Analyser, folder: str | Path, progress: bool = True,
+                 cut_faces: bool = True) -> list[dict]:
+    """Each labelled image scored by the classifier as the pipeline would score it
+    (`cut_faces`), or as it is (`cut_faces=False`: the images are already the model's crops)."""
     spec = analyser.spec
     files = labelled_files(folder, IMAGE_SUFFIXES)
     rows = []
@@ -138,6 +152,12 @@ def score_images(analyser: Analyser, folder: str | Path, progress: bool = True) 
                 rows.append({"path": str(path), "label": label, "group": group, "raw": None,
                              "fake_probability": None, "error": "unreadable image"})
                 continue
+            if cut_faces:
+                image = _pipeline_crop(analyser, image)
+                if image is None:
+                    rows.append({"path": str(path), "label": label, "group": group, "raw": None,
+                                 "fake_probability": None, "error": "no face"})
+                    continue
             chunk.append((path, label, group))
             images.append(image)
         if images:
@@ -165,16 +185,18 @@ def summarise_frames(rows: list[dict], spec: ModelSpec) -> dict:
     groups, components = subsets(scored)
     return {**_block(labels, probs, spec),
             "raw_auc": metrics.auc(labels, [r["raw"] for r in scored]),
-            "unreadable": len(rows) - len(scored),
+            "unreadable": sum(1 for r in rows if r.get("error") == "unreadable image"),
+            "no_face": sum(1 for r in rows if r.get("error") == "no face"),
             "by_group": {g: score(s) for g, s in groups.items()},
             "by_component": {c: score(s) for c, s in components.items()},
             "reliability": reliability(labels, probs),
             "roc": _curves(components, labels, probs)}
 
 
-def evaluate_frames(analyser: Analyser, folder: str | Path, progress: bool = True) -> dict:
-    """Frame-level figures on labelled crops: AUC, accuracy, ECE, breakdowns, curves."""
-    rows = score_images(analyser, folder, progress=progress)
+def evaluate_frames(analyser: Analyser, folder: str | Path, progress: bool = True,
+                    cut_faces: bool = True) -> dict:
+    """Frame-level figures on labelled images: AUC, accuracy, ECE, breakdowns, curves."""
+    rows = score_images(analyser, folder, progress=progress, cut_faces=cut_faces)
     if not rows:
         raise ValueError(f"No labelled images (real/ or fake/) under {folder}")
     return summarise_frames(rows, analyser.spec)
@@ -244,7 +266,7 @@ def video_protocol(analyser: Analyser) -> str:
 # --- the whole report -----------------------------------------------------------------------
 
 def evaluate_folder(analyser: Analyser, folder: str | Path, *, out_dir: str | Path | None = None,
-                    label: str | None = None, progress: bool = True) -> dict:
+                    label: str | None = None, progress: bool = True, cut_faces: bool = True) -> dict:
     """Frame level if the folder has labelled images, video level if it has labelled videos.
 
     With `out_dir`, writes report.json and, per level, <level>_roc.png and
@@ -265,7 +287,8 @@ def evaluate_folder(analyser: Analyser, folder: str | Path, *, out_dir: str | Pa
                   "uncertain_band": [spec.uncertain_low, spec.uncertain_high]},
     }
     if has_images:
-        report["frames"] = evaluate_frames(analyser, folder, progress=progress)
+        report["frames"] = evaluate_frames(analyser, folder, progress=progress,
+                                           cut_faces=cut_faces)
     if has_videos:
         report["videos"] = {**evaluate_videos(analyser, folder, progress=progress),
                             "protocol": video_protocol(analyser)}

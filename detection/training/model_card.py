@@ -83,6 +83,17 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
             f"(early stopping on held-out AUC), batch {training.get('batch_size')}, Adam lr "
             f"{training.get('learning_rate')}, seed {training.get('seed')}.",
         ]
+        if training.get("real_pools"):
+            pools = ", ".join(f"`{p}`" for p in training["real_pools"])
+            lines.append(f"- Real-face pools for self-blended fakes: {pools}; self-blended share "
+                         f"of the fakes: {training.get('self_blended_share_of_fakes')}.")
+        if training.get("init_weights"):
+            lines.append(f"- Initial weights: {training['init_weights']}; frozen first blocks: "
+                         f"{training.get('frozen_blocks')}.")
+        history = training.get("history") or {}
+        if history.get("val_auc"):
+            lines.append("- Held-out AUC per epoch: "
+                         + ", ".join(f"{v:.3f}" for v in history["val_auc"]) + ".")
     lines += [
         "",
         "## Results (data the model never trained on)",

@@ -19,12 +19,12 @@ def write_card(spec: ModelSpec, spec_path: Path) -> Path:
 
 
 def evaluate_into_spec(spec_path: Path, *, val_dir: Path | None, videos_dir: Path | None,
-                       progress: bool = True) -> ModelSpec:
+                       progress: bool = True, cut_faces: bool = True) -> ModelSpec:
     analyser = load_analyser(spec_path)
     spec = analyser.spec
     found = dict(spec.metrics)
     if val_dir:
-        frames = evaluate_frames(analyser, val_dir, progress=progress)
+        frames = evaluate_frames(analyser, val_dir, progress=progress, cut_faces=cut_faces)
         found["frames"] = {"dir": str(val_dir),
                            **{k: v for k, v in frames.items() if k != "roc"}}
     if videos_dir:
@@ -38,8 +38,10 @@ def evaluate_into_spec(spec_path: Path, *, val_dir: Path | None, videos_dir: Pat
     return spec
 
 
-def train_and_evaluate(config: TrainConfig, videos_dir: Path | None = None) -> TrainReport:
+def train_and_evaluate(config: TrainConfig, videos_dir: Path | None = None,
+                       cut_faces: bool = True) -> TrainReport:
     report = train_model(config)
     report.spec = evaluate_into_spec(report.spec_path, val_dir=config.val_dir,
-                                     videos_dir=videos_dir, progress=config.progress)
+                                     videos_dir=videos_dir, progress=config.progress,
+                                     cut_faces=cut_faces)
     return report

@@ -249,7 +249,10 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
                                np.random.default_rng(config.seed + 1))
 
     model = build(config.architecture, config.input_size, 3)
-    if config.init_weights:
+    if config.init_weights and Path(config.init_weights).suffix == ".keras":
+        # Continue from an earlier run of this recipe (same architecture and input size).
+        model.set_weights(keras.models.load_model(config.init_weights, compile=False).get_weights())
+    elif config.init_weights:
         load_lite0_imagenet(model, config.init_weights)
     frozen = {"stem_conv", "stem_bn"} | {
         layer.name for layer in model.layers
@@ -289,8 +292,10 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
             "training": {
                 "train_dir": ", ".join(map(str, config.labelled_dirs)),
                 "real_pools": [str(p) for p in config.real_pools],
-                "init_weights": "ImageNet (EfficientNet-Lite0, ported)" if config.init_weights
-                else "random",
+                "init_weights": (f"continued from {Path(config.init_weights).name}"
+                                 if config.init_weights and Path(config.init_weights).suffix
+                                 == ".keras" else "ImageNet (EfficientNet-Lite0, ported)"
+                                 if config.init_weights else "random"),
                 "images_fit": int(config.samples_per_epoch * len(history["loss"])),
                 "images_calibration": int(len(cal_y)),
                 "self_blended_share_of_fakes": config.sbi_share,

@@ -18,7 +18,10 @@ class ModelVersionApiTests(ApiTestCase):
             self.as_user(user)
             body = self.client.get(reverse("api:model-version-list")).json()
             by_id = {v["id"]: v for v in body["results"]}
-            self.assertEqual(set(by_id), {self.active.id, self.old.id})
+            # Every registered version: the shipped ones (one active) and the one made here.
+            self.assertEqual(set(by_id), set(ModelVersion.objects.values_list("id", flat=True)))
+            self.assertIn(self.old.id, by_id)
+            self.assertEqual([v["id"] for v in by_id.values() if v["is_active"]], [self.active.id])
             self.assertTrue(by_id[self.active.id]["is_active"])
             self.assertFalse(by_id[self.old.id]["is_active"])
             self.assertEqual(by_id[self.old.id]["metrics"], {"frame_auc": 0.7})

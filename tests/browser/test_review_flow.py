@@ -148,7 +148,8 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     expect(mod2.locator("#history tbody tr")).to_have_count(4)
     screenshot(mod2, "4-history")
     mod2.goto(f"{live_server.url}/moderation/dashboard/")
-    expect(mod2.locator("#agreement tbody tr")).to_contain_text("paper_cnn v1")
+    expect(mod2.locator("#agreement tbody tr")).to_contain_text(
+        f"{item.job.model_version.name} v{item.job.model_version.version}")
     expect(mod2.locator("svg.chart")).to_have_count(2)
     screenshot(mod2, "5-dashboard")
 

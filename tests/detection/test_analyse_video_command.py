@@ -5,7 +5,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+
+from detection.pipeline.spec import ModelSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +40,9 @@ def test_it_prints_one_json_object_per_input_and_survives_bad_files(clips, capsy
 def test_it_prints_a_readable_table_without_json(clips, capsys, no_database):
     call_command("analyse_video", str(clips["no_face"]))
     out = capsys.readouterr().out
-    assert "model: paper_cnn v1 (" in out and "paper_cnn_v1.json)" in out
+    shipped = ModelSpec.load(settings.DETECTION_DEFAULT_MODEL_SPEC)
+    assert f"model: {shipped.name} v{shipped.version} (" in out
+    assert f"{settings.DETECTION_DEFAULT_MODEL_SPEC.name})" in out
     assert "no_face" in out and str(clips["no_face"]) in out
 
 
@@ -58,4 +63,5 @@ def test_it_uses_the_active_model_version_when_there_is_a_database(clips, capsys
     monkeypatch.setattr("detection.management.commands.analyse_video._database_exists",
                         lambda: True)
     call_command("analyse_video", str(clips["no_face"]))
-    assert "(database: paper_cnn v1 (active))" in capsys.readouterr().out
+    shipped = ModelSpec.load(settings.DETECTION_DEFAULT_MODEL_SPEC)
+    assert f"(database: {shipped.name} v{shipped.version} (active))" in capsys.readouterr().out

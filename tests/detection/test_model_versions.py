@@ -3,7 +3,10 @@ import json
 import pytest
 from django.db import IntegrityError, transaction
 
+from django.conf import settings
+
 from detection.models import ModelVersion
+from detection.pipeline.spec import ModelSpec
 from detection.services import model_version_activate, model_version_register
 
 pytestmark = pytest.mark.django_db
@@ -11,7 +14,11 @@ pytestmark = pytest.mark.django_db
 
 def test_the_shipped_model_is_registered_and_active_on_a_new_database():
     active = ModelVersion.objects.get(is_active=True)
-    assert (active.name, active.version) == ("paper_cnn", "1")
+    shipped = ModelSpec.load(settings.DETECTION_DEFAULT_MODEL_SPEC)
+    assert (active.name, active.version) == (shipped.name, shipped.version)
+    assert active.architecture == "efficientnet_lite0"
+    # The paper's CNN stays registered (its jobs keep their version), no longer active.
+    assert ModelVersion.objects.filter(name="paper_cnn", version="1", is_active=False).exists()
     assert active.resolved_weights_path.is_file()
     assert active.metrics["frames"]["auc"] > 0.5
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_the_active_shipped_version_is_served_by_litert():
     # The registry row carries the spec's metrics, where convert_model recorded the .tflite.
     version = model_version_active()
-    assert version.metrics["serving"]["file"] == "paper_cnn_v1.tflite"
+    assert version.metrics["serving"]["file"] == f"{version.name}_v{version.version}.tflite"
     analyser = analysers.analyser_for_spec(version.to_spec())
     assert isinstance(analyser.classifier, LiteRTFaceClassifier)
     assert analyser.classifier.path == version.resolved_weights_path.with_suffix(".tflite")

@@ -3,6 +3,8 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
+from detection.models import ModelVersion
+
 from moderation import selectors
 from moderation.models import ReviewItem
 from tests.base import PlatformTestCase
@@ -31,7 +33,8 @@ class DashboardTests(PlatformTestCase):
 
     def test_agreement_per_model_version_at_the_current_threshold(self):
         (row,) = selectors.dashboard_agreement()
-        self.assertEqual(row.version, "paper_cnn v1")
+        active = ModelVersion.objects.get(is_active=True)
+        self.assertEqual(row.version, f"{active.name} v{active.version}")
         self.assertEqual((row.decided, row.no_score, row.tp, row.fp, row.fn, row.tn),
                          (5, 1, 1, 1, 1, 1))
         self.assertEqual((row.precision, row.recall, row.overturn_rate), (0.5, 0.5, 0.5))

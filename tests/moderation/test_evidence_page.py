@@ -30,7 +30,8 @@ class EvidencePageTests(PlatformTestCase):
         self.assertContains(page, 'class="point" data-t="0.0"')
         face = FaceResult.objects.get(frame__job=self.job)
         self.assertContains(page, reverse("detection:face_crop", args=[face.id]))
-        for text in ("640x360", "4.00 s", "avc1", self.job.video.sha256, "paper_cnn v1",
+        for text in ("640x360", "4.00 s", "avc1", self.job.video.sha256,
+                     f"{self.job.model_version.name} v{self.job.model_version.version}",
                      "decode 0.50 s", "Model score at or above the flag threshold",
                      "not that anything was manipulated"):
             self.assertContains(page, text)

@@ -55,3 +55,18 @@ def test_the_overlay_keeps_the_crops_size():
     out = overlay(crop, np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64))
     assert out.shape == crop.shape and out.dtype == np.uint8
     assert not np.array_equal(out, crop)
+
+
+@pytest.mark.parametrize("spec_name", ["paper_cnn_v1.json", "lite0_sbi_v1.json"])
+def test_both_shipped_architectures_get_heatmaps(spec_name):
+    # paper_cnn is a Sequential stack; EfficientNet-Lite0 a functional graph with residual adds.
+    from django.conf import settings
+
+    from detection.pipeline import Analyser
+
+    analyser = Analyser.from_spec_file(settings.BASE_DIR / "detection" / "models" / spec_name)
+    spec = analyser.spec
+    heat = grad_cam(analyser.classifier.model, [media.face_image()], input_size=spec.input_size,
+                    channels=spec.channels)
+    assert heat.shape == (1, spec.input_size, spec.input_size)
+    assert 0.0 <= heat.min() and heat.max() <= 1.0

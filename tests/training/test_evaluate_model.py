@@ -59,7 +59,8 @@ def model(tmp_path):
 
 
 def _run(*args):
-    call_command("evaluate_model", *[str(a) for a in args], "--frames", "4", verbosity=0,
+    call_command("evaluate_model", *[str(a) for a in args], "--frames", "4", "--crops-as-is",
+                 verbosity=0,
                  stdout=open("/dev/null", "w"))
 
 

@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--backend", choices=["auto", "litert", "keras"], default="auto",
                             help="auto: the LiteRT conversion when there is one, as the worker")
         parser.add_argument("--frames", type=int, help="frames to sample per video")
+        parser.add_argument("--crops-as-is", action="store_true",
+                            help="score labelled images as they are (already the model's crops) "
+                                 "instead of cutting the face out as the pipeline does")
         parser.add_argument("--detector", choices=["blazeface", "haar"],
                             help="face detector (default: DETECTION_FACE_DETECTOR)")
 
@@ -57,7 +60,8 @@ class Command(BaseCommand):
         try:
             analyser = load_analyser(spec_path, config=config, prefer=o["backend"])
             report = evaluate_folder(analyser, data, out_dir=out, label=label,
-                                     progress=o["verbosity"] > 0)
+                                     progress=o["verbosity"] > 0,
+                                     cut_faces=not o["crops_as_is"])
         except (ValueError, FileNotFoundError, ModelLoadError) as exc:
             raise CommandError(str(exc)) from exc
 
