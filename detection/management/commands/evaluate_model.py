@@ -1,4 +1,3 @@
-import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -52,11 +51,9 @@ class Command(BaseCommand):
             config = replace(config, face_detector=o["detector"])
         out = o["out"] or (Path(settings.BASE_DIR) / "var" / "evaluation" / spec_path.stem
                            / (data.resolve().name or "data"))
-        # Recorded as given, or relative to the project when it lies beside it (../shared/...),
-        # so a committed card does not name one machine's absolute paths.
-        base, label = Path(settings.BASE_DIR).resolve(), str(data)
-        if data.resolve().is_relative_to(base.parent):
-            label = os.path.relpath(data.resolve(), base)
+        # Recorded as given: a relative path (../shared/data/...) keeps a committed card free
+        # of one machine's absolute paths; an absolute one is kept exact.
+        label = str(data)
         try:
             analyser = load_analyser(spec_path, config=config, prefer=o["backend"])
             report = evaluate_folder(analyser, data, out_dir=out, label=label,
