@@ -7,11 +7,11 @@ from pathlib import Path
 
 from .aggregate import frame_outcomes, person_outcomes, video_probability, video_verdict
 from .classify import KerasFaceClassifier
-from .decode import sample_frames_overlapped
+from .decode import sample_frames
 from .faces import FaceDetector, find_faces, make_detector
 from .spec import ModelSpec
 from .track import people_for_crops
-from .types import AnalysisConfig, VideoResult
+from .types import AnalysisConfig, FaceCrop, SampledFrame, VideoInfo, VideoResult
 
 
 class Analyser:
@@ -39,18 +39,28 @@ def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
     """decode -> faces -> classify -> aggregate. Raises a PipelineError for unanalysable input."""
     timings: dict[str, float] = {}
 
-    # Faces are found on a second thread while the file is still being decoded: on two cores
-    # the pair costs about the longer of the two (bench: full/decode 1.53 -> 1.48 on 1080p).
-    # "decode" is that stage's wall time; "faces" the detector's own busy time within it.
     started = time.perf_counter()
-    info, frames, crops, faces_busy = sample_frames_overlapped(
-        path, analyser.config,
-        lambda sampled: find_faces(sampled, analyser.detector, analyser.spec.face_margin))
+    info, frames = sample_frames(path, analyser.config)
     timings["decode"] = time.perf_counter() - started
+
+    # Decoding and face detection in sequence: overlapping them on two threads
+    # (decode.sample_frames_overlapped) was no faster on H.264, which FFmpeg already decodes on
+    # both cores (bench, within one run each: full/decode 1.44 vs 1.43, 1.48 vs 1.57).
+    started = time.perf_counter()
+    crops = find_faces(frames, analyser.detector, analyser.spec.face_margin)
+    timings["faces"] = time.perf_counter() - started
+    return score_faces(info, frames, crops, analyser, timings)
+
+
+def score_faces(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCrop],
+                analyser: Analyser, timings: dict[str, float]) -> VideoResult:
+    """The stages after the faces are found: people (counted in "faces"), classify,
+    aggregate; `timings` holds the earlier stages' seconds."""
+    timings = dict(timings)
     started = time.perf_counter()
     people = people_for_crops([f.index for f in frames], [c.frame_index for c in crops],
                               [c.box for c in crops])
-    timings["faces"] = faces_busy + time.perf_counter() - started
+    timings["faces"] = timings.get("faces", 0.0) + time.perf_counter() - started
 
     started = time.perf_counter()
     raw_scores = analyser.classifier.score([c.image for c in crops])
