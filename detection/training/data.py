@@ -84,18 +84,41 @@ class FacePool:
     groups: list[str]
 
 
+def _detect_padded(detector, image: np.ndarray):
+    """Faces in `image`; if none, faces in the image set in a grey border half its size.
+
+    Face datasets are often cut tight (UTKFace, RMFD), and a detector made for faces in a scene
+    misses most faces that fill the picture; in a wider canvas it finds them, and the box is
+    moved back into the image's own coordinates.
+    """
+    import dataclasses
+
+    found = detector.detect_with_keypoints(image, tiles=False)
+    if found:
+        return found
+    pad = max(image.shape[:2]) // 2
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
+                                value=(110, 110, 110))
+    moved = []
+    for face in detector.detect_with_keypoints(padded, tiles=False):
+        box = dataclasses.replace(face.box, x=face.box.x - pad, y=face.box.y - pad)
+        moved.append(dataclasses.replace(face, box=box, keypoints=face.keypoints - pad))
+    return moved
+
+
 def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int | None = None,
               limit_per_root: int | None = None, progress: bool = True,
-              cache_dir: Path | None = None) -> FacePool:
+              cache_dir: Path | None = None, min_inside: float = 0.8) -> FacePool:
     """Crops from every image under `roots`. `label` forces a label (pools of real faces whose
-    folders are not named real/); otherwise it comes from the real/ or fake/ folder names."""
+    folders are not named real/); otherwise it comes from the real/ or fake/ folder names.
+    Faces whose crop lies less than `min_inside` within the picture are left out."""
     import hashlib
 
     from detection.pipeline.blazeface import BlazeFaceDetector
     from detection.pipeline.faces import aligned_crop_matrix
 
     key = hashlib.sha256(repr((sorted(map(str, roots)), size, margin, label,
-                               limit_per_root)).encode()).hexdigest()[:16]
+                               limit_per_root, "padded", min_inside)).encode()).hexdigest()[:16]
     cache = cache_dir / f"pool_{key}.npz" if cache_dir else None
     if cache and cache.is_file():
         saved = np.load(cache, allow_pickle=False)
@@ -114,14 +137,20 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if y is None or image is None:
                 continue
-            found = detector.detect_with_keypoints(image, tiles=False)
+            found = _detect_padded(detector, image)
             if not found:
                 continue  # the pipeline would not score this image either
             face = found[0]
             matrix, side = aligned_crop_matrix(face.box, face.keypoints[0], face.keypoints[1],
                                                margin)
+            inside = cv2.warpAffine(np.ones(image.shape[:2], np.uint8), matrix, (side, side),
+                                    flags=cv2.INTER_NEAREST, borderValue=0).mean()
+            if inside < min_inside:
+                continue  # a face cut so tight that most of the crop would be made-up border
+            # Mirrored border where the crop leaves the picture: replicated edge rows would
+            # streak across a quarter of every tight-cut face and become a dataset signature.
             crop = cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REPLICATE)
+                                  borderMode=cv2.BORDER_REFLECT_101)
             scale = size / side
             images.append(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA
                                      if side > size else cv2.INTER_LINEAR))

@@ -53,28 +53,50 @@ def _shift_scale(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
 
 
+REGIONS = ("face", "lower", "inner")
+
+
+def _region_points(keypoints: np.ndarray, region: str, rng: np.random.Generator) -> np.ndarray:
+    """Hull points of a manipulated region: the whole face (a face swap), the mouth and jaw
+    (lip-sync and expression re-enactment), or the inner face from eyes to mouth."""
+    eyes = (keypoints[0] + keypoints[1]) / 2
+    mouth, nose = keypoints[3], keypoints[2]
+    down = mouth - eyes
+    across = (keypoints[1] - keypoints[0]) * 0.5  # half the eye distance, towards the left eye
+    chin = mouth + down * rng.uniform(0.5, 0.9)
+    if region == "lower":
+        w = rng.uniform(1.1, 1.6)
+        return np.vstack([nose - across * w, nose + across * w, mouth - across * w * 1.1,
+                          mouth + across * w * 1.1, chin - across * 0.6, chin + across * 0.6,
+                          chin])
+    if region == "inner":
+        brow = eyes - down * rng.uniform(0.2, 0.4)
+        w = rng.uniform(1.3, 1.7)
+        return np.vstack([keypoints[0] - across * 0.6, keypoints[1] + across * 0.6,
+                          brow - across * w * 0.8, brow + across * w * 0.8,
+                          mouth - across * w, mouth + across * w,
+                          mouth + down * rng.uniform(0.2, 0.5)])
+    brow = eyes - down * rng.uniform(0.3, 0.7)
+    return np.vstack([keypoints, chin, brow, keypoints[4] + down * 0.6,
+                      keypoints[5] + down * 0.6])
+
+
 def face_mask(shape: tuple[int, int], keypoints: np.ndarray | None,
-              rng: np.random.Generator) -> np.ndarray:
+              rng: np.random.Generator, region: str = "face") -> np.ndarray:
     """A soft face-shaped mask in 0..1.
 
     With the six BlazeFace keypoints (eyes, nose, mouth, ear tragions) the hull covers the face
-    from brow to chin and ear to ear, like a swapped face region; without them, an ellipse
-    around the crop's centre.
+    from brow to chin and ear to ear, like a swapped face region (or only the `region` named,
+    see `_region_points`); without them, an ellipse around the crop's centre.
     """
     h, w = shape
     mask = np.zeros((h, w), np.float32)
     if keypoints is not None and len(keypoints) >= 6:
-        eyes = (keypoints[0] + keypoints[1]) / 2
-        mouth = keypoints[3]
-        down = mouth - eyes
-        chin = mouth + down * rng.uniform(0.5, 0.9)
-        brow = eyes - down * rng.uniform(0.3, 0.7)
-        points = np.vstack([keypoints, chin, brow,
-                            keypoints[4] + down * 0.6, keypoints[5] + down * 0.6])
+        points = _region_points(keypoints, region, rng)
         centre = points.mean(axis=0)
         points = centre + (points - centre) * rng.uniform(0.8, 1.05)
         cv2.fillConvexPoly(mask, cv2.convexHull(points.astype(np.int32)), 1.0)
-    if mask.sum() < 0.05 * h * w:
+    if mask.sum() < (0.05 if region == "face" else 0.01) * h * w:
         axes = (int(w * rng.uniform(0.25, 0.35)), int(h * rng.uniform(0.3, 0.42)))
         cv2.ellipse(mask, (w // 2, int(h * 0.52)), axes, 0, 0, 360, 1.0, -1)
     # Deform the boundary (erode or dilate), then soften it: blending leaves a gradual seam.
@@ -90,7 +112,8 @@ def self_blend(image: np.ndarray, keypoints: np.ndarray | None,
                rng: np.random.Generator) -> np.ndarray:
     """A fake made from this real face and an altered copy of itself."""
     source = _shift_scale(_jitter_sharpness(_jitter_colour(image, rng), rng), rng)
-    mask = face_mask(image.shape[:2], keypoints, rng)[..., None]
+    region = REGIONS[rng.choice(3, p=[0.6, 0.25, 0.15])]
+    mask = face_mask(image.shape[:2], keypoints, rng, region)[..., None]
     blended = source.astype(np.float32) * mask + image.astype(np.float32) * (1.0 - mask)
     return np.clip(blended, 0, 255).astype(np.uint8)
 
@@ -101,18 +124,29 @@ def degrade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     Applied to both classes alike so the model cannot use compression itself as the cue.
     """
     h, w = image.shape[:2]
-    if rng.random() < 0.3:
-        f = rng.uniform(0.4, 0.9)
+    if rng.random() < 0.25:
+        # A small face in a heavily compressed stream (c40-like): shrunk, coded coarsely at that
+        # size, then scaled back up to the model's input by the face cutter.
+        f = rng.uniform(0.35, 0.8)
         small = cv2.resize(image, (max(8, int(w * f)), max(8, int(h * f))),
                            interpolation=cv2.INTER_AREA)
-        image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    if rng.random() < 0.15:
-        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.0))
-    if rng.random() < 0.8:
-        quality = int(rng.uniform(30, 95))
-        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, int(rng.uniform(20, 60))])
         if ok:
-            image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            small = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        if rng.random() < 0.3:
+            f = rng.uniform(0.4, 0.9)
+            small = cv2.resize(image, (max(8, int(w * f)), max(8, int(h * f))),
+                               interpolation=cv2.INTER_AREA)
+            image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        if rng.random() < 0.15:
+            image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.0))
+        if rng.random() < 0.8:
+            quality = int(rng.uniform(25, 95))
+            ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if ok:
+                image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if rng.random() < 0.5:
         image = image[:, ::-1]
     return np.ascontiguousarray(image)

@@ -12,6 +12,7 @@ from detection.pipeline.spec import ModelSpec
 from . import metrics
 from .architectures import build
 from .data import load_faces
+from .samples import make_samples
 
 
 @dataclass(frozen=True)
@@ -182,49 +183,32 @@ class BlendTrainConfig:
     cache_dir: Path | None = None
 
 
-def _resize_batch(images: np.ndarray, size: int) -> np.ndarray:
-    import cv2
-
-    if images.shape[1] == size:
-        return images
-    return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
-
-
-def _to_model_input(images_bgr: np.ndarray) -> np.ndarray:
-    return images_bgr[..., ::-1].astype(np.float32)  # BGR -> RGB, 0..255 (model rescales)
-
-
 def _make_epoch(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    from .sbi import degrade, self_blend
-
-    half = n // 2
-    real_idx = rng.choice(len(reals), half, replace=len(reals) < half)
-    n_sbi = int(round(half * sbi_share)) if len(fakes) else half
-    sbi_idx = rng.choice(len(reals), n_sbi, replace=len(reals) < n_sbi)
-    fake_idx = rng.choice(len(fakes), half - n_sbi, replace=len(fakes) < half - n_sbi) \
-        if half - n_sbi else np.array([], int)
-    images = [degrade(reals[i], rng) for i in real_idx]
-    for i in sbi_idx:
-        kps = real_kps[i] if np.isfinite(real_kps[i]).all() else None
-        images.append(degrade(self_blend(reals[i], kps, rng), rng))
-    images += [degrade(fakes[i], rng) for i in fake_idx]
-    x = _to_model_input(_resize_batch(np.stack(images), size))
-    y = np.concatenate([np.zeros(half), np.ones(len(images) - half)]).astype(np.float32)
-    order = rng.permutation(len(y))
-    return x[order], y[order]
+    x, y = make_samples(reals, real_kps, fakes, n, sbi_share, size, rng)
+    return x.astype(np.float32), y
 
 
-def train_blend_model(config: BlendTrainConfig) -> TrainReport:
-    import keras
-    from tqdm import trange
+@dataclass
+class BlendData:
+    """The faces of the self-blended recipe, split once: `*_fit` to train on, `*_cal` held out
+    for calibration, early stopping and the uncertain band (never the validation sets)."""
 
-    from .architectures import build, load_lite0_imagenet
+    reals: np.ndarray
+    real_kps: np.ndarray
+    fakes: np.ndarray
+    real_fit: np.ndarray
+    real_cal: np.ndarray
+    fake_fit: np.ndarray
+    fake_cal: np.ndarray
+    cal_x: np.ndarray
+    cal_y: np.ndarray
+    sources: dict = field(default_factory=dict)
+
+
+def prepare_blend_data(config: BlendTrainConfig) -> BlendData:
     from .data import face_pool
-    from .metrics import auc
 
-    keras.utils.set_random_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
     work = int(round(config.input_size * 1.25))  # blend at a higher resolution, then shrink
     labelled = face_pool(config.labelled_dirs, size=work, margin=config.face_margin,
                          limit_per_root=config.pool_limit, progress=config.progress,
@@ -234,12 +218,15 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
                       cache_dir=config.cache_dir) if config.real_pools else None
     reals = labelled.images[labelled.labels == 0]
     real_kps = labelled.keypoints[labelled.labels == 0]
+    sources = {"labelled_real": int(len(reals)),
+               "labelled_fake": int((labelled.labels == 1).sum())}
     if pools is not None:
         reals = np.concatenate([reals, pools.images])
         real_kps = np.concatenate([real_kps, pools.keypoints])
+        for group in pools.groups:
+            root = group.split("/")[0]
+            sources[root] = sources.get(root, 0) + 1
     fakes = labelled.images[labelled.labels == 1]
-
-    # Held out: calibration, early stopping and the uncertain band; never the validation set.
     real_fit, real_cal = _split(len(reals), config.calibration_fraction, np.zeros(len(reals)),
                                 config.seed)
     fake_fit, fake_cal = _split(len(fakes), config.calibration_fraction, np.zeros(len(fakes)),
@@ -247,6 +234,22 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
     cal_x, cal_y = _make_epoch(reals[real_cal], real_kps[real_cal], fakes[fake_cal],
                                2 * len(real_cal), config.sbi_share, config.input_size,
                                np.random.default_rng(config.seed + 1))
+    return BlendData(reals, real_kps, fakes, real_fit, real_cal, fake_fit, fake_cal,
+                     cal_x, cal_y, sources)
+
+
+def train_blend_model(config: BlendTrainConfig) -> TrainReport:
+    import keras
+    from tqdm import trange
+
+    from .architectures import build, load_lite0_imagenet
+    from .metrics import auc
+
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    data = prepare_blend_data(config)
+    reals, real_kps, fakes = data.reals, data.real_kps, data.fakes
+    cal_x, cal_y = data.cal_x, data.cal_y
 
     model = build(config.architecture, config.input_size, 3)
     if config.init_weights and Path(config.init_weights).suffix == ".keras":
@@ -266,7 +269,7 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
     history: dict[str, list[float]] = {"loss": [], "val_auc": []}
     best_auc, best_weights = -1.0, None
     for _ in trange(config.epochs, desc="epochs", disable=not config.progress, unit="epoch"):
-        x, y = _make_epoch(reals[real_fit], real_kps[real_fit], fakes[fake_fit],
+        x, y = _make_epoch(reals[data.real_fit], real_kps[data.real_fit], fakes[data.fake_fit],
                            config.samples_per_epoch, config.sbi_share, config.input_size, rng)
         fit = model.fit(x, y, batch_size=config.batch_size, epochs=1,
                         verbose=1 if config.progress else 0)
@@ -276,7 +279,27 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
         if val_auc > best_auc:
             best_auc, best_weights = val_auc, model.get_weights()
     model.set_weights(best_weights)
+    training = {
+        "init_weights": (f"continued from {Path(config.init_weights).name}"
+                         if config.init_weights and Path(config.init_weights).suffix
+                         == ".keras" else "ImageNet (EfficientNet-Lite0, ported)"
+                         if config.init_weights else "random"),
+        "images_fit": int(config.samples_per_epoch * len(history["loss"])),
+        "frozen_blocks": config.freeze_blocks,
+        "epochs_run": len(history["loss"]), "epochs_max": config.epochs,
+        "batch_size": config.batch_size, "learning_rate": config.learning_rate,
+        "history": history,
+    }
+    return finalise_blend_model(model, data, config, training)
 
+
+def finalise_blend_model(model, data: BlendData, config: BlendTrainConfig,
+                         training: dict) -> TrainReport:
+    """Calibrate a trained model on the held-out faces, choose its uncertain band, and write
+    the serving weights and the spec. `training` says how the weights were made."""
+    from .architectures import build
+
+    cal_x, cal_y = data.cal_x, data.cal_y
     cal_raw = model.predict(cal_x, batch_size=128, verbose=0).reshape(-1)
     a, b = metrics.fit_platt(cal_y, cal_raw)
     spec = ModelSpec(name=config.name, version=config.version, architecture=config.architecture,
@@ -292,17 +315,11 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
             "training": {
                 "train_dir": ", ".join(map(str, config.labelled_dirs)),
                 "real_pools": [str(p) for p in config.real_pools],
-                "init_weights": (f"continued from {Path(config.init_weights).name}"
-                                 if config.init_weights and Path(config.init_weights).suffix
-                                 == ".keras" else "ImageNet (EfficientNet-Lite0, ported)"
-                                 if config.init_weights else "random"),
-                "images_fit": int(config.samples_per_epoch * len(history["loss"])),
+                "faces_per_source": data.sources,
                 "images_calibration": int(len(cal_y)),
                 "self_blended_share_of_fakes": config.sbi_share,
-                "frozen_blocks": config.freeze_blocks,
-                "epochs_run": len(history["loss"]), "epochs_max": config.epochs,
-                "batch_size": config.batch_size, "learning_rate": config.learning_rate,
-                "seed": config.seed, "history": history,
+                "seed": config.seed,
+                **training,
             },
             "calibration_split": metrics.summary(cal_y.astype(int), cal_prob, spec.fake_threshold),
         },
@@ -316,4 +333,22 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
     serving.set_weights(model.get_weights())
     serving.save(weights_path)
     spec.save(spec_path)
-    return TrainReport(spec=spec, spec_path=spec_path, weights_path=weights_path, history=history)
+    return TrainReport(spec=spec, spec_path=spec_path, weights_path=weights_path,
+                       history=training.get("history", {}))
+
+
+def finalise_trained(config: BlendTrainConfig, weights: Path,
+                     record: Path | None = None) -> TrainReport:
+    """Calibrate and write a model trained elsewhere (`parallel_train` on a pack of the same
+    faces): the held-out faces are split off exactly as the pack was, so they stay unseen."""
+    import json
+
+    import keras
+
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f"No such weights file: {weights}")
+    data = prepare_blend_data(config)
+    model = keras.models.load_model(weights, compile=False)
+    training = json.loads(Path(record).read_text()) if record else {}
+    training = {"weights_trained_elsewhere": Path(weights).name, **training}
+    return finalise_blend_model(model, data, config, training)

@@ -38,3 +38,36 @@ def test_degrading_keeps_the_shape_and_changes_pixels():
     out = [degrade(face, np.random.default_rng(s)) for s in range(8)]
     assert all(o.shape == face.shape and o.dtype == np.uint8 for o in out)
     assert any(not np.array_equal(o, face) for o in out)
+
+
+def test_a_lower_face_mask_covers_the_mouth_and_not_the_eyes():
+    for seed in range(5):
+        mask = face_mask((160, 160), KEYPOINTS, np.random.default_rng(seed), region="lower")
+        assert mask[100, 70] > 0.45  # the mouth
+        assert mask[60, 50] < 0.05 and mask[60, 90] < 0.05  # the eyes stay real
+
+
+def test_an_inner_face_mask_covers_eyes_nose_and_mouth_but_not_the_ears():
+    for seed in range(5):
+        mask = face_mask((160, 160), KEYPOINTS, np.random.default_rng(seed), region="inner")
+        assert mask[80, 70] > 0.45 and mask[100, 70] > 0.3
+        assert mask[65, 20] < 0.05 and mask[65, 120] < 0.05
+
+
+def test_self_blending_uses_every_region():
+    from detection.training import sbi
+
+    seen = set()
+    original = sbi.face_mask
+
+    def spy(shape, keypoints, rng, region="face"):
+        seen.add(region)
+        return original(shape, keypoints, rng, region)
+
+    sbi.face_mask = spy
+    try:
+        for seed in range(40):
+            self_blend(_face(), KEYPOINTS, np.random.default_rng(seed))
+    finally:
+        sbi.face_mask = original
+    assert seen == set(sbi.REGIONS)

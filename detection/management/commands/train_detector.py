@@ -44,10 +44,17 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--limit", type=int, help="use at most this many training crops")
         parser.add_argument("--seed", type=int, default=1234)
+        parser.add_argument("--trained-weights", type=Path,
+                            help="efficientnet_lite0: weights trained elsewhere on a pack of these "
+                                 "faces (python -m detection.training.parallel_train); skip "
+                                 "training, then calibrate, evaluate and write the card")
+        parser.add_argument("--training-record", type=Path,
+                            help="with --trained-weights: JSON saying how they were trained "
+                                 "(parallel_train's trained.json), kept in the spec")
 
     def handle(self, *args, **o):
         from detection.training.run import evaluate_into_spec, train_and_evaluate
-        from detection.training.train import train_blend_model
+        from detection.training.train import finalise_trained, train_blend_model
 
         data = o["data"]
         train_dir = o["train_dir"] or (data / "faces/openforensics/train" if data else None)
@@ -84,7 +91,11 @@ class Command(BaseCommand):
                     samples_per_epoch=o["samples_per_epoch"], sbi_share=o["sbi_share"],
                     batch_size=o["batch_size"], pool_limit=o["limit"], seed=o["seed"],
                     progress=o["verbosity"] > 0, cache_dir=o["cache_dir"])
-                report = train_blend_model(config)
+                if o["trained_weights"]:
+                    report = finalise_trained(config, o["trained_weights"],
+                                              o["training_record"])
+                else:
+                    report = train_blend_model(config)
                 report.spec = evaluate_into_spec(report.spec_path, val_dir=val_dir,
                                                  videos_dir=videos_dir,
                                                  progress=o["verbosity"] > 0)

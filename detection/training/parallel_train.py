@@ -1,0 +1,219 @@
+"""Self-blended training at accelerator speed: worker processes make the samples, one process
+trains, for a fixed wall-clock budget.
+
+The CPU recipe (`train.train_blend_model`) makes each epoch's samples and then fits them, which
+suits 2 cores. With a GPU the model is no longer the bottleneck: here `workers` processes keep
+making fresh self-blended batches (every sample is new, so a long run does not see the same fake
+twice) while the main process fits them. The learning rate follows a cosine over the time
+budget, and a checkpoint is written every `checkpoint_every_s` seconds so a run cut short still
+leaves weights. Any Keras 3 backend works (JAX, PyTorch or TensorFlow); the weights it writes load
+in all of them. Plain Python, no Django: `python -m detection.training.parallel_train --help`.
+
+The run reads a pack (`pack.py`) holding only the faces to train on; calibration and the model
+card are made afterwards where the held-out faces are (`train_detector --trained-weights`).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import math
+import multiprocessing
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+_DATA: dict = {}  # set before the workers fork, so each inherits the faces without copying
+
+
+@dataclass(frozen=True)
+class ParallelTrainConfig:
+    pack: Path
+    out_dir: Path
+    init_weights: Path | None = None  # a .keras model of this architecture and input size
+    architecture: str = "efficientnet_lite0"
+    input_size: int = 128
+    sbi_share: float = 0.6
+    seconds: float = 300.0  # training budget (after start-up)
+    max_samples: int | None = None
+    workers: int = max(1, (os.cpu_count() or 2) - 2)
+    chunk: int = 2048  # samples per worker task (a multiple of batch_size)
+    batch_size: int = 128
+    learning_rate: float = 3e-4
+    warmup_fraction: float = 0.05
+    final_lr_fraction: float = 0.02
+    freeze_blocks: int = 0
+    checkpoint_every_s: float = 60.0
+    snapshots: tuple[float, ...] = ()  # also keep the weights at these shares of the budget
+    deadline: float | None = None  # Unix time: stop in time to save (start-up counts too)
+    seed: int = 1234
+
+
+def _make_chunk(index: int) -> tuple[np.ndarray, np.ndarray]:
+    from .samples import make_samples
+
+    rng = np.random.default_rng([_DATA["seed"], index])
+    return make_samples(_DATA["reals"], _DATA["real_kps"], _DATA["fakes"], _DATA["chunk"],
+                        _DATA["sbi_share"], _DATA["size"], rng)
+
+
+def learning_rate_at(progress: float, config: ParallelTrainConfig) -> float:
+    """Linear warm-up, then a cosine down to `final_lr_fraction` of the peak."""
+    peak = config.learning_rate
+    if progress < config.warmup_fraction:
+        return peak * max(progress / config.warmup_fraction, 0.05)
+    t = min(1.0, (progress - config.warmup_fraction) / max(1e-9, 1 - config.warmup_fraction))
+    floor = peak * config.final_lr_fraction
+    return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def _save(model, config: ParallelTrainConfig, path: Path) -> None:
+    from .architectures import build
+
+    serving = build(config.architecture, config.input_size, 3)
+    serving.set_weights(model.get_weights())
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    serving.save(tmp)
+    os.replace(tmp, path)  # a reader never sees half a file
+
+
+def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
+    from .pack import read_pack
+
+    started = time.monotonic()
+    reals, real_kps, fakes, meta = read_pack(config.pack)
+    if config.chunk % config.batch_size:
+        raise ValueError("chunk must be a multiple of batch_size")
+    _DATA.update(reals=reals, real_kps=real_kps, fakes=fakes, chunk=config.chunk,
+                 sbi_share=config.sbi_share, size=config.input_size, seed=config.seed)
+    log(f"pack: {len(reals)} reals, {len(fakes)} fakes at {reals.shape[1]} px "
+        f"({time.monotonic() - started:.1f} s)")
+    # Fork the workers before the backend starts threads or a GPU context.
+    pool = multiprocessing.get_context("fork").Pool(config.workers)
+
+    import keras
+
+    from .architectures import build
+
+    keras.utils.set_random_seed(config.seed)
+    model = build(config.architecture, config.input_size, 3)
+    if config.init_weights:
+        model.set_weights(keras.models.load_model(config.init_weights, compile=False).get_weights())
+    if config.freeze_blocks > 0:  # the stem and the first blocks keep their filters
+        for layer in model.layers:
+            if layer.name in {"stem_conv", "stem_bn"} or (
+                    layer.name.startswith("block")
+                    and int(layer.name[5:].split("_")[0]) < config.freeze_blocks):
+                layer.trainable = False
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss="binary_crossentropy")
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    log(f"backend {keras.backend.backend()}, {config.workers} sample workers, "
+        f"start-up {time.monotonic() - started:.1f} s")
+
+    pending: collections.deque = collections.deque()
+    next_index = 0
+
+    def top_up():
+        nonlocal next_index
+        while len(pending) < 2 * config.workers:
+            pending.append(pool.apply_async(_make_chunk, (next_index,)))
+            next_index += 1
+
+    top_up()
+    history = {"samples": [], "loss": [], "lr": [], "seconds": [], "waited_s": []}
+    seen, waited, t0 = 0, 0.0, None
+    kept: dict[float, dict] = {}
+    last_checkpoint = time.monotonic()
+    checkpoint = config.out_dir / "checkpoint.keras"
+    while True:
+        w = time.monotonic()
+        x, y = pending.popleft().get()
+        top_up()
+        if t0 is None:
+            t0 = time.monotonic()  # the clock starts with the first batch: compile time included
+        else:
+            waited += time.monotonic() - w
+        progress = (time.monotonic() - t0) / config.seconds
+        if config.max_samples:
+            progress = max(progress, seen / config.max_samples)
+        if progress >= 1.0 or (config.deadline and time.time() >= config.deadline - 20):
+            break
+        for share in config.snapshots:
+            if progress >= share and share not in kept:
+                _save(model, config, config.out_dir / f"trained_at_{round(share * 100)}pct.keras")
+                kept[share] = {"samples": seen, "seconds": round(time.monotonic() - t0, 1)}
+        lr = learning_rate_at(progress, config)
+        model.optimizer.learning_rate.assign(lr)
+        fit = model.fit(x, y, batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0)
+        seen += len(y)
+        elapsed = time.monotonic() - t0
+        for key, value in (("samples", seen), ("loss", float(fit.history["loss"][-1])),
+                           ("lr", lr), ("seconds", round(elapsed, 1)),
+                           ("waited_s", round(waited, 1))):
+            history[key].append(value)
+        log(f"{elapsed:7.1f} s  {seen:8d} samples  {seen / max(elapsed, 1e-9):7.0f}/s  "
+            f"loss {history['loss'][-1]:.4f}  lr {lr:.2e}  waited for samples {waited:.0f} s")
+        if time.monotonic() - last_checkpoint >= config.checkpoint_every_s:
+            _save(model, config, checkpoint)
+            last_checkpoint = time.monotonic()
+    final = config.out_dir / "trained.keras"
+    _save(model, config, final)
+    elapsed = time.monotonic() - (t0 or started)
+    summary = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        "pack": meta, "backend": keras.backend.backend(), "samples_seen": seen,
+        "train_seconds": round(elapsed, 1), "samples_per_second": round(seen / elapsed, 1),
+        "seconds_waiting_for_samples": round(waited, 1),
+        "snapshots": {f"trained_at_{round(k * 100)}pct.keras": v for k, v in kept.items()},
+        "history": history,
+    }
+    (config.out_dir / "trained.json").write_text(json.dumps(summary, indent=1))
+    log(f"done: {seen} samples in {elapsed:.0f} s -> {final}")
+    # Only now stop the workers: terminating a pool whose workers are blocked writing large
+    # batches into its pipe can hang, and a run once lost its final save that way.
+    stopper = threading.Thread(target=pool.terminate, daemon=True)
+    stopper.start()
+    stopper.join(timeout=10)
+    return summary
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pack", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--init-weights", type=Path)
+    parser.add_argument("--input-size", type=int, default=128)
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--deadline", type=float,
+                        help="Unix time by which the run must have written its weights; "
+                             "shortens --seconds if need be")
+    parser.add_argument("--max-samples", type=int)
+    parser.add_argument("--workers", type=int, default=ParallelTrainConfig.workers)
+    parser.add_argument("--chunk", type=int, default=2048)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
+    parser.add_argument("--sbi-share", type=float, default=0.6)
+    parser.add_argument("--freeze-blocks", type=int, default=0)
+    parser.add_argument("--snapshots", type=float, nargs="*", default=(),
+                        help="also keep the weights at these shares of the budget (0.5 ...)")
+    parser.add_argument("--checkpoint-every", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=1234)
+    a = parser.parse_args(argv)
+    seconds = a.seconds
+    if a.deadline:  # the schedule is planned for what is left after start-up and compiling
+        seconds = min(seconds, a.deadline - time.time() - 90)
+    train_parallel(ParallelTrainConfig(
+        pack=a.pack, out_dir=a.out, init_weights=a.init_weights, input_size=a.input_size,
+        seconds=seconds, max_samples=a.max_samples, deadline=a.deadline, workers=a.workers, chunk=a.chunk,
+        batch_size=a.batch_size, learning_rate=a.learning_rate, sbi_share=a.sbi_share,
+        freeze_blocks=a.freeze_blocks, snapshots=tuple(a.snapshots),
+        checkpoint_every_s=a.checkpoint_every, seed=a.seed), log=lambda m: print(m, flush=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Training batches for the self-blended recipe: real faces, self-blended fakes and a dataset's
+fakes, all degraded alike. Plain numpy and OpenCV (no TensorFlow, no Django), so worker processes
+can make batches on any machine, whichever Keras backend trains on them."""
+from __future__ import annotations
+
+import numpy as np
+
+from .sbi import degrade, self_blend
+
+
+def resize_batch(images: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+
+    if images.shape[1] == size:
+        return images
+    return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
+
+
+def to_model_input(images_bgr: np.ndarray) -> np.ndarray:
+    return images_bgr[..., ::-1].astype(np.float32)  # BGR -> RGB, 0..255 (model rescales)
+
+
+def jitter_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A slightly different cut of the same face: detectors place boxes a few pixels apart
+    from frame to frame, and a model that sees only one framing learns the framing."""
+    import cv2
+
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-4, 4), rng.uniform(0.94, 1.06))
+    matrix[:, 2] += rng.uniform(-0.03, 0.03, 2) * (w, h)
+    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT_101)
+
+
+def make_samples(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`n` shuffled samples, half real: (uint8 RGB (n, size, size, 3), float32 labels)."""
+    half = n // 2
+    real_idx = rng.choice(len(reals), half, replace=len(reals) < half)
+    n_sbi = int(round(half * sbi_share)) if len(fakes) else half
+    sbi_idx = rng.choice(len(reals), n_sbi, replace=len(reals) < n_sbi)
+    fake_idx = rng.choice(len(fakes), half - n_sbi, replace=len(fakes) < half - n_sbi) \
+        if half - n_sbi else np.array([], int)
+    images = [degrade(jitter_crop(reals[i], rng), rng) for i in real_idx]
+    for i in sbi_idx:
+        kps = real_kps[i] if np.isfinite(real_kps[i]).all() else None
+        # Jitter after blending, so the blended region is not always in the same place.
+        images.append(degrade(jitter_crop(self_blend(reals[i], kps, rng), rng), rng))
+    images += [degrade(jitter_crop(fakes[i], rng), rng) for i in fake_idx]
+    x = np.ascontiguousarray(resize_batch(np.stack(images), size)[..., ::-1])
+    y = np.concatenate([np.zeros(half), np.ones(len(images) - half)]).astype(np.float32)
+    order = rng.permutation(len(y))
+    return x[order], y[order]

@@ -1,0 +1,58 @@
+"""Weights trained on another machine (an accelerator run of `parallel_train`) are calibrated on
+the held-out faces here, evaluated, and written as a model version with its training record."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from detection.pipeline import Analyser
+from tests import media
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def faces(tmp_path):
+    rng = np.random.default_rng(0)
+    base = media.face_image()
+    for label in ("real", "fake"):
+        folder = tmp_path / "labelled" / label
+        folder.mkdir(parents=True)
+        for i in range(8):
+            image = cv2.convertScaleAbs(base, alpha=rng.uniform(0.8, 1.2),
+                                        beta=rng.uniform(-20, 20))
+            cv2.imwrite(str(folder / f"{i}.jpg"), image)
+    return tmp_path
+
+
+def _command(faces, *extra):
+    call_command("train_detector", "--architecture", "efficientnet_lite0",
+                 "--train-dir", str(faces / "labelled"), "--real-pools", "--no-videos",
+                 "--input-size", "64", "--out", str(faces / "out"), "--name", "elsewhere",
+                 "--model-version", "3", *extra, verbosity=0)
+
+
+def test_weights_trained_elsewhere_are_calibrated_and_recorded(faces, clips):
+    from detection.training.architectures import build
+
+    weights = faces / "trained.keras"
+    build("efficientnet_lite0", 64, 3).save(weights)
+    record = faces / "trained.json"
+    record.write_text(json.dumps({"backend": "jax", "samples_seen": 1234}))
+    _command(faces, "--trained-weights", str(weights), "--training-record", str(record))
+    spec = json.loads((faces / "out" / "elsewhere_v3.json").read_text())
+    training = spec["metrics"]["training"]
+    assert training["weights_trained_elsewhere"] == "trained.keras"
+    assert training["backend"] == "jax" and training["samples_seen"] == 1234
+    # One of the 8 reals is held out (10%, at least one): it and one fake made from it.
+    assert training["images_calibration"] == 2
+    assert spec["calibration_a"] != 1.0 or spec["calibration_b"] != 0.0  # a Platt fit was made
+    result = Analyser.from_spec_file(faces / "out" / "elsewhere_v3.json").analyse(clips["face"])
+    assert result.frames_with_face >= 28 and 0.0 <= result.fake_probability <= 1.0
+
+
+def test_a_missing_weights_file_is_a_clear_error(faces):
+    with pytest.raises(CommandError, match="No such weights file"):
+        _command(faces, "--trained-weights", str(faces / "nowhere.keras"))
