@@ -78,11 +78,32 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
             "",
             "## Training",
             "",
-            f"- Data: `{training.get('train_dir')}` ({training.get('images_fit')} crops fitted).",
-            f"- Epochs: {training.get('epochs_run')} run of at most {training.get('epochs_max')} "
-            f"(early stopping on held-out AUC), batch {training.get('batch_size')}, Adam lr "
-            f"{training.get('learning_rate')}, seed {training.get('seed')}.",
         ]
+        if training.get("samples_seen"):  # a time-budgeted run (parallel_train), no epochs
+            lines += [
+                f"- Data: `{training.get('train_dir')}`; every sample made fresh (self-blended, "
+                "degraded) from the faces below.",
+                f"- Run: {training.get('samples_seen')} samples in {training.get('train_seconds')}"
+                f" s ({training.get('samples_per_second')}/s) on {training.get('trained_on')}, "
+                f"Keras on {training.get('backend')}; batch {training.get('batch_size')}, Adam, "
+                f"peak lr {training.get('learning_rate')}, {training.get('schedule')}.",
+            ]
+            if training.get("recipe"):
+                lines.append(f"- Command: `{training['recipe']}`.")
+            if training.get("note"):
+                lines.append(f"- {training['note']}")
+        else:
+            lines += [
+                f"- Data: `{training.get('train_dir')}` ({training.get('images_fit')} crops "
+                "fitted).",
+                f"- Epochs: {training.get('epochs_run')} run of at most "
+                f"{training.get('epochs_max')} (early stopping on held-out AUC), batch "
+                f"{training.get('batch_size')}, Adam lr {training.get('learning_rate')}, seed "
+                f"{training.get('seed')}.",
+            ]
+        if training.get("faces_per_source"):
+            lines.append("- Faces found per source (before the held-out split): " + ", ".join(
+                f"{k} {v}" for k, v in training["faces_per_source"].items()) + ".")
         if training.get("real_pools"):
             pools = ", ".join(f"`{p}`" for p in training["real_pools"])
             lines.append(f"- Real-face pools for self-blended fakes: {pools}; self-blended share "
@@ -91,6 +112,10 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
             lines.append(f"- Initial weights: {training['init_weights']}; frozen first blocks: "
                          f"{training.get('frozen_blocks')}.")
         history = training.get("history") or {}
+        if history.get("loss") and history.get("samples"):
+            lines.append("- Training loss by samples seen: " + ", ".join(
+                f"{n // 1000}k {v:.3f}" for n, v in zip(history["samples"][::4],
+                                                       history["loss"][::4])) + ".")
         if history.get("val_auc"):
             lines.append("- Held-out AUC per epoch: "
                          + ", ".join(f"{v:.3f}" for v in history["val_auc"]) + ".")

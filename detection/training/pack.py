@@ -75,3 +75,35 @@ def pack_blend_data(config, path: Path, quality: int = 90) -> dict:
             "faces_per_source": data.sources}
     return write_pack(path, reals=data.reals[data.real_fit], real_kps=data.real_kps[data.real_fit],
                       fakes=data.fakes[data.fake_fit], meta=meta, quality=quality)
+
+
+def main(argv=None) -> None:
+    import argparse
+
+    from .train import BlendTrainConfig
+
+    parser = argparse.ArgumentParser(
+        description="Write a training pack for an accelerator run (parallel_train): the detected, "
+                    "aligned training faces of the self-blended recipe, without the held-out ones.")
+    parser.add_argument("--data", type=Path, required=True,
+                        help="data root holding faces/openforensics/train and the real-face pools")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--real-pools", type=Path, nargs="*",
+                        help="default: faces/utkface_real and faces/rmfd_real under --data")
+    parser.add_argument("--input-size", type=int, default=128)
+    parser.add_argument("--quality", type=int, default=95, help="WebP quality")
+    parser.add_argument("--cache-dir", type=Path)
+    parser.add_argument("--seed", type=int, default=1234)
+    a = parser.parse_args(argv)
+    faces = a.data / "faces"
+    pools = a.real_pools if a.real_pools is not None else [faces / "utkface_real",
+                                                           faces / "rmfd_real"]
+    config = BlendTrainConfig(labelled_dirs=[faces / "openforensics/train"], real_pools=pools,
+                              val_dir=None, out_dir=a.out.parent, input_size=a.input_size,
+                              cache_dir=a.cache_dir, seed=a.seed)
+    written = pack_blend_data(config, a.out, quality=a.quality)
+    print(json.dumps(written, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -350,5 +350,14 @@ def finalise_trained(config: BlendTrainConfig, weights: Path,
     data = prepare_blend_data(config)
     model = keras.models.load_model(weights, compile=False)
     training = json.loads(Path(record).read_text()) if record else {}
-    training = {"weights_trained_elsewhere": Path(weights).name, **training}
+    run = training.get("config") or {}  # parallel_train's trained.json: the run's settings
+    lifted = {"batch_size": run.get("batch_size"), "learning_rate": run.get("learning_rate"),
+              "frozen_blocks": run.get("freeze_blocks"),
+              "init_weights": (f"continued from {Path(run['init_weights']).name}"
+                               if run.get("init_weights") not in (None, "None") else None),
+              "schedule": ("linear warm-up over {:.0%} of the time budget, then cosine to {:.0%} "
+                           "of the peak".format(run["warmup_fraction"], run["final_lr_fraction"])
+                           if "warmup_fraction" in run else None)}
+    training = {"weights_trained_elsewhere": Path(weights).name,
+                **{k: v for k, v in lifted.items() if v is not None}, **training}
     return finalise_blend_model(model, data, config, training)

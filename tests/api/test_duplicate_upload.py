@@ -50,7 +50,7 @@ class DuplicateUploadTests(ApiTestCase):
     def test_reanalyse_queues_a_new_job_for_the_same_video_under_the_active_model(self):
         first_id = self._post(self.alice).json()["job"]["id"]
         old = ModelVersion.objects.get(is_active=True)
-        newer = ModelVersion.objects.create(name=old.name, version="2",
+        newer = ModelVersion.objects.create(name=old.name, version=f"{old.version}-next",
                                             architecture=old.architecture,
                                             weights_path=old.weights_path)
         model_version_activate(model_version=newer)

@@ -35,14 +35,14 @@ def _spec_copy(tmp_path, version):
 
 
 def test_activating_a_version_deactivates_the_others(tmp_path):
-    new = model_version_register(spec_path=_spec_copy(tmp_path, "2"))
+    new = model_version_register(spec_path=_spec_copy(tmp_path, "test-2"))
     assert not new.is_active
     model_version_activate(model_version=new)
     assert list(ModelVersion.objects.filter(is_active=True)) == [new]
 
 
 def test_the_database_refuses_two_active_versions(tmp_path):
-    new = model_version_register(spec_path=_spec_copy(tmp_path, "3"))
+    new = model_version_register(spec_path=_spec_copy(tmp_path, "test-3"))
     with pytest.raises(IntegrityError), transaction.atomic():
         ModelVersion.objects.filter(pk=new.pk).update(is_active=True)
 
@@ -50,7 +50,7 @@ def test_the_database_refuses_two_active_versions(tmp_path):
 def test_registering_a_spec_without_weights_is_refused(tmp_path):
     from django.core.exceptions import ValidationError
 
-    path = _spec_copy(tmp_path, "4")
+    path = _spec_copy(tmp_path, "test-4")
     spec = json.loads(path.read_text())
     spec["weights_file"] = str(tmp_path / "missing.keras")
     path.write_text(json.dumps(spec))

@@ -40,12 +40,20 @@ def test_weights_trained_elsewhere_are_calibrated_and_recorded(faces, clips):
     weights = faces / "trained.keras"
     build("efficientnet_lite0", 64, 3).save(weights)
     record = faces / "trained.json"
-    record.write_text(json.dumps({"backend": "jax", "samples_seen": 1234}))
+    record.write_text(json.dumps({"backend": "jax", "samples_seen": 1234, "config": {
+        "batch_size": 256, "learning_rate": 5e-4, "freeze_blocks": 0, "init_weights": "None",
+        "warmup_fraction": 0.05, "final_lr_fraction": 0.02}}))
     _command(faces, "--trained-weights", str(weights), "--training-record", str(record))
     spec = json.loads((faces / "out" / "elsewhere_v3.json").read_text())
     training = spec["metrics"]["training"]
     assert training["weights_trained_elsewhere"] == "trained.keras"
     assert training["backend"] == "jax" and training["samples_seen"] == 1234
+    # The run's settings are lifted out of its record for the model card.
+    assert training["batch_size"] == 256 and training["learning_rate"] == 5e-4
+    assert "init_weights" not in training
+    assert training["schedule"].startswith("linear warm-up over 5% of the time budget")
+    card = (faces / "out" / "elsewhere_v3.md").read_text()
+    assert "1234 samples" in card and "batch 256" in card
     # One of the 8 reals is held out (10%, at least one): it and one fake made from it.
     assert training["images_calibration"] == 2
     assert spec["calibration_a"] != 1.0 or spec["calibration_b"] != 0.0  # a Platt fit was made

@@ -48,3 +48,20 @@ def test_the_held_out_faces_stay_out_of_the_pack(tmp_path):
     reals, kps, fakes, meta = read_pack(tmp_path / "pack.npz")
     assert reals.shape == (8, 80, 80, 3) and np.isfinite(kps).all()
     assert meta["calibration_fraction"] == 0.2
+
+
+@pytest.mark.slow
+def test_the_pack_command_reads_a_data_root(tmp_path, capsys):
+    from detection.training.pack import main
+
+    for label in ("real", "fake"):
+        folder = tmp_path / "data" / "faces" / "openforensics" / "train" / label
+        folder.mkdir(parents=True)
+        for i, image in enumerate(_faces(5, size=240, seed=len(label))):
+            canvas = cv2.copyMakeBorder(image, 80, 80, 80, 80, cv2.BORDER_REFLECT_101)
+            cv2.imwrite(str(folder / f"{i}.jpg"), canvas)
+    main(["--data", str(tmp_path / "data"), "--out", str(tmp_path / "p.npz"), "--real-pools",
+          "--input-size", "64"])
+    assert '"reals": 4' in capsys.readouterr().out  # one of five held out
+    reals, _, fakes, meta = read_pack(tmp_path / "p.npz")
+    assert len(reals) == 4 and len(fakes) == 4 and meta["size"] == 80

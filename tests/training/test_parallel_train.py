@@ -43,6 +43,7 @@ def test_a_tiny_run_writes_weights_and_snapshots(tmp_path):
     assert (out / "trained.keras").is_file() and (out / "trained_at_50pct.keras").is_file()
     saved = json.loads((out / "trained.json").read_text())
     assert saved["samples_seen"] == 96 and saved["pack"]["reals"] == 8
+    assert saved["config"]["batch_size"] == 16 and saved["config"]["warmup_fraction"] == 0.05
 
     import keras
 
