@@ -203,7 +203,7 @@ def classifier_throughput(spec_path: Path, crops: list[np.ndarray], threads: int
     candidates = {}
     lite_path = serving_path(spec, weights)
     if lite_path is not None:
-        whole = LiteRTFaceClassifier(spec, lite_path, num_threads=threads)
+        whole = LiteRTFaceClassifier(spec, lite_path, num_threads=threads, max_batch=256)
         candidates["litert_one_batch_per_video"] = whole.score_batch
         for size in (8, 32):
             fixed = LiteRTFaceClassifier(spec, lite_path, num_threads=threads, max_batch=size)
