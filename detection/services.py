@@ -163,6 +163,28 @@ def jobs_fail_stale() -> int:
     return failed
 
 
+def webhook_job_finished_recover(*, older_than_s: int = 60, limit: int = 100) -> int:
+    """Record the "finished" event of jobs that ended without one.
+
+    A job's result is committed first and its event recorded just after; a worker that stops in
+    between (killed, machine lost) would leave the client's callback unsent for good. Run before
+    each job, this finds such jobs (finished over `older_than_s` ago, so never one whose worker is
+    about to record it) and records the event; delivery then retries as usual.
+    """
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
+    missing = (AnalysisJob.objects
+               .filter(status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff)
+               .exclude(callback_url="")
+               .exclude(webhook_events__type=WebhookEvent.Type.JOB_FINISHED)
+               .order_by("finished_at")[:limit])
+    recorded = 0
+    for job in missing:
+        if webhook_job_finished(job=job) is not None:
+            logger.warning("job %s: recorded its missing finished webhook event", job.id)
+            recorded += 1
+    return recorded
+
+
 def job_run(*, job_id) -> AnalysisJob | None:
     """Claim and analyse one job; every outcome is stored on the job, nothing is raised."""
     job = _job_analyse(job_id=job_id)
@@ -173,6 +195,7 @@ def job_run(*, job_id) -> AnalysisJob | None:
 
 def _job_analyse(*, job_id) -> AnalysisJob | None:
     jobs_fail_stale()
+    webhook_job_finished_recover()
     if not job_claim(job_id=job_id):
         logger.info("job %s not claimed (missing or no longer queued)", job_id)
         return None
