@@ -88,20 +88,36 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": envstr("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
-        "OPTIONS": {
-            # The web server and the worker share this file: wait for locks instead of failing,
-            # take the write lock up front (no upgrade deadlocks), and let readers run beside a
-            # writer (WAL).
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
+# One machine: SQLite (the default). Several: PostgreSQL, given as DATABASE_URL
+# (postgres://user:password@host:5432/name), shared by every web server and worker.
+DATABASE_URL = envstr("DATABASE_URL", "")
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": envstr("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+            "OPTIONS": {
+                # The web server and the worker share this file: wait for locks instead of
+                # failing, take the write lock up front (no upgrade deadlocks), and let readers
+                # run beside a writer (WAL).
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
     }
-}
+
+# With REDIS_URL (redis://host:6379/0) Redis is the job queue's broker and the cache every
+# process shares (API throttling counts per account across all web servers, not per process).
+REDIS_URL = envstr("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": "deepfake"}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -160,8 +176,9 @@ DETECTION_DEFAULT_MODEL_SPEC = Path(envstr(
 # --- Worker (django-q2) -----------------------------------------------------------------------
 DETECTION_JOB_TIMEOUT_S = envint("DETECTION_JOB_TIMEOUT_S", 900)
 Q_CLUSTER = {
-    "name": "deepfake",
-    "orm": "default",  # the database is the broker until Redis is configured
+    "name": envstr("DETECTION_QUEUE_NAME", "deepfake"),
+    # The database is the broker until Redis is configured.
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
     "workers": envint("DETECTION_WORKERS", 1),  # each worker holds a model (~0.7 GB)
     "timeout": DETECTION_JOB_TIMEOUT_S,
     # Must exceed the timeout, or a slow job is handed to a second worker while it still runs.

@@ -3,8 +3,11 @@
 Visibility is the web pages' (`selectors.jobs_visible_to` / `job_get_for_user`): someone
 else's job answers 404, never 403.
 """
+import datetime as dt
+
 import django_filters
 from django.conf import settings
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django.http import Http404
 from django.urls import path
@@ -74,14 +77,38 @@ class VideoUploadApi(APIView):
                         headers={"Location": body["job"]["url"]})
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time with any offset Python accepts, compared in UTC: PostgreSQL refuses
+    offsets beyond +-15:59 that ISO and Python allow, which would be a server error."""
+
+    def filter(self, qs, value):
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(dt.timezone.utc)
+            except OverflowError:  # before year 1 or after 9999 once in UTC
+                after = self.lookup_expr in ("gt", "gte")
+                early = value.year < 5000
+                return qs if after == early else qs.none()
+        return super().filter(qs, value)
+
+
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Jobs without a value (queued, failed: no probability yet) sort last in both directions,
+    on every database: PostgreSQL would put them first when descending, SQLite last."""
+
+    def get_ordering_value(self, param):
+        name = super().get_ordering_value(param)
+        field = F(name.lstrip("-"))
+        return field.desc(nulls_last=True) if name.startswith("-") else field.asc(nulls_last=True)
+
+
 class JobFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
     verdict = django_filters.ChoiceFilter(choices=Verdict.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     client_reference = django_filters.CharFilter()
-    ordering = django_filters.OrderingFilter(
-        fields=("created_at", "finished_at", "fake_probability"))
+    ordering = NullsLastOrderingFilter(fields=("created_at", "finished_at", "fake_probability"))
 
     class Meta:
         model = AnalysisJob

@@ -87,10 +87,13 @@ def video_submit(*, user, uploaded_file, callback_url: str = "", client_referenc
         callback_url_validate(url=callback_url)
     _upload_check_size(uploaded_file)
     sha256 = _upload_sha256(uploaded_file)
-    # Look up and create in one transaction: SQLite's BEGIN IMMEDIATE (settings) serialises it,
-    # so two identical uploads at once still give one analysis. Storing the file inside it is
-    # cheap: a large upload is already a temporary file on disk and is moved, not copied.
+    # Look up and create in one transaction, one account's uploads one at a time, so two
+    # identical uploads at once still give one analysis: SQLite's BEGIN IMMEDIATE (settings)
+    # serialises every write; on PostgreSQL the account's row is locked. Storing the file inside
+    # it is cheap: a large upload is already a temporary file on disk and is moved, not copied.
     with transaction.atomic():
+        account = type(user).objects.select_for_update().filter(pk=user.pk)
+        list(account.values_list("pk", flat=True))  # evaluating it takes the lock
         video = (Video.objects.filter(uploaded_by=user, sha256=sha256).order_by("-created_at")
                  .first())
         if video is None:

@@ -63,6 +63,28 @@ class JobListTests(ApiTestCase):
         ids = self._ids(self.client.get(self.url, {"ordering": "fake_probability"}))
         self.assertLess(ids.index(str(self.alice_real.id)), ids.index(str(self.alice_fake.id)))
 
+    def test_jobs_without_a_probability_sort_last_both_ways(self):
+        self.as_user(self.alice)
+        for ordering in ("fake_probability", "-fake_probability"):
+            ids = self._ids(self.client.get(self.url, {"ordering": ordering}))
+            self.assertEqual(ids[-1], str(self.alice_queued.id), ordering)
+
+    def test_any_iso_offset_or_extreme_date_is_a_filter_not_an_error(self):
+        self.as_user(self.alice)
+        everything = {str(self.alice_fake.id), str(self.alice_real.id), str(self.alice_queued.id)}
+        # PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 and Python accept.
+        self.assertEqual(set(self._ids(self.client.get(
+            self.url, {"created_after": "2001-02-03T04:05:06-16:31"}))), everything)
+        # Before year 1 (or after 9999) once in UTC: everything is after it, nothing before.
+        early = "0001-01-01T00:00:00+05:00"
+        self.assertEqual(set(self._ids(self.client.get(self.url, {"created_after": early}))),
+                         everything)
+        self.assertEqual(self._ids(self.client.get(self.url, {"created_before": early})), [])
+        late = "9999-12-31T23:00:00-05:00"
+        self.assertEqual(self._ids(self.client.get(self.url, {"created_after": late})), [])
+        self.assertEqual(set(self._ids(self.client.get(self.url, {"created_before": late}))),
+                         everything)
+
     def test_bad_filter_values_get_the_error_shape(self):
         self.as_user(self.alice)
         body = self.assertError(self.client.get(self.url, {"status": "exploded"}), 400, "invalid")
