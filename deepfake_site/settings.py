@@ -179,7 +179,7 @@ Q_CLUSTER = {
     "name": envstr("DETECTION_QUEUE_NAME", "deepfake"),
     # The database is the broker until Redis is configured.
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
-    "workers": envint("DETECTION_WORKERS", 1),  # each holds a model (~0.4 GB at peak)
+    "workers": envint("DETECTION_WORKERS", 1),  # each holds a model (0.4 GB peak; 1.0 GB with heatmaps)
     "timeout": DETECTION_JOB_TIMEOUT_S,
     # Must exceed the timeout, or a slow job is handed to a second worker while it still runs.
     "retry": DETECTION_JOB_TIMEOUT_S + 120,
