@@ -1,0 +1,88 @@
+#!/usr/bin/env python
+"""Worker memory benchmark: the peak RSS of one worker process doing a worker's whole job.
+
+    python bench/worker_memory.py [--clips 3] [--frames 40] [--json bench/results/worker_memory.json]
+
+In one fresh process with a temporary SQLite database and media folder (nothing of yours is
+touched), it analyses `--clips` generated face clips through the same services the django-q2
+worker calls (`job_run`), then computes each one's Grad-CAM heatmaps as the worker does for a
+video in review (`heatmaps_compute`), and prints the process's peak RSS after start-up, after
+each analysis and after each heatmap pass. The analysis serves the LiteRT model; heatmaps need
+gradients, so the first heatmap pass loads TensorFlow and the Keras model once per worker.
+Target: under 1.5 GB. Exit status 1 above it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TARGET_MB = 1536
+
+
+def _peak_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # Linux: kB
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clips", type=int, default=3)
+    parser.add_argument("--frames", type=int, default=40, help="frames per generated clip")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench/results/worker_memory.json")
+    a = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="worker-memory-"))
+    os.environ.update({"DEEPFAKE_VAR_DIR": str(work / "var"), "DJANGO_LOG_LEVEL": "WARNING",
+                       "DJANGO_SETTINGS_MODULE": "deepfake_site.settings"})
+    for name in ("DATABASE_URL", "REDIS_URL", "DETECTION_SYNC"):
+        os.environ.pop(name, None)
+    import django
+
+    django.setup()
+    from django.core.files import File
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from detection import services
+    from moderation.services import heatmaps_compute
+    from tests import media
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create(username="memory-bench")
+    rows = [{"step": "start-up (Django, migrated database)", "peak_mb": _peak_mb()}]
+    for i in range(a.clips):
+        clip = media.face_clip(work / f"clip{i}.mp4", n_frames=a.frames + i)
+        with open(clip, "rb") as handle:
+            job = services.video_upload(user=user, uploaded_file=File(handle, name=clip.name))
+        job = services.job_run(job_id=job.id)
+        rows.append({"step": f"clip {i + 1}: analysis ({job.status}, {job.verdict})",
+                     "peak_mb": _peak_mb()})
+        count = heatmaps_compute(job_id=job.id)
+        rows.append({"step": f"clip {i + 1}: {count} heatmaps", "peak_mb": _peak_mb()})
+
+    width = max(len(r["step"]) for r in rows)
+    print(f"{'step':<{width}}  peak RSS MB")
+    for r in rows:
+        print(f"{r['step']:<{width}}  {r['peak_mb']:>11}")
+    peak = max(r["peak_mb"] for r in rows)
+    ok = peak < TARGET_MB
+    print(f"worker peak RSS {peak} MB (target < {TARGET_MB} MB: {'OK' if ok else 'OVER'})")
+    a.json.parent.mkdir(parents=True, exist_ok=True)
+    a.json.write_text(json.dumps({"rows": rows, "peak_mb": peak, "target_mb": TARGET_MB,
+                                  "machine": {"cpus": os.cpu_count(),
+                                              "python": platform.python_version()}}, indent=1))
+    print(f"wrote {a.json}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
