@@ -16,10 +16,6 @@ def resize_batch(images: np.ndarray, size: int) -> np.ndarray:
     return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
 
 
-def to_model_input(images_bgr: np.ndarray) -> np.ndarray:
-    return images_bgr[..., ::-1].astype(np.float32)  # BGR -> RGB, 0..255 (model rescales)
-
-
 def jitter_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A slightly different cut of the same face: detectors place boxes a few pixels apart
     from frame to frame, and a model that sees only one framing learns the framing."""
