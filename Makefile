@@ -43,6 +43,7 @@ test: install browser
 
 bench: install
 	$(PY) bench/pipeline_speed.py $(BENCH_ARGS)
+	$(PY) bench/worker_memory.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
