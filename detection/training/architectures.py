@@ -109,6 +109,15 @@ def efficientnet_lite0(input_size: int = 128, channels: int = 3, dropout: float 
 ARCHITECTURES["efficientnet_lite0"] = efficientnet_lite0
 
 
+def freeze_first_blocks(model, blocks: int) -> None:
+    """Keep the stem and the first `blocks` blocks of an EfficientNet-Lite0 as they are: their
+    ImageNet filters stay, and they cost no backward pass."""
+    for layer in model.layers:
+        if layer.name in {"stem_conv", "stem_bn"} or (
+                layer.name.startswith("block") and int(layer.name[5:].split("_")[0]) < blocks):
+            layer.trainable = False
+
+
 def load_lite0_imagenet(model, npz_path) -> int:
     """Copy ported ImageNet weights (`port_efficientnet_lite0.py` output) into every layer
     of `model` that has them; returns how many layers were set. The classifier head is new."""

@@ -97,18 +97,14 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
 
     import keras
 
-    from .architectures import build
+    from .architectures import build, freeze_first_blocks
 
     keras.utils.set_random_seed(config.seed)
     model = build(config.architecture, config.input_size, 3)
     if config.init_weights:
         model.set_weights(keras.models.load_model(config.init_weights, compile=False).get_weights())
-    if config.freeze_blocks > 0:  # the stem and the first blocks keep their filters
-        for layer in model.layers:
-            if layer.name in {"stem_conv", "stem_bn"} or (
-                    layer.name.startswith("block")
-                    and int(layer.name[5:].split("_")[0]) < config.freeze_blocks):
-                layer.trainable = False
+    if config.freeze_blocks > 0:
+        freeze_first_blocks(model, config.freeze_blocks)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                   loss="binary_crossentropy")
     config.out_dir.mkdir(parents=True, exist_ok=True)

@@ -242,7 +242,7 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
     import keras
     from tqdm import trange
 
-    from .architectures import build, load_lite0_imagenet
+    from .architectures import build, freeze_first_blocks, load_lite0_imagenet
     from .metrics import auc
 
     keras.utils.set_random_seed(config.seed)
@@ -257,12 +257,7 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
         model.set_weights(keras.models.load_model(config.init_weights, compile=False).get_weights())
     elif config.init_weights:
         load_lite0_imagenet(model, config.init_weights)
-    frozen = {"stem_conv", "stem_bn"} | {
-        layer.name for layer in model.layers
-        if layer.name.startswith("block") and int(layer.name[5:].split("_")[0]) < config.freeze_blocks}
-    for layer in model.layers:
-        if layer.name in frozen:
-            layer.trainable = False
+    freeze_first_blocks(model, config.freeze_blocks)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                   loss="binary_crossentropy")
 
