@@ -46,7 +46,7 @@ from detection.pipeline.faces import find_faces  # noqa: E402
 from detection.pipeline.types import VideoResult  # noqa: E402
 from detection.pipeline.spec import ModelSpec  # noqa: E402
 
-DEFAULT_SPEC = ROOT / "detection" / "models" / "lite0_sbi_v2.json"
+DEFAULT_SPEC = ROOT / "detection" / "models" / "lite0_sbi_v3.json"
 MEMORY_TARGET_MB = 1536
 RATIO_TARGET = 1.5
 

@@ -39,6 +39,13 @@ class ModelVersion(models.Model):
     fake_threshold = models.FloatField(default=0.5)
     uncertain_low = models.FloatField(default=0.35)
     uncertain_high = models.FloatField(default=0.65)
+    test_time_flip = models.BooleanField(
+        default=False, help_text="Score each face and its mirror image; average the logits.")
+    person_pooling = models.CharField(
+        max_length=20, default="mean_probability",
+        choices=[("mean_probability", "mean of calibrated probabilities"),
+                 ("mean_logit", "calibrated mean logit")],
+        help_text="How a person's faces make the person's probability.")
     metrics = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=False)
@@ -81,7 +88,8 @@ class ModelVersion(models.Model):
             calibration_a=self.calibration_a, calibration_b=self.calibration_b,
             fake_threshold=self.fake_threshold, uncertain_low=self.uncertain_low,
             uncertain_high=self.uncertain_high, metrics=self.metrics, trained_at=self.trained_at,
-            notes=self.notes,
+            notes=self.notes, test_time_flip=self.test_time_flip,
+            person_pooling=self.person_pooling,
         )
 
 

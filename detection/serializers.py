@@ -32,6 +32,11 @@ class ModelVersionSerializer(serializers.Serializer):
     fake_threshold = serializers.FloatField()
     uncertain_low = serializers.FloatField()
     uncertain_high = serializers.FloatField()
+    test_time_flip = serializers.BooleanField(
+        help_text="Each face is scored with its mirror image (logits averaged).")
+    person_pooling = serializers.CharField(
+        help_text="How a person's faces make their probability: `mean_probability` or "
+                  "`mean_logit`.")
     metrics = serializers.DictField(help_text="Evaluation results recorded at training time.")
     notes = serializers.CharField()
     trained_at = serializers.CharField()

@@ -316,7 +316,8 @@ def model_version_register(*, spec_path: str | Path, activate: bool = False) -> 
         calibration_a=spec.calibration_a, calibration_b=spec.calibration_b,
         fake_threshold=spec.fake_threshold, uncertain_low=spec.uncertain_low,
         uncertain_high=spec.uncertain_high, metrics=spec.metrics, notes=spec.notes,
-        trained_at=spec.trained_at,
+        trained_at=spec.trained_at, test_time_flip=spec.test_time_flip,
+        person_pooling=spec.person_pooling,
     )
     version = ModelVersion.objects.filter(name=spec.name, version=spec.version).first()
     if version is None:

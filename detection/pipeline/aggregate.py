@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import ModelSpec
+from .spec import ModelSpec, sigmoid
 from .types import (VERDICT_NO_FACE, FaceCrop, FaceScore, FrameOutcome, PersonOutcome,
                     SampledFrame)
 
@@ -12,15 +12,16 @@ from .types import (VERDICT_NO_FACE, FaceCrop, FaceScore, FrameOutcome, PersonOu
 MIN_PERSON_SHARE = 0.2
 
 
-def frame_outcomes(frames: list[SampledFrame], crops: list[FaceCrop], raw_scores: np.ndarray,
+def frame_outcomes(frames: list[SampledFrame], crops: list[FaceCrop], logits: np.ndarray,
                    spec: ModelSpec, people: list[int] | None = None) -> tuple[FrameOutcome, ...]:
+    """Each face's logit (the classifier's output) as raw score and calibrated probability."""
     people = people if people is not None else [0] * len(crops)
     by_frame: dict[int, list[FaceScore]] = {f.index: [] for f in frames}
-    for crop, raw, person in zip(crops, raw_scores, people, strict=True):
+    for crop, z, person in zip(crops, logits, people, strict=True):
         by_frame[crop.frame_index].append(FaceScore(
             frame_index=crop.frame_index, timestamp_s=crop.timestamp_s, box=crop.box,
-            raw_score=float(raw), fake_probability=spec.calibrate(float(raw)), crop=crop.image,
-            person=person,
+            raw_score=sigmoid(float(z)), fake_probability=spec.calibrate_logit(float(z)),
+            crop=crop.image, person=person, logit=float(z),
         ))
     return tuple(
         FrameOutcome(index=f.index, timestamp_s=f.timestamp_s, faces=tuple(by_frame[f.index]))
@@ -28,7 +29,15 @@ def frame_outcomes(frames: list[SampledFrame], crops: list[FaceCrop], raw_scores
     )
 
 
-def person_outcomes(outcomes: tuple[FrameOutcome, ...]) -> tuple[PersonOutcome, ...]:
+def pooled_probability(faces: list[FaceScore], spec: ModelSpec) -> float:
+    """One person's probability from their faces, as the model version says to pool them."""
+    if spec.person_pooling == "mean_logit":
+        return spec.calibrate_logit(float(np.mean([f.logit for f in faces])))
+    return float(np.mean([f.fake_probability for f in faces]))
+
+
+def person_outcomes(outcomes: tuple[FrameOutcome, ...],
+                    spec: ModelSpec) -> tuple[PersonOutcome, ...]:
     faces_by_person: dict[int, list[FaceScore]] = {}
     for outcome in outcomes:
         for face in outcome.faces:
@@ -38,7 +47,7 @@ def person_outcomes(outcomes: tuple[FrameOutcome, ...]) -> tuple[PersonOutcome, 
     persons = [
         PersonOutcome(
             index=index,
-            fake_probability=float(np.mean([f.fake_probability for f in faces])),
+            fake_probability=pooled_probability(faces, spec),
             frames_seen=len({f.frame_index for f in faces}),
             representative=max(faces, key=lambda f: f.box.area),
             counts_for_video=len({f.frame_index for f in faces}) >= min_frames,

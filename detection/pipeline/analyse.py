@@ -63,12 +63,12 @@ def score_faces(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCro
     timings["faces"] = timings.get("faces", 0.0) + time.perf_counter() - started
 
     started = time.perf_counter()
-    raw_scores = analyser.classifier.score([c.image for c in crops])
+    logits = analyser.classifier.logits([c.image for c in crops])
     timings["model"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    outcomes = frame_outcomes(frames, crops, raw_scores, analyser.spec, people)
-    persons = person_outcomes(outcomes)
+    outcomes = frame_outcomes(frames, crops, logits, analyser.spec, people)
+    persons = person_outcomes(outcomes, analyser.spec)
     probability = video_probability(persons)
     verdict = video_verdict(probability, analyser.spec)
     timings["aggregate"] = time.perf_counter() - started

@@ -1,9 +1,14 @@
 """Classify stage: score face crops with the model, batched per video.
 
-Two interchangeable classifiers with the same `score(crops)`: the Keras model as trained, and
-its LiteRT (TFLite) conversion, which serves the same float32 maths without TensorFlow
-(less memory, faster start, faster small batches). `make_classifier` prefers the LiteRT file
-when one exists beside the weights.
+Two interchangeable classifiers with the same `logits(crops)` and `score(crops)`: the Keras
+model as trained, and its LiteRT (TFLite) conversion, which serves the same float32 maths
+without TensorFlow (less memory, faster start, faster small batches). `make_classifier` prefers
+the LiteRT file when one exists beside the weights.
+
+Both work in logits, the model's output before its final sigmoid: in float32 the sigmoid
+reaches exactly 1.0 from a logit of about 17, and confident faces would then tie (lite0_sbi v2
+lost 0.005 frame AUC on OpenForensics to such ties). `score()` is the sigmoid of the logit in
+float64, which keeps them apart.
 
 TensorFlow is imported lazily: importing it costs ~2 s and ~600 MB, which commands that never
 classify (or tests of other stages) should not pay.
@@ -17,7 +22,7 @@ import cv2
 import numpy as np
 
 from .errors import ModelLoadError
-from .spec import ModelSpec
+from .spec import RAW_EPS, ModelSpec
 
 BATCH_SIZE = 64
 
@@ -35,8 +40,75 @@ def preprocess(crops: list[np.ndarray], input_size: int, channels: int) -> np.nd
     return out
 
 
-class KerasFaceClassifier:
-    """Loads a `.keras` file once; `score()` returns the raw fake score (0..1) per crop."""
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+
+class FaceClassifier:
+    """What both classifiers share: preprocessing, the mirror view, logits and scores.
+
+    Subclasses implement `_logits(batch)` for a preprocessed float32 batch.
+    """
+
+    spec: ModelSpec
+
+    def _logits(self, batch: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def logits_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Logits (float64) for an already preprocessed float32 batch (N, S, S, C); with the
+        spec's `test_time_flip`, the mean of the face's and its mirror image's logits."""
+        if not len(batch):
+            return np.zeros((0,), dtype=np.float64)
+        z = self._logits(batch).astype(np.float64)
+        if self.spec.test_time_flip:
+            z = (z + self._logits(np.ascontiguousarray(batch[:, :, ::-1])).astype(np.float64)) / 2
+        return z
+
+    def logits(self, crops: list[np.ndarray]) -> np.ndarray:
+        if not crops:
+            return np.zeros((0,), dtype=np.float64)
+        return self.logits_batch(preprocess(crops, self.spec.input_size, self.spec.channels))
+
+    def score_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Raw fake scores (0..1, float64) for a preprocessed batch."""
+        return _sigmoid(self.logits_batch(batch))
+
+    def score(self, crops: list[np.ndarray]) -> np.ndarray:
+        """Raw fake scores (0..1, float64) per BGR crop."""
+        return _sigmoid(self.logits(crops))
+
+
+def logit_head(model):
+    """(features model, kernel, bias) for a model whose last layer is Dense(1, sigmoid): the
+    logit is features @ kernel + bias. Any other last layer is served as it is."""
+    import keras
+
+    last = model.layers[-1]
+    if not (isinstance(last, keras.layers.Dense) and last.units == 1
+            and getattr(last.activation, "__name__", "") == "sigmoid"):
+        return None
+    kernel, bias = (np.asarray(w) for w in last.get_weights())
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, last.input), kernel, bias
+
+
+def logit_model(model):
+    """The same model with its final sigmoid removed: it outputs the logit."""
+    import keras
+
+    head = logit_head(model)
+    if head is None:
+        raise ValueError(f"{model.name!r} does not end in Dense(1, sigmoid): no logit to serve")
+    features, kernel, bias = head
+    dense = keras.layers.Dense(1, name="fake_logit")
+    outputs = dense(features.outputs[0])
+    dense.set_weights([kernel, bias])
+    return keras.Model(features.input, outputs, name=f"{model.name}_logit")
+
+
+class KerasFaceClassifier(FaceClassifier):
+    """Loads a `.keras` file once and serves its logits."""
 
     def __init__(self, spec: ModelSpec, weights_path: str | Path):
         self.spec = spec
@@ -50,27 +122,40 @@ class KerasFaceClassifier:
         except ImportError as exc:  # pragma: no cover - broken install
             raise ModelLoadError(f"TensorFlow is not installed: {exc}") from exc
         try:
-            self.model = keras.models.load_model(path, compile=False)
+            model = keras.models.load_model(path, compile=False)
         except Exception as exc:
             raise ModelLoadError(f"Cannot load model weights {path.name}: {exc}") from exc
+        self._serve(model)
+
+    @classmethod
+    def from_model(cls, spec: ModelSpec, model) -> "KerasFaceClassifier":
+        """Serve a model already in memory (a training run's, before it is saved)."""
+        classifier = cls.__new__(cls)
+        classifier.spec = spec
+        classifier._serve(model)
+        return classifier
+
+    def _serve(self, model) -> None:
+        import tensorflow as tf
+
+        self.model = model
         # A traced call is ~10x faster than model.predict() for the small batches we send.
-        self._call = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+        try:
+            served = logit_model(self.model)
+        except ValueError:  # some other head: its output is the raw score
+            served = self.model
+        self._sigmoid_output = served is self.model
+        self._call = tf.function(lambda x: served(x, training=False), reduce_retracing=True)
 
-    def score(self, crops: list[np.ndarray]) -> np.ndarray:
-        if not crops:
-            return np.zeros((0,), dtype=np.float32)
-        batch = preprocess(crops, self.spec.input_size, self.spec.channels)
-        scores = []
-        for start in range(0, len(batch), BATCH_SIZE):
-            scores.append(np.asarray(self._call(batch[start:start + BATCH_SIZE])).reshape(-1))
-        return np.concatenate(scores).astype(np.float32)
+    def _logits(self, batch: np.ndarray) -> np.ndarray:
+        out = np.concatenate([np.asarray(self._call(batch[i:i + BATCH_SIZE])).reshape(-1)
+                              for i in range(0, len(batch), BATCH_SIZE)])
+        return _logit(out) if self._sigmoid_output else out
 
-    def score_batch(self, batch: np.ndarray) -> np.ndarray:
-        """Raw scores for an already preprocessed float32 batch (N, S, S, C)."""
-        return np.concatenate([
-            np.asarray(self._call(batch[i:i + 256])).reshape(-1)
-            for i in range(0, len(batch), 256)
-        ]).astype(np.float32) if len(batch) else np.zeros((0,), np.float32)
+
+def _logit(raw: np.ndarray) -> np.ndarray:
+    raw = np.clip(np.asarray(raw, dtype=np.float64), RAW_EPS, 1.0 - RAW_EPS)
+    return np.log(raw / (1.0 - raw))
 
 
 def _cpu_threads() -> int:
@@ -80,8 +165,11 @@ def _cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class LiteRTFaceClassifier:
+class LiteRTFaceClassifier(FaceClassifier):
     """Runs a `.tflite` conversion of the model with the LiteRT interpreter (no TensorFlow).
+
+    Conversions made since models serve logits output the logit (`metrics["serving"]["output"]
+    == "logit"`); older ones output the sigmoid, whose logit is taken here.
 
     Crops go through in batches of `max_batch`: on 2 threads, batches of 8 score about 1,165
     Lite0 crops/s against about 1,000 for one call over a video's 32 crops (three runs of
@@ -114,6 +202,7 @@ class LiteRTFaceClassifier:
                 f"{path.name} takes {shape} inputs but the spec says "
                 f"{(spec.input_size, spec.input_size, spec.channels)}")
         self._batch = 0
+        self._outputs_logit = (spec.metrics.get("serving") or {}).get("output") == "logit"
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) != self._batch:
@@ -126,19 +215,10 @@ class LiteRTFaceClassifier:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self._output["index"]).reshape(-1).copy()
 
-    def score_batch(self, batch: np.ndarray) -> np.ndarray:
-        """Raw scores for an already preprocessed float32 batch (N, S, S, C)."""
-        if not len(batch):
-            return np.zeros((0,), dtype=np.float32)
-        return np.concatenate([
-            self._run(batch[start:start + self.max_batch])
-            for start in range(0, len(batch), self.max_batch)
-        ]).astype(np.float32)
-
-    def score(self, crops: list[np.ndarray]) -> np.ndarray:
-        if not crops:
-            return np.zeros((0,), dtype=np.float32)
-        return self.score_batch(preprocess(crops, self.spec.input_size, self.spec.channels))
+    def _logits(self, batch: np.ndarray) -> np.ndarray:
+        out = np.concatenate([self._run(batch[start:start + self.max_batch])
+                              for start in range(0, len(batch), self.max_batch)])
+        return out.astype(np.float64) if self._outputs_logit else _logit(out)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -192,7 +272,8 @@ def make_classifier(spec: ModelSpec, weights_path: str | Path, *, prefer: str = 
 
 
 def convert_to_tflite(weights_path: str | Path, out_path: str | Path | None = None) -> Path:
-    """Convert a `.keras` model to a float32 `.tflite` (no quantisation: scores must match).
+    """Convert a `.keras` model to a float32 `.tflite` (no quantisation: scores must match)
+    that outputs the logit (the model without its final sigmoid).
 
     Keras 3 exports a SavedModel, which the TFLite converter reads; the file is written beside
     the weights unless `out_path` says otherwise.
@@ -205,7 +286,7 @@ def convert_to_tflite(weights_path: str | Path, out_path: str | Path | None = No
 
     weights_path = Path(weights_path)
     out_path = Path(out_path) if out_path else weights_path.with_suffix(".tflite")
-    model = keras.models.load_model(weights_path, compile=False)
+    model = logit_model(keras.models.load_model(weights_path, compile=False))
     with tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)

@@ -11,6 +11,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
+PERSON_POOLINGS = ("mean_probability", "mean_logit")
+# Raw scores are clipped this far from 0 and 1 before taking their logit: float32 sigmoid
+# outputs reach exactly 1.0 from a logit of about 17, which is why models now serve logits.
+RAW_EPS = 1e-7
+
+
+def sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    ez = math.exp(z)
+    return ez / (1.0 + ez)
+
+
+def logit(raw: float) -> float:
+    raw = min(max(float(raw), RAW_EPS), 1.0 - RAW_EPS)
+    return math.log(raw / (1.0 - raw))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -35,16 +53,26 @@ class ModelSpec:
     # A LiteRT (.tflite) conversion of the weights for serving, relative to the weights' folder;
     # empty when there is none (the Keras weights are then served directly).
     serving_file: str = ""
+    # Score each face and its mirror image and average the two logits (a face is no more or
+    # less fake in a mirror; the average is steadier than either view).
+    test_time_flip: bool = False
+    # How a person's faces become the person's probability: "mean_probability" (the mean of
+    # the calibrated probabilities) or "mean_logit" (the calibrated mean log-odds, which adds
+    # up the evidence of every frame instead of capping each frame's say at 1).
+    person_pooling: str = "mean_probability"
+
+    def __post_init__(self):
+        if self.person_pooling not in PERSON_POOLINGS:
+            raise ValueError(f"person_pooling must be one of {PERSON_POOLINGS}, "
+                             f"not {self.person_pooling!r}")
 
     def calibrate(self, raw: float) -> float:
-        eps = 1e-6
-        raw = min(max(float(raw), eps), 1.0 - eps)
-        logit = math.log(raw / (1.0 - raw))
-        z = self.calibration_a * logit + self.calibration_b
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        ez = math.exp(z)
-        return ez / (1.0 + ez)
+        """Calibrated probability from a raw score in 0..1 (the model's sigmoid output)."""
+        return self.calibrate_logit(logit(raw))
+
+    def calibrate_logit(self, z: float) -> float:
+        """Calibrated probability from the model's logit (its output before the sigmoid)."""
+        return sigmoid(self.calibration_a * float(z) + self.calibration_b)
 
     def verdict_for(self, probability: float) -> str:
         from .types import VERDICT_FAKE, VERDICT_REAL, VERDICT_UNCERTAIN

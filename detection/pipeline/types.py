@@ -65,10 +65,11 @@ class FaceScore:
     frame_index: int
     timestamp_s: float
     box: FaceBox
-    raw_score: float  # the model's output
+    raw_score: float  # the model's output, 0..1 (the sigmoid of `logit`)
     fake_probability: float  # after calibration
     crop: np.ndarray
     person: int = 0  # which tracked person this face belongs to
+    logit: float = 0.0  # the model's output before its sigmoid
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class PersonOutcome:
     """One person tracked across the sampled frames."""
 
     index: int
-    fake_probability: float  # mean over the person's faces
+    fake_probability: float  # pooled over the person's faces (the spec's person_pooling)
     frames_seen: int
     representative: FaceScore  # the largest (clearest) view of the face
     # False for short tracks (a detector false positive, a passer-by): shown, but they do not

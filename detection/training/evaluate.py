@@ -21,7 +21,7 @@ from detection.pipeline.analyse import Analyser
 from detection.pipeline.classify import make_classifier, preprocess
 from detection.pipeline.errors import PipelineError
 from detection.pipeline.faces import find_faces
-from detection.pipeline.spec import ModelSpec
+from detection.pipeline.spec import ModelSpec, sigmoid
 from detection.pipeline.types import VERDICT_NO_FACE, AnalysisConfig, SampledFrame
 
 from . import metrics
@@ -161,11 +161,12 @@ def score_images(analyser: Analyser, folder: str | Path, progress: bool = True,
             chunk.append((path, label, group))
             images.append(image)
         if images:
-            raw = analyser.classifier.score_batch(
+            logits = analyser.classifier.logits_batch(
                 preprocess(images, spec.input_size, spec.channels))
-            for (path, label, group), r in zip(chunk, raw):
+            for (path, label, group), z in zip(chunk, logits):
                 rows.append({"path": str(path), "label": label, "group": group,
-                             "raw": float(r), "fake_probability": spec.calibrate(r)})
+                             "raw": float(sigmoid(z)), "logit": float(z),
+                             "fake_probability": spec.calibrate_logit(z)})
         bar.update(len(files[start:start + IMAGE_CHUNK]))
     bar.close()
     return rows
@@ -184,7 +185,7 @@ def summarise_frames(rows: list[dict], spec: ModelSpec) -> dict:
 
     groups, components = subsets(scored)
     return {**_block(labels, probs, spec),
-            "raw_auc": metrics.auc(labels, [r["raw"] for r in scored]),
+            "raw_auc": metrics.auc(labels, [r["logit"] for r in scored]),
             "unreadable": sum(1 for r in rows if r.get("error") == "unreadable image"),
             "no_face": sum(1 for r in rows if r.get("error") == "no face"),
             "by_group": {g: score(s) for g, s in groups.items()},

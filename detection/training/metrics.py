@@ -39,11 +39,16 @@ def expected_calibration_error(labels, probabilities, bins: int = 10) -> float:
 
 def fit_platt(labels, raw_scores) -> tuple[float, float]:
     """(a, b) such that sigmoid(a * logit(raw) + b) is calibrated on these held-out scores."""
+    return fit_platt_logits(labels, _logit(raw_scores))
+
+
+def fit_platt_logits(labels, logits) -> tuple[float, float]:
+    """(a, b) such that sigmoid(a * logit + b) is calibrated on these held-out logits."""
     labels = np.asarray(labels)
     if len(np.unique(labels)) < 2:
         return 1.0, 0.0
     model = LogisticRegression(C=1e4)
-    model.fit(_logit(raw_scores).reshape(-1, 1), labels)
+    model.fit(np.asarray(logits, dtype=np.float64).reshape(-1, 1), labels)
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 

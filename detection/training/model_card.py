@@ -66,6 +66,11 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
         lines.append(f"- Served as `{spec.serving_file or serving.get('file')}` (float32 LiteRT "
                      f"conversion; largest score difference from the Keras model "
                      f"{serving.get('max_abs_diff', float('nan')):.1e}).")
+    lines.append("- Scoring: " + ("each face and its mirror image, logits averaged" if
+                                  spec.test_time_flip else "each face once")
+                 + "; a person's probability is " + (
+                     "the calibrated mean logit of their faces" if spec.person_pooling ==
+                     "mean_logit" else "the mean calibrated probability of their faces") + ".")
     lines += [
         f"- Calibration: Platt scaling p = sigmoid({spec.calibration_a:.4f} * logit(raw) + "
         f"{spec.calibration_b:.4f}), fitted on a held-out {training.get('images_calibration')} "

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +127,9 @@ def train_model(config: TrainConfig) -> TrainReport:
         **spec.to_dict(),
         "uncertain_low": low,
         "uncertain_high": high,
-        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        # Weights trained earlier (a new serving of shipped weights) keep their date.
+        "trained_at": training.get("trained_at")
+        or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "metrics": {
             "training": {
                 "train_dir": str(config.train_dir),
@@ -181,6 +183,9 @@ class BlendTrainConfig:
     seed: int = 1234
     progress: bool = True
     cache_dir: Path | None = None
+    # How the version serves its scores (stored in its spec, applied to calibration too).
+    test_time_flip: bool = False
+    person_pooling: str = "mean_probability"
 
 
 def _make_epoch(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
@@ -289,23 +294,33 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
 
 
 def finalise_blend_model(model, data: BlendData, config: BlendTrainConfig,
-                         training: dict) -> TrainReport:
+                         training: dict, shipped_weights: Path | None = None) -> TrainReport:
     """Calibrate a trained model on the held-out faces, choose its uncertain band, and write
-    the serving weights and the spec. `training` says how the weights were made."""
+    the serving weights and the spec. `training` says how the weights were made.
+
+    `shipped_weights`: the weights are already a file in the model folder (another version's):
+    the spec names that file instead of writing a 14 MB copy."""
     from .architectures import build
 
+    from detection.pipeline.classify import KerasFaceClassifier
+
     cal_x, cal_y = data.cal_x, data.cal_y
-    cal_raw = model.predict(cal_x, batch_size=128, verbose=0).reshape(-1)
-    a, b = metrics.fit_platt(cal_y, cal_raw)
     spec = ModelSpec(name=config.name, version=config.version, architecture=config.architecture,
-                     weights_file=f"{config.name}_v{config.version}.keras",
+                     weights_file=(shipped_weights.name if shipped_weights
+                                   else f"{config.name}_v{config.version}.keras"),
                      input_size=config.input_size, channels=3, face_margin=config.face_margin,
-                     calibration_a=a, calibration_b=b)
-    cal_prob = np.array([spec.calibrate(r) for r in cal_raw])
+                     test_time_flip=config.test_time_flip, person_pooling=config.person_pooling)
+    # Calibrated on the logits the version will serve (mirror view included, if it has one).
+    cal_logits = KerasFaceClassifier.from_model(spec, model).logits_batch(cal_x)
+    a, b = metrics.fit_platt_logits(cal_y, cal_logits)
+    spec = replace(spec, calibration_a=a, calibration_b=b)
+    cal_prob = np.array([spec.calibrate_logit(z) for z in cal_logits])
     low, high = _uncertain_band(cal_y.astype(int), cal_prob)
     spec = ModelSpec.from_dict({
         **spec.to_dict(), "uncertain_low": low, "uncertain_high": high,
-        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        # Weights trained earlier (a new serving of shipped weights) keep their date.
+        "trained_at": training.get("trained_at")
+        or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "metrics": {
             "training": {
                 "train_dir": ", ".join(map(str, config.labelled_dirs)),
@@ -322,11 +337,12 @@ def finalise_blend_model(model, data: BlendData, config: BlendTrainConfig,
     config.out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = config.out_dir / spec.weights_file
     spec_path = config.out_dir / f"{config.name}_v{config.version}.json"
-    for layer in model.layers:
-        layer.trainable = True
-    serving = build(config.architecture, config.input_size, 3)
-    serving.set_weights(model.get_weights())
-    serving.save(weights_path)
+    if not shipped_weights:
+        for layer in model.layers:
+            layer.trainable = True
+        serving = build(config.architecture, config.input_size, 3)
+        serving.set_weights(model.get_weights())
+        serving.save(weights_path)
     spec.save(spec_path)
     return TrainReport(spec=spec, spec_path=spec_path, weights_path=weights_path,
                        history=training.get("history", {}))
@@ -355,4 +371,6 @@ def finalise_trained(config: BlendTrainConfig, weights: Path,
                            if "warmup_fraction" in run else None)}
     training = {"weights_trained_elsewhere": Path(weights).name,
                 **{k: v for k, v in lifted.items() if v is not None}, **training}
-    return finalise_blend_model(model, data, config, training)
+    in_place = Path(weights).resolve().parent == Path(config.out_dir).resolve()
+    return finalise_blend_model(model, data, config, training,
+                                shipped_weights=Path(weights) if in_place else None)

@@ -28,7 +28,8 @@ def _spec_copy(tmp_path, version):
 
     spec = json.loads(settings.DETECTION_DEFAULT_MODEL_SPEC.read_text())
     spec["version"] = version
-    spec["weights_file"] = str(settings.DETECTION_DEFAULT_MODEL_SPEC.with_suffix(".keras"))
+    spec["weights_file"] = str(ModelSpec.load(settings.DETECTION_DEFAULT_MODEL_SPEC)
+                               .weights_path(settings.DETECTION_DEFAULT_MODEL_SPEC))
     path = tmp_path / f"m{version}.json"
     path.write_text(json.dumps(spec))
     return path
@@ -56,3 +57,23 @@ def test_registering_a_spec_without_weights_is_refused(tmp_path):
     path.write_text(json.dumps(spec))
     with pytest.raises(ValidationError, match="No file"):
         model_version_register(spec_path=path)
+
+
+def test_how_a_version_serves_its_scores_travels_from_spec_to_registry_and_back(tmp_path):
+    path = _spec_copy(tmp_path, "test-5")
+    spec = json.loads(path.read_text())
+    spec.update(test_time_flip=True, person_pooling="mean_logit")
+    path.write_text(json.dumps(spec))
+    row = model_version_register(spec_path=path)
+    assert (row.test_time_flip, row.person_pooling) == (True, "mean_logit")
+    assert (row.to_spec().test_time_flip, row.to_spec().person_pooling) == (True, "mean_logit")
+
+
+def test_the_active_version_serves_as_its_shipped_spec_says():
+    active = ModelVersion.objects.get(is_active=True).to_spec()
+    shipped = ModelSpec.load(settings.DETECTION_DEFAULT_MODEL_SPEC)
+    assert (active.test_time_flip, active.person_pooling) == (shipped.test_time_flip,
+                                                            shipped.person_pooling)
+    # Versions registered before these options keep scoring as they did.
+    v2 = ModelVersion.objects.get(name="lite0_sbi", version="2").to_spec()
+    assert (v2.test_time_flip, v2.person_pooling) == (False, "mean_probability")

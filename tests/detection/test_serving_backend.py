@@ -14,4 +14,7 @@ def test_the_active_shipped_version_is_served_by_litert():
     assert version.metrics["serving"]["file"] == f"{version.name}_v{version.version}.tflite"
     analyser = analysers.analyser_for_spec(version.to_spec())
     assert isinstance(analyser.classifier, LiteRTFaceClassifier)
-    assert analyser.classifier.path == version.resolved_weights_path.with_suffix(".tflite")
+    # The conversion sits beside the weights; a version sharing another's weights has its own.
+    assert analyser.classifier.path == (version.resolved_weights_path.parent
+                                        / version.metrics["serving"]["file"])
+    assert version.metrics["serving"]["output"] == "logit"

@@ -117,6 +117,7 @@ def test_convert_model_writes_the_tflite_beside_the_weights_and_records_it(shipp
     converted = ModelSpec.load(spec_path)
     assert converted.serving_file == "m_v7.tflite"
     assert converted.metrics["serving"]["max_abs_diff"] < 1e-5
+    assert converted.metrics["serving"]["output"] == "logit"  # the file serves logits
     assert converted.metrics["frames"] == spec.metrics["frames"]  # other figures kept
     assert (tmp_path / "m_v7.tflite").stat().st_size > 100_000
     assert isinstance(make_classifier(converted, tmp_path / "m.keras"), LiteRTFaceClassifier)

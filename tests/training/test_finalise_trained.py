@@ -64,3 +64,29 @@ def test_weights_trained_elsewhere_are_calibrated_and_recorded(faces, clips):
 def test_a_missing_weights_file_is_a_clear_error(faces):
     with pytest.raises(CommandError, match="No such weights file"):
         _command(faces, "--trained-weights", str(faces / "nowhere.keras"))
+
+
+def test_a_new_serving_of_weights_already_shipped_names_them_and_calibrates_as_it_serves(faces):
+    """A version that serves another version's weights differently (mirror view, log-odds
+    pooling) names the weights file it shares instead of writing a copy, and its calibration
+    is fitted on the logits it will serve."""
+    from detection.pipeline.spec import ModelSpec
+    from detection.training.architectures import build
+
+    out = faces / "out"
+    out.mkdir()
+    shipped = out / "elsewhere_v2.keras"
+    build("efficientnet_lite0", 64, 3).save(shipped)
+    before = shipped.read_bytes()
+    record = faces / "v2.json"
+    record.write_text(json.dumps({"trained_at": "2026-11-26T01:57:29+00:00"}))
+    _command(faces, "--trained-weights", str(shipped), "--training-record", str(record),
+             "--test-time-flip", "--person-pooling", "mean_logit")
+    spec = ModelSpec.load(out / "elsewhere_v3.json")
+    assert spec.trained_at == "2026-11-26T01:57:29+00:00"  # when the weights were trained
+    assert spec.weights_file == "elsewhere_v2.keras"
+    assert not (out / "elsewhere_v3.keras").exists() and shipped.read_bytes() == before
+    assert spec.test_time_flip and spec.person_pooling == "mean_logit"
+    assert "mirror image, logits averaged" in (out / "elsewhere_v3.md").read_text()
+    assert spec.metrics["training"]["images_calibration"] == 2
+    assert spec.calibration_a != 1.0 or spec.calibration_b != 0.0  # a Platt fit was made

@@ -40,7 +40,8 @@ class Command(BaseCommand):
         try:
             convert_to_tflite(weights, out)
             keras_model = KerasFaceClassifier(model, weights)
-            lite_model = LiteRTFaceClassifier(model, out)
+            lite_model = LiteRTFaceClassifier(
+                replace(model, metrics={**model.metrics, "serving": {"output": "logit"}}), out)
         except (ModelLoadError, ValueError, OSError) as exc:
             raise CommandError(f"Cannot convert {weights.name}: {exc}") from exc
         rng = np.random.default_rng(0)
@@ -51,7 +52,8 @@ class Command(BaseCommand):
             out.unlink()
             raise CommandError(f"The converted model differs from the Keras one by {diff:.2e} "
                                f"(> {TOLERANCE:g}); not recorded.")
-        serving = {"file": out.name, "keras_sha256": file_sha256(weights),
+        # "output": the file serves logits (conversions before that served the sigmoid).
+        serving = {"file": out.name, "keras_sha256": file_sha256(weights), "output": "logit",
                    "max_abs_diff": diff,
                    "converted_at": timezone.now().isoformat(timespec="seconds")}
         replace(model, serving_file=out.name,

@@ -48,6 +48,12 @@ class Command(BaseCommand):
                             help="efficientnet_lite0: weights trained elsewhere on a pack of these "
                                  "faces (python -m detection.training.parallel_train); skip "
                                  "training, then calibrate, evaluate and write the card")
+        parser.add_argument("--test-time-flip", action="store_true",
+                            help="efficientnet_lite0: the version scores each face and its mirror "
+                                 "image and averages the logits (calibrated that way too)")
+        parser.add_argument("--person-pooling", choices=["mean_probability", "mean_logit"],
+                            default="mean_probability",
+                            help="how a person's faces make the person's probability")
         parser.add_argument("--training-record", type=Path,
                             help="with --trained-weights: JSON saying how they were trained "
                                  "(parallel_train's trained.json), kept in the spec")
@@ -90,7 +96,8 @@ class Command(BaseCommand):
                     face_margin=o["face_margin"] or 0.3, epochs=o["epochs"] or 8,
                     samples_per_epoch=o["samples_per_epoch"], sbi_share=o["sbi_share"],
                     batch_size=o["batch_size"], pool_limit=o["limit"], seed=o["seed"],
-                    progress=o["verbosity"] > 0, cache_dir=o["cache_dir"])
+                    progress=o["verbosity"] > 0, cache_dir=o["cache_dir"],
+                    test_time_flip=o["test_time_flip"], person_pooling=o["person_pooling"])
                 if o["trained_weights"]:
                     report = finalise_trained(config, o["trained_weights"],
                                               o["training_record"])
