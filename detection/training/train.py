@@ -127,9 +127,7 @@ def train_model(config: TrainConfig) -> TrainReport:
         **spec.to_dict(),
         "uncertain_low": low,
         "uncertain_high": high,
-        # Weights trained earlier (a new serving of shipped weights) keep their date.
-        "trained_at": training.get("trained_at")
-        or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "metrics": {
             "training": {
                 "train_dir": str(config.train_dir),
