@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from .errors import ModelLoadError
-from .spec import RAW_EPS, ModelSpec
+from .spec import ModelSpec, logit, sigmoid
 
 BATCH_SIZE = 64
 
@@ -38,10 +38,6 @@ def preprocess(crops: list[np.ndarray], input_size: int, channels: int) -> np.nd
         else:
             out[i] = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
     return out
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
 
 
 class FaceClassifier:
@@ -72,11 +68,11 @@ class FaceClassifier:
 
     def score_batch(self, batch: np.ndarray) -> np.ndarray:
         """Raw fake scores (0..1, float64) for a preprocessed batch."""
-        return _sigmoid(self.logits_batch(batch))
+        return sigmoid(self.logits_batch(batch))
 
     def score(self, crops: list[np.ndarray]) -> np.ndarray:
         """Raw fake scores (0..1, float64) per BGR crop."""
-        return _sigmoid(self.logits(crops))
+        return sigmoid(self.logits(crops))
 
 
 def logit_head(model):
@@ -150,12 +146,7 @@ class KerasFaceClassifier(FaceClassifier):
     def _logits(self, batch: np.ndarray) -> np.ndarray:
         out = np.concatenate([np.asarray(self._call(batch[i:i + BATCH_SIZE])).reshape(-1)
                               for i in range(0, len(batch), BATCH_SIZE)])
-        return _logit(out) if self._sigmoid_output else out
-
-
-def _logit(raw: np.ndarray) -> np.ndarray:
-    raw = np.clip(np.asarray(raw, dtype=np.float64), RAW_EPS, 1.0 - RAW_EPS)
-    return np.log(raw / (1.0 - raw))
+        return logit(out) if self._sigmoid_output else out
 
 
 def _cpu_threads() -> int:
@@ -218,7 +209,7 @@ class LiteRTFaceClassifier(FaceClassifier):
     def _logits(self, batch: np.ndarray) -> np.ndarray:
         out = np.concatenate([self._run(batch[start:start + self.max_batch])
                               for start in range(0, len(batch), self.max_batch)])
-        return out.astype(np.float64) if self._outputs_logit else _logit(out)
+        return out.astype(np.float64) if self._outputs_logit else logit(out)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -6,10 +6,10 @@ model-version registry when the version is registered.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 
 PERSON_POOLINGS = ("mean_probability", "mean_logit")
 # Raw scores are clipped this far from 0 and 1 before taking their logit: float32 sigmoid
@@ -17,16 +17,19 @@ PERSON_POOLINGS = ("mean_probability", "mean_logit")
 RAW_EPS = 1e-7
 
 
-def sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    ez = math.exp(z)
-    return ez / (1.0 + ez)
+def sigmoid(z):
+    """1 / (1 + e^-z) in float64, without overflow for any z; a float for a number, an array
+    for an array."""
+    out = np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
+    return float(out) if out.ndim == 0 else out
 
 
-def logit(raw: float) -> float:
-    raw = min(max(float(raw), RAW_EPS), 1.0 - RAW_EPS)
-    return math.log(raw / (1.0 - raw))
+def logit(raw):
+    """The log-odds of a probability, clipped `RAW_EPS` from 0 and 1 (the one clipping used
+    both to fit calibrations and to serve them); a float for a number, an array for an array."""
+    p = np.clip(np.asarray(raw, dtype=np.float64), RAW_EPS, 1.0 - RAW_EPS)
+    z = np.log(p) - np.log1p(-p)
+    return float(z) if z.ndim == 0 else z
 
 
 @dataclass(frozen=True)

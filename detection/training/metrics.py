@@ -5,10 +5,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+from detection.pipeline.spec import logit
 
 
 def auc(labels, scores) -> float | None:
@@ -39,7 +36,7 @@ def expected_calibration_error(labels, probabilities, bins: int = 10) -> float:
 
 def fit_platt(labels, raw_scores) -> tuple[float, float]:
     """(a, b) such that sigmoid(a * logit(raw) + b) is calibrated on these held-out scores."""
-    return fit_platt_logits(labels, _logit(raw_scores))
+    return fit_platt_logits(labels, logit(raw_scores))
 
 
 def fit_platt_logits(labels, logits) -> tuple[float, float]:
