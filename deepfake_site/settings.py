@@ -262,6 +262,11 @@ WEBHOOK_ALLOW_PRIVATE_URLS = envbool("DEEPFAKE_WEBHOOK_ALLOW_PRIVATE_URLS", Fals
 # --- Moderation -------------------------------------------------------------------------------
 # Videos with no face go to a moderator (true) or are auto-cleared (false).
 MODERATION_NO_FACE_TO_REVIEW = envbool("MODERATION_NO_FACE_TO_REVIEW", True)
+# Videos scored below the model version's uncertain band but at or above this probability go to
+# a moderator too (more recall for more reviewing); unset: the version's band alone decides.
+MODERATION_REVIEW_FLOOR = envfloat("MODERATION_REVIEW_FLOOR", None)
+if MODERATION_REVIEW_FLOOR is not None and not 0.0 <= MODERATION_REVIEW_FLOOR <= 1.0:
+    raise ImproperlyConfigured("MODERATION_REVIEW_FLOOR must be a probability between 0 and 1")
 # A claim expires after this long, so nothing stays locked by someone who left.
 MODERATION_CLAIM_MINUTES = envint("MODERATION_CLAIM_MINUTES", 20)
 # Grad-CAM heatmaps: for how many of a video's most suspicious crops, and whether the worker

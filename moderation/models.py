@@ -44,6 +44,8 @@ class ReasonCode(models.TextChoices):
     ROUTED_UNCERTAIN = "routed_uncertain", "Model score in the uncertain band"
     ROUTED_NO_FACE = "routed_no_face", "No face found"
     ROUTED_CLEARED = "routed_cleared", "Model score below the uncertain band"
+    ROUTED_REVIEW_FLOOR = ("routed_review_floor",
+                           "Model score below the uncertain band, at or above the site's review floor")
     APPEAL = "appeal", "Uploader appealed"
     # Chosen by moderators.
     ARTEFACTS = "artefacts", "Visible blending, warping or texture artefacts"
@@ -59,7 +61,8 @@ class ReasonCode(models.TextChoices):
 
 
 SYSTEM_REASONS = {ReasonCode.ROUTED_FLAGGED, ReasonCode.ROUTED_UNCERTAIN,
-                  ReasonCode.ROUTED_NO_FACE, ReasonCode.ROUTED_CLEARED, ReasonCode.APPEAL}
+                  ReasonCode.ROUTED_NO_FACE, ReasonCode.ROUTED_CLEARED,
+                  ReasonCode.ROUTED_REVIEW_FLOOR, ReasonCode.APPEAL}
 MODERATOR_REASONS = [(c.value, c.label) for c in ReasonCode if c not in SYSTEM_REASONS]
 
 

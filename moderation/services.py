@@ -44,6 +44,12 @@ def routing_for(*, job: AnalysisJob) -> tuple[str, str]:
         return ReviewState.FLAGGED, ReasonCode.ROUTED_FLAGGED
     if p >= low:
         return ReviewState.NEEDS_REVIEW, ReasonCode.ROUTED_UNCERTAIN
+    floor = settings.MODERATION_REVIEW_FLOOR
+    if floor is not None and p >= floor:
+        # The site asks for more recall than the version's band gives: the models miss more
+        # fakes than they flag real videos (see the model cards), so a site can send lower
+        # scores to a moderator too.
+        return ReviewState.NEEDS_REVIEW, ReasonCode.ROUTED_REVIEW_FLOOR
     return ReviewState.AUTO_CLEARED, ReasonCode.ROUTED_CLEARED
 
 
@@ -65,6 +71,8 @@ def review_item_route(*, job: AnalysisJob) -> ReviewItem | None:
         note = (f"p={job.fake_probability:.3f}; band {version.uncertain_low}–"
                 f"{version.uncertain_high} ({version.name} v{version.version})"
                 if version and job.fake_probability is not None else "")
+        if reason == ReasonCode.ROUTED_REVIEW_FLOOR:
+            note += f"; site review floor {settings.MODERATION_REVIEW_FLOOR}"
         ReviewEvent.objects.create(item=item, actor=None, created_at=now, from_state="",
                                    to_state=state, reason=reason, note=note,
                                    model_score=job.fake_probability)
