@@ -84,6 +84,17 @@ class FacePool:
     groups: list[str]
 
 
+def labelled_face(faces: list, width: int, height: int):
+    """The face a labelled picture is about: the one nearest its centre.
+
+    Face-crop datasets cut each labelled face with whatever surrounds it, often other people's
+    faces, and a neighbour can be the largest face in the crop: in OpenForensics' validation set
+    the largest face is another person in 97 of 1,971 pictures, and a real neighbour in a fake
+    picture would carry the wrong label. Works on anything with a `.box` (detections, crops)."""
+    return min(faces, key=lambda f: (f.box.x + f.box.w / 2 - width / 2) ** 2
+               + (f.box.y + f.box.h / 2 - height / 2) ** 2)
+
+
 def _detect_padded(detector, image: np.ndarray):
     """Faces in `image`; if none, faces in the image set in a grey border half its size.
 
@@ -118,7 +129,7 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
     from detection.pipeline.faces import aligned_crop_matrix
 
     key = hashlib.sha256(repr((sorted(map(str, roots)), size, margin, label,
-                               limit_per_root, "padded", min_inside)).encode()).hexdigest()[:16]
+                               limit_per_root, "padded", min_inside, "centre")).encode()).hexdigest()[:16]
     cache = cache_dir / f"pool_{key}.npz" if cache_dir else None
     if cache and cache.is_file():
         saved = np.load(cache, allow_pickle=False)
@@ -140,7 +151,7 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
             found = _detect_padded(detector, image)
             if not found:
                 continue  # the pipeline would not score this image either
-            face = found[0]
+            face = labelled_face(found, image.shape[1], image.shape[0])
             matrix, side = aligned_crop_matrix(face.box, face.keypoints[0], face.keypoints[1],
                                                margin)
             inside = cv2.warpAffine(np.ones(image.shape[:2], np.uint8), matrix, (side, side),

@@ -25,7 +25,7 @@ from detection.pipeline.spec import ModelSpec, sigmoid
 from detection.pipeline.types import VERDICT_NO_FACE, AnalysisConfig, SampledFrame
 
 from . import metrics
-from .data import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_files
+from .data import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_face, labelled_files
 
 RELIABILITY_BINS = 10
 # Images are read and scored this many at a time: memory stays flat on large folders.
@@ -126,14 +126,17 @@ def _prob(row: dict) -> float:
 # --- frame level ----------------------------------------------------------------------------
 
 def _pipeline_crop(analyser: Analyser, image: np.ndarray) -> np.ndarray | None:
-    """The crop the pipeline would score for this image: its largest face, found by the
-    analyser's detector and cut with the model's margin (eyes levelled); None without a face.
+    """The crop the pipeline would score for this image's labelled face (the face nearest the
+    picture's centre, see `labelled_face`), found by the analyser's detector and cut with the
+    model's margin (eyes levelled); None without a face.
 
     Scoring the labelled image as it is would measure a framing the pipeline never produces
     (and favour a model trained on that dataset's framing)."""
     frame = SampledFrame(index=0, timestamp_s=0.0, image=image)
     crops = find_faces([frame], analyser.detector, analyser.spec.face_margin)
-    return max(crops, key=lambda c: c.box.area).image if crops else None
+    if not crops:
+        return None
+    return labelled_face(crops, image.shape[1], image.shape[0]).image
 
 
 def score_images(analyser: Analyser, folder: str | Path, progress: bool = True,

@@ -42,6 +42,12 @@ class Command(BaseCommand):
                             help="default 0.6 (paper_cnn, loose crops), 0.3 (lite0)")
         parser.add_argument("--epochs", type=int, help="default 15 (paper_cnn), 8 (lite0)")
         parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--learning-rate", type=float,
+                            help="Adam's learning rate (self-blended recipe; default 3e-4, lower "
+                                 "it to fine-tune weights from --init-weights)")
+        parser.add_argument("--freeze-blocks", type=int,
+                            help="keep the stem and this many first blocks as they are "
+                                 "(self-blended recipe; default 5)")
         parser.add_argument("--limit", type=int, help="use at most this many training crops")
         parser.add_argument("--seed", type=int, default=1234)
         parser.add_argument("--trained-weights", type=Path,
@@ -97,7 +103,9 @@ class Command(BaseCommand):
                     samples_per_epoch=o["samples_per_epoch"], sbi_share=o["sbi_share"],
                     batch_size=o["batch_size"], pool_limit=o["limit"], seed=o["seed"],
                     progress=o["verbosity"] > 0, cache_dir=o["cache_dir"],
-                    test_time_flip=o["test_time_flip"], person_pooling=o["person_pooling"])
+                    test_time_flip=o["test_time_flip"], person_pooling=o["person_pooling"],
+                    **{key: o[key] for key in ("learning_rate", "freeze_blocks")
+                       if o[key] is not None})
                 if o["trained_weights"]:
                     report = finalise_trained(config, o["trained_weights"],
                                               o["training_record"])
