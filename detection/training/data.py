@@ -1,7 +1,7 @@
 """Load labelled face crops from a folder tree with `real/` and `fake/` somewhere in each path."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -82,6 +82,7 @@ class FacePool:
     keypoints: np.ndarray  # float32 (N, 6, 2)
     labels: np.ndarray  # int (N,)
     groups: list[str]
+    keys: list[str] = field(default_factory=list)  # "<root>/<path in root>" of each face's file
 
 
 def labelled_face(faces: list, width: int, height: int):
@@ -129,14 +130,14 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
     from detection.pipeline.faces import aligned_crop_matrix
 
     key = hashlib.sha256(repr((sorted(map(str, roots)), size, margin, label,
-                               limit_per_root, "padded", min_inside, "centre")).encode()).hexdigest()[:16]
+                               limit_per_root, "padded", min_inside, "centre", "keys")).encode()).hexdigest()[:16]
     cache = cache_dir / f"pool_{key}.npz" if cache_dir else None
     if cache and cache.is_file():
         saved = np.load(cache, allow_pickle=False)
         return FacePool(saved["images"], saved["keypoints"], saved["labels"],
-                        list(saved["groups"]))
+                        list(saved["groups"]), list(saved["keys"]))
     detector = BlazeFaceDetector()
-    images, keypoints, labels, groups = [], [], [], []
+    images, keypoints, labels, groups, keys = [], [], [], [], []
     for root in roots:
         root = Path(root)
         files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -169,9 +170,11 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
             keypoints.append((points * scale).astype(np.float32))
             labels.append(y)
             groups.append(f"{root.name}/{group_from_path(path, root)}")
-    pool = FacePool(np.stack(images), np.stack(keypoints), np.asarray(labels, np.int32), groups)
+            keys.append(f"{root.name}/{path.relative_to(root).as_posix()}")
+    pool = FacePool(np.stack(images), np.stack(keypoints), np.asarray(labels, np.int32), groups,
+                    keys)
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, images=pool.images, keypoints=pool.keypoints, labels=pool.labels,
-                 groups=np.asarray(pool.groups))
+                 groups=np.asarray(pool.groups), keys=np.asarray(pool.keys))
     return pool

@@ -58,6 +58,26 @@ def _split(n: int, fraction: float, labels: np.ndarray, seed: int) -> tuple[np.n
     return keep, held
 
 
+def _split_by_key(keys: list[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kept indices, held-out indices), chosen by file: a face is held out when a hash of the
+    seed and its file's path falls below `fraction`.
+
+    A positional split moves when the pool changes (another detector, another rule for which
+    face a picture is about, a face more or less found), and faces that earlier weights trained
+    on would then land in the held-out set: their calibration and selection figures would be
+    fitted on training faces. By file, a picture stays on its side of the split."""
+    import hashlib
+
+    if not len(keys):
+        return np.array([], int), np.array([], int)
+    u = np.array([int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big")
+                  / 2.0 ** 64 for key in keys])
+    held = np.flatnonzero(u < fraction)
+    if not len(held) and len(keys) > 1:
+        held = np.array([int(np.argmin(u))])  # tiny pools still get a held-out face
+    return np.setdiff1d(np.arange(len(keys)), held), held
+
+
 def _uncertain_band(labels: np.ndarray, probabilities: np.ndarray,
                     target_precision: float = 0.9) -> tuple[float, float]:
     """The narrowest band around 0.5 outside which held-out decisions reach `target_precision`.
@@ -221,19 +241,20 @@ def prepare_blend_data(config: BlendTrainConfig) -> BlendData:
                       cache_dir=config.cache_dir) if config.real_pools else None
     reals = labelled.images[labelled.labels == 0]
     real_kps = labelled.keypoints[labelled.labels == 0]
+    real_keys = [k for k, y in zip(labelled.keys, labelled.labels) if y == 0]
+    fake_keys = [k for k, y in zip(labelled.keys, labelled.labels) if y == 1]
     sources = {"labelled_real": int(len(reals)),
                "labelled_fake": int((labelled.labels == 1).sum())}
     if pools is not None:
         reals = np.concatenate([reals, pools.images])
         real_kps = np.concatenate([real_kps, pools.keypoints])
+        real_keys += pools.keys
         for group in pools.groups:
             root = group.split("/")[0]
             sources[root] = sources.get(root, 0) + 1
     fakes = labelled.images[labelled.labels == 1]
-    real_fit, real_cal = _split(len(reals), config.calibration_fraction, np.zeros(len(reals)),
-                                config.seed)
-    fake_fit, fake_cal = _split(len(fakes), config.calibration_fraction, np.zeros(len(fakes)),
-                                config.seed) if len(fakes) else (np.array([], int),) * 2
+    real_fit, real_cal = _split_by_key(real_keys, config.calibration_fraction, config.seed)
+    fake_fit, fake_cal = _split_by_key(fake_keys, config.calibration_fraction, config.seed)
     cal_x, cal_y = _make_epoch(reals[real_cal], real_kps[real_cal], fakes[fake_cal],
                                2 * len(real_cal), config.sbi_share, config.input_size,
                                np.random.default_rng(config.seed + 1))
@@ -325,6 +346,8 @@ def finalise_blend_model(model, data: BlendData, config: BlendTrainConfig,
                 "real_pools": [str(p) for p in config.real_pools],
                 "faces_per_source": data.sources,
                 "images_calibration": int(len(cal_y)),
+                "held_out_split": (f"{config.calibration_fraction:.0%} of the faces, chosen by "
+                                   "file (a hash of the seed and the path)"),
                 "self_blended_share_of_fakes": config.sbi_share,
                 "seed": config.seed,
                 **training,

@@ -121,3 +121,25 @@ def test_convert_model_writes_the_tflite_beside_the_weights_and_records_it(shipp
     assert converted.metrics["frames"] == spec.metrics["frames"]  # other figures kept
     assert (tmp_path / "m_v7.tflite").stat().st_size > 100_000
     assert isinstance(make_classifier(converted, tmp_path / "m.keras"), LiteRTFaceClassifier)
+
+
+def test_versions_serving_the_same_weights_share_one_conversion(shipped, tmp_path):
+    spec, weights = shipped
+    shutil.copy(weights, tmp_path / "m.keras")
+    for version in ("7", "8"):
+        ModelSpec.from_dict({**spec.to_dict(), "name": "m", "version": version,
+                             "weights_file": "m.keras", "serving_file": ""}
+                            ).save(tmp_path / f"m_v{version}.json")
+        call_command("convert_model", str(tmp_path / f"m_v{version}.json"), samples=8,
+                     stdout=open("/dev/null", "w"))
+    second = ModelSpec.load(tmp_path / "m_v8.json")
+    assert second.serving_file == "m_v7.tflite" and not (tmp_path / "m_v8.tflite").exists()
+    assert second.metrics["serving"]["max_abs_diff"] < 1e-5  # checked again, not assumed
+    assert isinstance(make_classifier(second, tmp_path / "m.keras"), LiteRTFaceClassifier)
+    # Other weights beside them get their own file.
+    shutil.copy(Path(settings.BASE_DIR) / "detection/models/lite0_sbi_v1.keras", tmp_path / "n.keras")
+    ModelSpec.from_dict({**spec.to_dict(), "name": "n", "version": "1", "weights_file": "n.keras",
+                         "serving_file": ""}).save(tmp_path / "n_v1.json")
+    call_command("convert_model", str(tmp_path / "n_v1.json"), samples=8,
+                 stdout=open("/dev/null", "w"))
+    assert ModelSpec.load(tmp_path / "n_v1.json").serving_file == "n_v1.tflite"

@@ -37,8 +37,15 @@ class Command(BaseCommand):
         if not weights.is_file():
             raise CommandError(f"No weights at {weights}")
         out = weights.parent / f"{model.name}_v{model.version}.tflite"
+        weights_sha = file_sha256(weights)
+        shared = _conversion_of(weights_sha, spec)
         try:
-            convert_to_tflite(weights, out)
+            if shared is not None:
+                # Versions that serve the same weights differently (mirror view, pooling,
+                # calibration) share one conversion instead of a 13 MB copy each.
+                out = shared
+            else:
+                convert_to_tflite(weights, out)
             keras_model = KerasFaceClassifier(model, weights)
             lite_model = LiteRTFaceClassifier(
                 replace(model, metrics={**model.metrics, "serving": {"output": "logit"}}), out)
@@ -49,15 +56,35 @@ class Command(BaseCommand):
                                      model.channels)).astype(np.float32)
         diff = float(np.max(np.abs(keras_model.score_batch(batch) - lite_model.score_batch(batch))))
         if diff > TOLERANCE:
-            out.unlink()
+            if shared is None:
+                out.unlink()
             raise CommandError(f"The converted model differs from the Keras one by {diff:.2e} "
                                f"(> {TOLERANCE:g}); not recorded.")
         # "output": the file serves logits (conversions before that served the sigmoid).
-        serving = {"file": out.name, "keras_sha256": file_sha256(weights), "output": "logit",
+        serving = {"file": out.name, "keras_sha256": weights_sha, "output": "logit",
                    "max_abs_diff": diff,
                    "converted_at": timezone.now().isoformat(timespec="seconds")}
         replace(model, serving_file=out.name,
                 metrics={**model.metrics, "serving": serving}).save(spec)
         self.stdout.write(self.style.SUCCESS(
-            f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); max |keras - litert| = {diff:.1e} "
+            f"{'reused' if shared is not None else 'wrote'} {out} "
+            f"({out.stat().st_size / 1e6:.1f} MB); max |keras - litert| = {diff:.1e} "
             f"on {samples} inputs; recorded as serving_file in {spec}"))
+
+
+def _conversion_of(weights_sha: str, spec_path: Path) -> Path | None:
+    """A logit-serving LiteRT file that another spec beside this one records as converted from
+    weights with this SHA-256, or None."""
+    for other in sorted(spec_path.parent.glob("*.json")):
+        if other.resolve() == spec_path.resolve():
+            continue
+        try:
+            found_spec = ModelSpec.load(other)
+        except (ValueError, TypeError, KeyError):
+            continue  # not a model spec
+        serving = found_spec.metrics.get("serving") or {}
+        found = found_spec.weights_path(other).parent / serving.get("file", "")
+        if (serving.get("keras_sha256") == weights_sha and serving.get("output") == "logit"
+                and serving.get("file") and found.is_file()):
+            return found
+    return None
