@@ -65,14 +65,14 @@ def read_pack(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
 def pack_blend_data(config, path: Path, quality: int = 90) -> dict:
     """Detect and cut the faces of a `BlendTrainConfig`, split off the held-out faces, and
     write the faces to train on into a pack."""
-    from .train import prepare_blend_data
+    from .train import HELD_OUT_SPLIT, prepare_blend_data
 
     data = prepare_blend_data(config)
     meta = {"labelled_dirs": [str(p) for p in config.labelled_dirs],
             "real_pools": [str(p) for p in config.real_pools],
             "face_margin": config.face_margin, "seed": config.seed,
             "calibration_fraction": config.calibration_fraction,
-            "faces_per_source": data.sources}
+            "held_out_split": HELD_OUT_SPLIT, "faces_per_source": data.sources}
     return write_pack(path, reals=data.reals[data.real_fit], real_kps=data.real_kps[data.real_fit],
                       fakes=data.fakes[data.fake_fit], meta=meta, quality=quality)
 

@@ -58,6 +58,10 @@ def _split(n: int, fraction: float, labels: np.ndarray, seed: int) -> tuple[np.n
     return keep, held
 
 
+# Recorded in every pack: weights trained on a pack of another split cannot be calibrated here.
+HELD_OUT_SPLIT = "by_file"
+
+
 def _split_by_key(keys: list[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(kept indices, held-out indices), chosen by file: a face is held out when a hash of the
     seed and its file's path falls below `fraction`.
@@ -379,9 +383,16 @@ def finalise_trained(config: BlendTrainConfig, weights: Path,
 
     if not Path(weights).is_file():
         raise FileNotFoundError(f"No such weights file: {weights}")
+    training = json.loads(Path(record).read_text()) if record else {}
+    pack = training.get("pack")
+    if isinstance(pack, dict) and pack.get("held_out_split") != HELD_OUT_SPLIT:
+        # Packs made before the split was by file held out other faces than this code does:
+        # these weights trained on some of the faces it would calibrate them on.
+        raise ValueError(f"{Path(weights).name} was trained on a pack whose held-out faces were "
+                         "chosen by position, not by file; calibrating it here would fit on faces "
+                         "it trained on. Make a new pack and train again.")
     data = prepare_blend_data(config)
     model = keras.models.load_model(weights, compile=False)
-    training = json.loads(Path(record).read_text()) if record else {}
     run = training.get("config") or {}  # parallel_train's trained.json: the run's settings
     lifted = {"batch_size": run.get("batch_size"), "learning_rate": run.get("learning_rate"),
               "frozen_blocks": run.get("freeze_blocks"),

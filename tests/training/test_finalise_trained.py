@@ -90,3 +90,19 @@ def test_a_new_serving_of_weights_already_shipped_names_them_and_calibrates_as_i
     assert "mirror image, logits averaged" in (out / "elsewhere_v3.md").read_text()
     assert spec.metrics["training"]["images_calibration"] == 2
     assert spec.calibration_a != 1.0 or spec.calibration_b != 0.0  # a Platt fit was made
+
+
+def test_weights_from_a_pack_split_by_position_are_refused(faces):
+    from django.core.management.base import CommandError
+
+    from detection.training.architectures import build
+
+    weights = faces / "old.keras"
+    build("efficientnet_lite0", 64, 3).save(weights)
+    record = faces / "old.json"
+    record.write_text(json.dumps({"pack": {"seed": 1234, "calibration_fraction": 0.1}}))
+    spec = faces / "out" / "elsewhere_v3.json"
+    before = spec.stat().st_mtime_ns if spec.exists() else None
+    with pytest.raises(CommandError, match="chosen by position"):
+        _command(faces, "--trained-weights", str(weights), "--training-record", str(record))
+    assert (spec.stat().st_mtime_ns if spec.exists() else None) == before  # nothing written

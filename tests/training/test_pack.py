@@ -50,7 +50,7 @@ def test_the_held_out_faces_stay_out_of_the_pack(tmp_path):
     assert written["faces_per_source"] == {"labelled_real": 10, "labelled_fake": 10}
     reals, kps, fakes, meta = read_pack(tmp_path / "pack.npz")
     assert reals.shape == (travel["real"], 80, 80, 3) and np.isfinite(kps).all()
-    assert meta["calibration_fraction"] == 0.2
+    assert meta["calibration_fraction"] == 0.2 and meta["held_out_split"] == "by_file"
 
 
 @pytest.mark.slow
