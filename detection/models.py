@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from detection.pipeline.spec import ModelSpec
+from detection.pipeline.spec import PERSON_POOLINGS, ModelSpec
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".3gp",
                   ".flv", ".ts"}
@@ -43,8 +43,7 @@ class ModelVersion(models.Model):
         default=False, help_text="Score each face and its mirror image; average the logits.")
     person_pooling = models.CharField(
         max_length=20, default="mean_probability",
-        choices=[("mean_probability", "mean of calibrated probabilities"),
-                 ("mean_logit", "calibrated mean logit")],
+        choices=list(PERSON_POOLINGS.items()),
         help_text="How a person's faces make the person's probability.")
     metrics = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-PERSON_POOLINGS = ("mean_probability", "mean_logit")
+# How a person's faces can become the person's probability, with the label the admin shows.
+PERSON_POOLINGS = {"mean_probability": "mean of calibrated probabilities",
+                   "mean_logit": "calibrated mean logit"}
 # Raw scores are clipped this far from 0 and 1 before taking their logit: float32 sigmoid
 # outputs reach exactly 1.0 from a logit of about 17, which is why models now serve logits.
 RAW_EPS = 1e-7
@@ -66,7 +68,7 @@ class ModelSpec:
 
     def __post_init__(self):
         if self.person_pooling not in PERSON_POOLINGS:
-            raise ValueError(f"person_pooling must be one of {PERSON_POOLINGS}, "
+            raise ValueError(f"person_pooling must be one of {tuple(PERSON_POOLINGS)}, "
                              f"not {self.person_pooling!r}")
 
     def calibrate(self, raw: float) -> float:

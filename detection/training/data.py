@@ -10,6 +10,10 @@ from tqdm import tqdm
 
 from detection.pipeline.classify import preprocess
 
+# Part of a face pool's cache key: change it whenever face_pool cuts or records faces differently
+# (3: padded second look, the picture's central face, each face's file key).
+POOL_FORMAT = 3
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 
@@ -129,8 +133,8 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
     from detection.pipeline.blazeface import BlazeFaceDetector
     from detection.pipeline.faces import aligned_crop_matrix
 
-    key = hashlib.sha256(repr((sorted(map(str, roots)), size, margin, label,
-                               limit_per_root, "padded", min_inside, "centre", "keys")).encode()).hexdigest()[:16]
+    key = hashlib.sha256(repr((sorted(map(str, roots)), size, margin, label, limit_per_root,
+                               min_inside, POOL_FORMAT)).encode()).hexdigest()[:16]
     cache = cache_dir / f"pool_{key}.npz" if cache_dir else None
     if cache and cache.is_file():
         saved = np.load(cache, allow_pickle=False)

@@ -168,7 +168,7 @@ def score_images(analyser: Analyser, folder: str | Path, progress: bool = True,
                 preprocess(images, spec.input_size, spec.channels))
             for (path, label, group), z in zip(chunk, logits):
                 rows.append({"path": str(path), "label": label, "group": group,
-                             "raw": float(sigmoid(z)), "logit": float(z),
+                             "raw": sigmoid(z), "logit": float(z),
                              "fake_probability": spec.calibrate_logit(z)})
         bar.update(len(files[start:start + IMAGE_CHUNK]))
     bar.close()

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from detection.pipeline.spec import PERSON_POOLINGS
 from detection.training.train import BlendTrainConfig, TrainConfig
 
 
@@ -57,7 +58,7 @@ class Command(BaseCommand):
         parser.add_argument("--test-time-flip", action="store_true",
                             help="efficientnet_lite0: the version scores each face and its mirror "
                                  "image and averages the logits (calibrated that way too)")
-        parser.add_argument("--person-pooling", choices=["mean_probability", "mean_logit"],
+        parser.add_argument("--person-pooling", choices=list(PERSON_POOLINGS),
                             default="mean_probability",
                             help="how a person's faces make the person's probability")
         parser.add_argument("--training-record", type=Path,
