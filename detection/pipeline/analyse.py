@@ -5,10 +5,12 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .aggregate import frame_outcomes, person_outcomes, video_probability, video_verdict
 from .classify import KerasFaceClassifier
-from .decode import sample_frames
-from .faces import FaceDetector, find_faces, make_detector
+from .decode import sample_frames, sample_frames_with_helper
+from .faces import FaceDetector, FaceFinder, find_faces, make_detector
 from .spec import ModelSpec
 from .track import people_for_crops
 from .types import AnalysisConfig, FaceCrop, SampledFrame, VideoInfo, VideoResult
@@ -23,6 +25,15 @@ class Analyser:
         self.classifier = classifier
         self.config = config
         self.detector = detector or make_detector(config.face_detector, config)
+        self._helper_stages = None
+
+    def helper_stages(self):
+        """(detector, classifier) giving the same results on one CPU thread, for the
+        pipeline's idle-time helper; made once, on first use."""
+        if self._helper_stages is None:
+            single = lambda stage: getattr(stage, "single_threaded", lambda: stage)()  # noqa: E731
+            self._helper_stages = (single(self.detector), single(self.classifier))
+        return self._helper_stages
 
     @classmethod
     def from_spec_file(cls, spec_path: str | Path, *, weights_path: str | Path | None = None,
@@ -36,16 +47,84 @@ class Analyser:
 
 
 def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
-    """decode -> faces -> classify -> aggregate. Raises a PipelineError for unanalysable input."""
-    timings: dict[str, float] = {}
+    """decode -> faces -> classify -> aggregate. Raises a PipelineError for unanalysable input.
 
+    Faces are found and scored while the video is still decoding, on the CPU time FFmpeg
+    leaves idle (decode.sample_frames_with_helper); what is left when the last frame is decoded
+    runs at full speed. bench/pipeline_speed.py measures this against the stages one after
+    another (`AnalysisConfig.overlap_stages=False`), which give the same result.
+    """
+    if not analyser.config.overlap_stages:
+        return analyse_video_sequential(path, analyser)
+    scorer = _FaceScorer(analyser.spec.face_margin)
+    light_detector, light_classifier = analyser.helper_stages()
+    timings: dict[str, float] = {}
+    info, frames = sample_frames_with_helper(
+        path, analyser.config,
+        helper=lambda frame: scorer.add(frame, light_detector, light_classifier),
+        rest=lambda frames: scorer.add_all(frames, analyser.detector),
+        timings=timings)
+    started = time.perf_counter()
+    crops, logits = scorer.finish(analyser.classifier)
+    timings["after_decode"] += time.perf_counter() - started
+    # "decode": the decoding pass; "faces" and "model": the seconds spent on each, mostly
+    # during the decode; "after_decode": the wait once the last frame was decoded.
+    return _aggregate(info, frames, crops, logits, analyser, {**timings, **scorer.busy})
+
+
+class _FaceScorer:
+    """One video's faces and logits, built a frame at a time, in order.
+
+    Crops are scored in small batches as their frames arrive, so little is left to score once
+    the last frame is decoded; a face's logit does not depend on the batch it is in."""
+
+    BATCH = 4
+
+    def __init__(self, margin: float):
+        self.finder = FaceFinder(margin)
+        self.crops: list[FaceCrop] = []
+        self.logits: list[np.ndarray] = []
+        self.pending: list[np.ndarray] = []
+        self.busy = {"faces": 0.0, "model": 0.0}
+
+    def add(self, frame: SampledFrame, detector, classifier) -> None:
+        """One frame on the helper: its faces, scored once a few are waiting."""
+        started = time.perf_counter()
+        found = self.finder.faces(frame, detector)
+        self.busy["faces"] += time.perf_counter() - started
+        self.crops.extend(found)
+        self.pending.extend(c.image for c in found)
+        if len(self.pending) >= self.BATCH:
+            self._score(classifier)
+
+    def add_all(self, frames: list[SampledFrame], detector) -> None:
+        """The frames the helper did not reach: faces in batches, scored by `finish`."""
+        started = time.perf_counter()
+        for found in self.finder.faces_of(frames, detector):
+            self.crops.extend(found)
+            self.pending.extend(c.image for c in found)
+        self.busy["faces"] += time.perf_counter() - started
+
+    def finish(self, classifier) -> tuple[list[FaceCrop], np.ndarray]:
+        if self.pending:
+            self._score(classifier)
+        return self.crops, (np.concatenate(self.logits) if self.logits
+                            else np.zeros((0,), dtype=np.float64))
+
+    def _score(self, classifier) -> None:
+        started = time.perf_counter()
+        self.logits.append(classifier.logits(self.pending))
+        self.pending = []
+        self.busy["model"] += time.perf_counter() - started
+
+
+def analyse_video_sequential(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
+    """The same analysis with every stage after the previous one (no second thread)."""
+    timings: dict[str, float] = {}
     started = time.perf_counter()
     info, frames = sample_frames(path, analyser.config)
     timings["decode"] = time.perf_counter() - started
 
-    # Decoding and face detection in sequence: overlapping them on two threads
-    # (decode.sample_frames_overlapped) was no faster on H.264, which FFmpeg already decodes on
-    # both cores (bench, within one run each: full/decode 1.44 vs 1.43, 1.48 vs 1.57).
     started = time.perf_counter()
     crops = find_faces(frames, analyser.detector, analyser.spec.face_margin)
     timings["faces"] = time.perf_counter() - started
@@ -54,17 +133,23 @@ def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
 
 def score_faces(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCrop],
                 analyser: Analyser, timings: dict[str, float]) -> VideoResult:
-    """The stages after the faces are found: people (counted in "faces"), classify,
-    aggregate; `timings` holds the earlier stages' seconds."""
+    """The stages after the faces are found: classify, then aggregate (people are counted in
+    "faces"); `timings` holds the earlier stages' seconds."""
+    timings = dict(timings)
+    started = time.perf_counter()
+    logits = analyser.classifier.logits([c.image for c in crops])
+    timings["model"] = time.perf_counter() - started
+    return _aggregate(info, frames, crops, logits, analyser, timings)
+
+
+def _aggregate(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCrop],
+               logits: np.ndarray, analyser: Analyser, timings: dict[str, float]) -> VideoResult:
+    """People, per-face scores, per-person and per-video probability and verdict."""
     timings = dict(timings)
     started = time.perf_counter()
     people = people_for_crops([f.index for f in frames], [c.frame_index for c in crops],
                               [c.box for c in crops])
     timings["faces"] = timings.get("faces", 0.0) + time.perf_counter() - started
-
-    started = time.perf_counter()
-    logits = analyser.classifier.logits([c.image for c in crops])
-    timings["model"] = time.perf_counter() - started
 
     started = time.perf_counter()
     outcomes = frame_outcomes(frames, crops, logits, analyser.spec, people)

@@ -19,6 +19,7 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "blazeface"
 FULL_RANGE = MODEL_DIR / "face_detection_full_range.tflite"
 INPUT_SIZE = 192
 RAW_SCORE_LIMIT = 80.0
+MAX_BATCH = 16  # frames per invoke in `detect_whole_frames`
 
 
 def _anchors(size: int = INPUT_SIZE, stride: int = 4) -> np.ndarray:
@@ -118,16 +119,41 @@ class BlazeFaceDetector:
         self._config = config
         self._min_score = min_score
         self._iou = iou_threshold
+        self._model_path, self._threads = model_path, threads
+        self._batch = 1
+
+    def single_threaded(self) -> "BlazeFaceDetector":
+        """The same detector on one CPU thread (the pipeline's idle-time helper)."""
+        if self._threads == 1:
+            return self
+        return BlazeFaceDetector(self._config, self._model_path, self._min_score, self._iou,
+                                 threads=1)
 
     def detect_with_keypoints(self, image: np.ndarray, tiles: bool = True) -> list[Detection]:
+        return self.complete(image, self._detect_many([(image, 0, 0)])[0], tiles)
+
+    def detect_whole_frames(self, images: list[np.ndarray]) -> list[list[Detection]]:
+        """The first look at each whole frame, all frames in one batch: on 2 threads a batch
+        of 16 costs about 2.2 ms a frame against 3.4 ms one by one. Pass each result, in
+        frame order, through `complete` for what `detect_with_keypoints` returns."""
+        found: list[list[Detection]] = []
+        for start in range(0, len(images), MAX_BATCH):
+            found += self._detect_many([(image, 0, 0)
+                                        for image in images[start:start + MAX_BATCH]])
+        return found
+
+    def complete(self, image: np.ndarray, found: list[Detection],
+                 tiles: bool = True) -> list[Detection]:
+        """From the first look at a whole frame to the faces kept: the tiled second look if it
+        found nothing, then too-small faces dropped and the largest kept."""
         height, width = image.shape[:2]
-        found = self._detect_once(image, 0, 0)
         if tiles and not found and min(height, width) >= 2 * INPUT_SIZE:
             # Small faces vanish when a whole HD frame shrinks to 192 px: look again, only in
             # frames where nothing was found, in overlapping tiles (2 rows x 4 columns for 16:9)
             # that magnify the picture ~3x.
-            found = self._merge([d for x0, y0, tile in _tiles(image)
-                                 for d in self._detect_once(tile, x0, y0)])
+            found = self._merge([d for per_tile in self._detect_many(
+                [(tile, x0, y0) for x0, y0, tile in _tiles(image)])
+                                 for d in per_tile])
         min_side = min(height, width) * self._config.min_face_fraction * 0.25
         found = [d for d in found if max(d.box.w, d.box.h) >= min_side]
         found.sort(key=lambda d: d.box.area, reverse=True)
@@ -141,20 +167,44 @@ class BlazeFaceDetector:
                 kept.append(d)
         return kept
 
-    def _detect_once(self, image: np.ndarray, offset_x: int, offset_y: int) -> list[Detection]:
+    def _detect_many(self, regions: list[tuple[np.ndarray, int, int]]) -> list[list[Detection]]:
+        """Detections in each (image, offset_x, offset_y), in one batched invoke."""
+        if not regions:
+            return []
+        batch = np.empty((len(regions), INPUT_SIZE, INPUT_SIZE, 3), np.float32)
+        geometry = [self._letterbox(image, batch[i]) for i, (image, _, _) in enumerate(regions)]
+        if len(regions) != self._batch:
+            # Resizing costs well under a millisecond; it happens a few times per video.
+            self._interpreter.resize_tensor_input(self._input, batch.shape)
+            self._interpreter.allocate_tensors()
+            self._batch = len(regions)
+        self._interpreter.set_tensor(self._input, batch)
+        self._interpreter.invoke()
+        # The model's outputs keep a batch of 1: (1, n * anchors, k), frame after frame (the
+        # same numbers, bit for bit, as n separate invokes).
+        n, anchors = len(regions), len(self._anchors)
+        raw = self._interpreter.get_tensor(self._boxes).reshape(n, anchors, -1)
+        logits = np.clip(self._interpreter.get_tensor(self._scores).reshape(n, anchors),
+                         -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
+        return [self._decode(raw[i], logits[i], geometry[i], x0, y0)
+                for i, (_, x0, y0) in enumerate(regions)]
+
+    @staticmethod
+    def _letterbox(image: np.ndarray, out: np.ndarray) -> tuple:
+        """Write `image` into `out` (the model's input) letterboxed into a square, keeping the
+        aspect ratio, as the model was trained; return how to map boxes back."""
         height, width = image.shape[:2]
-        # Letterbox into a square, keeping the aspect ratio, as the model was trained.
         scale = INPUT_SIZE / max(height, width)
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         pad_x, pad_y = (INPUT_SIZE - new_w) // 2, (INPUT_SIZE - new_h) // 2
         canvas = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
         canvas[pad_y:pad_y + new_h, pad_x:pad_x + new_w] = _shrink(image, new_w, new_h)
-        tensor = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0
-        self._interpreter.set_tensor(self._input, tensor[None])
-        self._interpreter.invoke()
-        raw = self._interpreter.get_tensor(self._boxes)[0]
-        logits = np.clip(self._interpreter.get_tensor(self._scores)[0, :, 0],
-                         -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
+        out[...] = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0
+        return width, height, scale, pad_x, pad_y
+
+    def _decode(self, raw: np.ndarray, logits: np.ndarray, geometry: tuple, offset_x: int,
+                offset_y: int) -> list[Detection]:
+        width, height, scale, pad_x, pad_y = geometry
         scores = 1.0 / (1.0 + np.exp(-logits))
         candidates = np.flatnonzero(scores >= self._min_score)
         if not len(candidates):

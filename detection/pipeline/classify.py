@@ -74,6 +74,11 @@ class FaceClassifier:
         """Raw fake scores (0..1, float64) per BGR crop."""
         return sigmoid(self.logits(crops))
 
+    def single_threaded(self) -> "FaceClassifier":
+        """A classifier giving the same logits on one CPU thread, for work that must only use
+        idle time (the pipeline's helper thread); itself where it cannot make one."""
+        return self
+
 
 def logit_head(model):
     """(features model, kernel, bias) for a model whose last layer is Dense(1, sigmoid): the
@@ -194,6 +199,14 @@ class LiteRTFaceClassifier(FaceClassifier):
                 f"{(spec.input_size, spec.input_size, spec.channels)}")
         self._batch = 0
         self._outputs_logit = (spec.metrics.get("serving") or {}).get("output") == "logit"
+        self.num_threads = num_threads or _cpu_threads()
+
+    def single_threaded(self) -> "LiteRTFaceClassifier":
+        # A second interpreter: XNNPACK's worker threads would run at normal priority.
+        if self.num_threads == 1:
+            return self
+        return LiteRTFaceClassifier(self.spec, self.path, num_threads=1,
+                                    max_batch=self.max_batch)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) != self._batch:

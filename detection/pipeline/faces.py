@@ -1,6 +1,7 @@
 """Face stage: find faces in sampled frames and cut square crops around them."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 import cv2
@@ -99,26 +100,64 @@ def aligned_crop_matrix(box: FaceBox, right_eye, left_eye, margin: float):
     return matrix, side
 
 
-def find_faces(frames: list[SampledFrame], detector: FaceDetector, margin: float) -> list[FaceCrop]:
-    crops: list[FaceCrop] = []
-    with_keypoints = getattr(detector, "detect_with_keypoints", None)
-    tiled_misses = 0
-    for frame in frames:
-        if with_keypoints is not None:
-            # The tiled search for small faces costs ~8 passes; after a few frames where it
-            # found nothing, the video has no small faces worth that cost.
-            detections = with_keypoints(frame.image, tiles=tiled_misses < MAX_TILED_MISSES)
-            tiled_misses = 0 if detections else tiled_misses + 1
-            for found in detections:
-                right_eye, left_eye = found.keypoints[0], found.keypoints[1]
-                image = crop_face_aligned(frame.image, found.box, right_eye, left_eye, margin)
+class FaceFinder:
+    """Finds and cuts the faces of one video's frames, one frame at a time, in order: it
+    remembers how many frames in a row the tiled search found nothing in."""
+
+    def __init__(self, margin: float):
+        self.margin = margin
+        self.tiled_misses = 0
+
+    def faces(self, frame: SampledFrame, detector: FaceDetector) -> list[FaceCrop]:
+        crops: list[FaceCrop] = []
+        with_keypoints = getattr(detector, "detect_with_keypoints", None)
+        if with_keypoints is None:
+            for box in detector.detect(frame.image):
                 crops.append(FaceCrop(frame_index=frame.index, timestamp_s=frame.timestamp_s,
-                                      box=found.box, image=image))
-            continue
-        for box in detector.detect(frame.image):
-            crops.append(FaceCrop(frame_index=frame.index, timestamp_s=frame.timestamp_s, box=box,
-                                  image=crop_face(frame.image, box, margin)))
-    return crops
+                                      box=box, image=crop_face(frame.image, box, self.margin)))
+            return crops
+        # The tiled search for small faces costs ~8 passes; after a few frames where it found
+        # nothing, the video has no small faces worth that cost.
+        return self._cut(frame, with_keypoints(frame.image, tiles=self._tiles()))
+
+    def faces_of(self, frames: list[SampledFrame],
+                 detector: FaceDetector) -> list[list[FaceCrop]]:
+        """`faces` for several frames in order, the same faces, with the first look at every
+        frame made in batches where the detector can (BlazeFace)."""
+        whole_frames = getattr(detector, "detect_whole_frames", None)
+        if whole_frames is None or len(frames) < 2:
+            return [self.faces(frame, detector) for frame in frames]
+        first_looks = whole_frames([frame.image for frame in frames])
+        return [self._cut(frame, detector.complete(frame.image, found, tiles=self._tiles()))
+                for frame, found in zip(frames, first_looks)]
+
+    def _tiles(self) -> bool:
+        return self.tiled_misses < MAX_TILED_MISSES
+
+    def _cut(self, frame: SampledFrame, detections: list) -> list[FaceCrop]:
+        self.tiled_misses = 0 if detections else self.tiled_misses + 1
+        crops: list[FaceCrop] = []
+        for found in detections:
+            right_eye, left_eye = found.keypoints[0], found.keypoints[1]
+            image = crop_face_aligned(frame.image, found.box, right_eye, left_eye, self.margin)
+            crops.append(FaceCrop(frame_index=frame.index, timestamp_s=frame.timestamp_s,
+                                  box=found.box, image=image))
+        return crops
+
+
+def faces_by_frame(frames: Iterable[SampledFrame], detector: FaceDetector,
+                   margin: float) -> Iterator[tuple[SampledFrame, list[FaceCrop]]]:
+    """Each frame with the faces found in it, in the order `frames` yields them."""
+    finder = FaceFinder(margin)
+    for frame in frames:
+        yield frame, finder.faces(frame, detector)
+
+
+def find_faces(frames: Iterable[SampledFrame], detector: FaceDetector,
+               margin: float) -> list[FaceCrop]:
+    """The faces of all `frames`, frame by frame (the detector's first looks batched)."""
+    return [crop for crops in FaceFinder(margin).faces_of(list(frames), detector)
+            for crop in crops]
 
 
 DETECTORS = ("blazeface", "haar")

@@ -21,6 +21,9 @@ class AnalysisConfig:
     max_faces_per_frame: int = 4
     # Refuse absurd resolutions (a "video" of 20000x20000 would exhaust memory per frame).
     max_pixels: int = 8192 * 8192
+    # Find and score faces on a second thread while the video decodes (False: one stage after
+    # the other; the results are the same).
+    overlap_stages: bool = True
 
 
 @dataclass(frozen=True)
