@@ -82,6 +82,22 @@ def _split_by_key(keys: list[str], fraction: float, seed: int) -> tuple[np.ndarr
     return np.setdiff1d(np.arange(len(keys)), held), held
 
 
+def _split_by_list(keys: list[str], listing: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """(kept indices, held-out indices): held out are the faces `listing` names under `label`.
+    A listed face missing from the pool is an error: the listing was made for other faces."""
+    import json
+
+    listed = json.loads(Path(listing).read_text()).get(label, [])
+    position = {key: i for i, key in enumerate(keys)}
+    missing = [key for key in listed if key not in position]
+    if missing:
+        raise ValueError(f"{len(missing)} held-out {label} faces named in {Path(listing).name} are "
+                         f"not among the training faces (first: {missing[0]}): another data "
+                         "folder?")
+    held = np.array(sorted(position[key] for key in listed), dtype=int)
+    return np.setdiff1d(np.arange(len(keys)), held), held
+
+
 def _uncertain_band(labels: np.ndarray, probabilities: np.ndarray,
                     target_precision: float = 0.9) -> tuple[float, float]:
     """The narrowest band around 0.5 outside which held-out decisions reach `target_precision`.
@@ -208,6 +224,10 @@ class BlendTrainConfig:
     # How the version serves its scores (stored in its spec, applied to calibration too).
     test_time_flip: bool = False
     person_pooling: str = "mean_probability"
+    # A JSON file {"real": [key, ...], "fake": [key, ...]} naming the faces to hold out instead
+    # of the by-file split: the faces that earlier weights, continued here, never trained on
+    # (keys as in FacePool.keys, "<root folder>/<path in it>").
+    held_out_keys: Path | None = None
 
 
 def _make_epoch(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
@@ -257,8 +277,12 @@ def prepare_blend_data(config: BlendTrainConfig) -> BlendData:
             root = group.split("/")[0]
             sources[root] = sources.get(root, 0) + 1
     fakes = labelled.images[labelled.labels == 1]
-    real_fit, real_cal = _split_by_key(real_keys, config.calibration_fraction, config.seed)
-    fake_fit, fake_cal = _split_by_key(fake_keys, config.calibration_fraction, config.seed)
+    if config.held_out_keys:
+        real_fit, real_cal = _split_by_list(real_keys, config.held_out_keys, "real")
+        fake_fit, fake_cal = _split_by_list(fake_keys, config.held_out_keys, "fake")
+    else:
+        real_fit, real_cal = _split_by_key(real_keys, config.calibration_fraction, config.seed)
+        fake_fit, fake_cal = _split_by_key(fake_keys, config.calibration_fraction, config.seed)
     cal_x, cal_y = _make_epoch(reals[real_cal], real_kps[real_cal], fakes[fake_cal],
                                2 * len(real_cal), config.sbi_share, config.input_size,
                                np.random.default_rng(config.seed + 1))
@@ -350,8 +374,11 @@ def finalise_blend_model(model, data: BlendData, config: BlendTrainConfig,
                 "real_pools": [str(p) for p in config.real_pools],
                 "faces_per_source": data.sources,
                 "images_calibration": int(len(cal_y)),
-                "held_out_split": (f"{config.calibration_fraction:.0%} of the faces, chosen by "
-                                   "file (a hash of the seed and the path)"),
+                "held_out_split": (
+                    f"the faces listed in {Path(config.held_out_keys).name}"
+                    if config.held_out_keys else
+                    f"{config.calibration_fraction:.0%} of the faces, chosen by file (a hash of "
+                    "the seed and the path)"),
                 "self_blended_share_of_fakes": config.sbi_share,
                 "seed": config.seed,
                 **training,

@@ -30,6 +30,20 @@ def test_it_finds_a_small_face_in_a_large_frame(detector):
     assert detector.detect_with_keypoints(frame, tiles=False) == []
 
 
+def test_it_finds_a_face_that_fills_the_frame(detector):
+    # A selfie close-up: the face box of the fixture photo blown up to the whole 720 px frame.
+    # The full-range model misses it in the frame itself and finds it in a wider canvas.
+    (face,) = detector.detect_with_keypoints(media.face_image())
+    b = face.box
+    close_up = cv2.resize(media.face_image()[b.y:b.y + b.h, b.x:b.x + b.w], (720, 720))
+    assert detector.detect_with_keypoints(close_up, tiles=False) == []
+    (found,) = detector.detect_with_keypoints(close_up)
+    centre = (found.box.x + found.box.w / 2, found.box.y + found.box.h / 2)
+    assert 260 < centre[0] < 460 and 200 < centre[1] < 520 and found.box.w > 600
+    right_eye, left_eye = found.keypoints[0], found.keypoints[1]
+    assert 0 < right_eye[0] < left_eye[0] < 720 and 0 < right_eye[1] < 400
+
+
 def test_it_finds_a_turned_face(detector):
     rotated = cv2.warpAffine(media.face_image(),
                              cv2.getRotationMatrix2D((160, 160), 30, 1.0), (320, 320))

@@ -61,6 +61,10 @@ class Command(BaseCommand):
         parser.add_argument("--person-pooling", choices=list(PERSON_POOLINGS),
                             default="mean_probability",
                             help="how a person's faces make the person's probability")
+        parser.add_argument("--held-out-keys", type=Path,
+                            help="efficientnet_lite0: JSON {\"real\": [...], \"fake\": [...]} "
+                                 "naming the faces to hold out instead of the by-file split "
+                                 "(those the --init-weights never trained on)")
         parser.add_argument("--training-record", type=Path,
                             help="with --trained-weights: JSON saying how they were trained "
                                  "(parallel_train's trained.json), kept in the spec")
@@ -105,6 +109,7 @@ class Command(BaseCommand):
                     batch_size=o["batch_size"], pool_limit=o["limit"], seed=o["seed"],
                     progress=o["verbosity"] > 0, cache_dir=o["cache_dir"],
                     test_time_flip=o["test_time_flip"], person_pooling=o["person_pooling"],
+                    held_out_keys=o["held_out_keys"],
                     **{key: o[key] for key in ("learning_rate", "freeze_blocks")
                        if o[key] is not None})
                 if o["trained_weights"]:
