@@ -67,8 +67,8 @@ def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
     started = time.perf_counter()
     crops, logits = scorer.finish(analyser.classifier)
     timings["after_decode"] += time.perf_counter() - started
-    # "decode": the decoding pass; "faces" and "model": the seconds spent on each, mostly
-    # during the decode; "after_decode": the wait once the last frame was decoded.
+    # "decode": the decoding pass; "faces" and "model": the seconds of work in each, mostly
+    # done during the decode; "after_decode": the wait once the last frame was decoded.
     return _aggregate(info, frames, crops, logits, analyser, {**timings, **scorer.busy})
 
 
@@ -88,14 +88,16 @@ class _FaceScorer:
         self.busy = {"faces": 0.0, "model": 0.0}
 
     def add(self, frame: SampledFrame, detector, classifier) -> None:
-        """One frame on the helper: its faces, scored once a few are waiting."""
-        started = time.perf_counter()
+        """One frame on the helper: its faces, scored once a few are waiting. Timed in this
+        thread's CPU seconds (its interpreters run on it alone): at idle priority its wall
+        time would count the time it waited for a core."""
+        started = time.thread_time()
         found = self.finder.faces(frame, detector)
-        self.busy["faces"] += time.perf_counter() - started
+        self.busy["faces"] += time.thread_time() - started
         self.crops.extend(found)
         self.pending.extend(c.image for c in found)
         if len(self.pending) >= self.BATCH:
-            self._score(classifier)
+            self._score(classifier, clock=time.thread_time)
 
     def add_all(self, frames: list[SampledFrame], detector) -> None:
         """The frames the helper did not reach: faces in batches, scored by `finish`."""
@@ -111,11 +113,11 @@ class _FaceScorer:
         return self.crops, (np.concatenate(self.logits) if self.logits
                             else np.zeros((0,), dtype=np.float64))
 
-    def _score(self, classifier) -> None:
-        started = time.perf_counter()
+    def _score(self, classifier, clock=time.perf_counter) -> None:
+        started = clock()
         self.logits.append(classifier.logits(self.pending))
         self.pending = []
-        self.busy["model"] += time.perf_counter() - started
+        self.busy["model"] += clock() - started
 
 
 def analyse_video_sequential(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
