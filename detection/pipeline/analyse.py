@@ -31,8 +31,8 @@ class Analyser:
         """(detector, classifier) giving the same results on one CPU thread, for the
         pipeline's idle-time helper; made once, on first use."""
         if self._helper_stages is None:
-            single = lambda stage: getattr(stage, "single_threaded", lambda: stage)()  # noqa: E731
-            self._helper_stages = (single(self.detector), single(self.classifier))
+            self._helper_stages = (_single_threaded(self.detector),
+                                   _single_threaded(self.classifier))
         return self._helper_stages
 
     @classmethod
@@ -44,6 +44,12 @@ class Analyser:
 
     def analyse(self, path: str | os.PathLike) -> VideoResult:
         return analyse_video(path, self)
+
+
+def _single_threaded(stage):
+    """The stage's one-thread twin where it has one (LiteRT, BlazeFace), else the stage."""
+    make = getattr(stage, "single_threaded", None)
+    return make() if make is not None else stage
 
 
 def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:

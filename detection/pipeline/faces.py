@@ -1,7 +1,7 @@
 """Face stage: find faces in sampled frames and cut square crops around them."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Protocol
 
 import cv2
@@ -101,8 +101,8 @@ def aligned_crop_matrix(box: FaceBox, right_eye, left_eye, margin: float):
 
 
 class FaceFinder:
-    """Finds and cuts the faces of one video's frames, one frame at a time, in order: it
-    remembers how many frames in a row the tiled search found nothing in."""
+    """Finds and cuts the faces of one video's frames, in order: it remembers how many frames
+    in a row had no face, so the second looks (close-up, tiles) stop once a video shows none."""
 
     def __init__(self, margin: float):
         self.margin = margin
@@ -116,8 +116,8 @@ class FaceFinder:
                 crops.append(FaceCrop(frame_index=frame.index, timestamp_s=frame.timestamp_s,
                                       box=box, image=crop_face(frame.image, box, self.margin)))
             return crops
-        # The tiled search for small faces costs ~8 passes; after a few frames where it found
-        # nothing, the video has no small faces worth that cost.
+        # The second looks cost ~9 passes; after a few frames where they found nothing, the
+        # video has no close-up or small faces worth that cost.
         return self._cut(frame, with_keypoints(frame.image, tiles=self._tiles()))
 
     def faces_of(self, frames: list[SampledFrame],
@@ -143,14 +143,6 @@ class FaceFinder:
             crops.append(FaceCrop(frame_index=frame.index, timestamp_s=frame.timestamp_s,
                                   box=found.box, image=image))
         return crops
-
-
-def faces_by_frame(frames: Iterable[SampledFrame], detector: FaceDetector,
-                   margin: float) -> Iterator[tuple[SampledFrame, list[FaceCrop]]]:
-    """Each frame with the faces found in it, in the order `frames` yields them."""
-    finder = FaceFinder(margin)
-    for frame in frames:
-        yield frame, finder.faces(frame, detector)
 
 
 def find_faces(frames: Iterable[SampledFrame], detector: FaceDetector,
