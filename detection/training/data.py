@@ -109,12 +109,12 @@ def _detect_padded(detector, image: np.ndarray):
     """
     import dataclasses
 
+    from detection.pipeline.blazeface import grey_border
+
     found = detector.detect_with_keypoints(image, tiles=False)
     if found:
         return found
-    pad = max(image.shape[:2]) // 2
-    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
-                                value=(110, 110, 110))
+    padded, pad = grey_border(image)
     moved = []
     for face in detector.detect_with_keypoints(padded, tiles=False):
         box = dataclasses.replace(face.box, x=face.box.x - pad, y=face.box.y - pad)
