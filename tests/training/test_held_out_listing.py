@@ -39,3 +39,44 @@ def test_the_shipped_listing_names_v2s_held_out_faces():
     assert all(k.startswith(("train/real/", "utkface_real/", "rmfd_real/"))
                for k in listing["real"])
     assert all(k.startswith("train/fake/") for k in listing["fake"])
+
+
+def _faces(root, n):
+    import cv2
+
+    from tests import media
+
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        image = cv2.convertScaleAbs(media.face_image(), alpha=rng.uniform(0.8, 1.2),
+                                    beta=rng.uniform(-20, 20))
+        cv2.imwrite(str(root / f"{i}.jpg"), image)
+
+
+def test_the_blend_recipe_holds_out_the_listed_faces(tmp_path):
+    from detection.training.train import BlendTrainConfig, prepare_blend_data
+
+    _faces(tmp_path / "data" / "real", 6)
+    _faces(tmp_path / "data" / "fake", 6)
+    listing = tmp_path / "held.json"
+    listing.write_text(json.dumps({"real": ["data/real/2.jpg", "data/real/4.jpg"],
+                                   "fake": ["data/fake/0.jpg"]}))
+    data = prepare_blend_data(BlendTrainConfig(
+        labelled_dirs=[tmp_path / "data"], real_pools=[], val_dir=None, out_dir=tmp_path,
+        input_size=64, progress=False, held_out_keys=listing))
+    assert len(data.real_cal) == 2 and len(data.real_fit) == 4
+    assert len(data.fake_cal) == 1 and len(data.fake_fit) == 5
+    assert len(data.cal_y) == 4  # calibration samples made from the held-out faces only
+
+
+def test_train_detector_names_a_missing_listing(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    _faces(tmp_path / "faces" / "openforensics" / "train" / "real", 2)
+    _faces(tmp_path / "faces" / "openforensics" / "train" / "fake", 2)
+    with pytest.raises(CommandError, match="nothing.json"):
+        call_command("train_detector", "--architecture", "efficientnet_lite0",
+                     "--train-dir", str(tmp_path / "faces" / "openforensics" / "train"),
+                     "--real-pools", "--no-videos", "--out", str(tmp_path / "out"),
+                     "--held-out-keys", str(tmp_path / "nothing.json"), verbosity=0)
