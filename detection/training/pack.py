@@ -73,6 +73,9 @@ def pack_blend_data(config, path: Path, quality: int = 90) -> dict:
             "face_margin": config.face_margin, "seed": config.seed,
             "calibration_fraction": config.calibration_fraction,
             "held_out_split": HELD_OUT_SPLIT, "faces_per_source": data.sources}
+    if config.held_out_keys:
+        # Weights continued from an earlier run must not train on the faces it held out.
+        meta["held_out_keys"] = Path(config.held_out_keys).name
     return write_pack(path, reals=data.reals[data.real_fit], real_kps=data.real_kps[data.real_fit],
                       fakes=data.fakes[data.fake_fit], meta=meta, quality=quality)
 
@@ -94,13 +97,16 @@ def main(argv=None) -> None:
     parser.add_argument("--quality", type=int, default=95, help="WebP quality")
     parser.add_argument("--cache-dir", type=Path)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--held-out-keys", type=Path,
+                        help="JSON naming the faces to hold out instead of the by-file split "
+                             "(the faces the weights to continue from never trained on)")
     a = parser.parse_args(argv)
     faces = a.data / "faces"
     pools = a.real_pools if a.real_pools is not None else [faces / "utkface_real",
                                                            faces / "rmfd_real"]
     config = BlendTrainConfig(labelled_dirs=[faces / "openforensics/train"], real_pools=pools,
                               val_dir=None, out_dir=a.out.parent, input_size=a.input_size,
-                              cache_dir=a.cache_dir, seed=a.seed)
+                              cache_dir=a.cache_dir, seed=a.seed, held_out_keys=a.held_out_keys)
     written = pack_blend_data(config, a.out, quality=a.quality)
     print(json.dumps(written, indent=1))
 

@@ -11,6 +11,11 @@ in all of them. Plain Python, no Django: `python -m detection.training.parallel_
 
 The run reads a pack (`pack.py`) holding only the faces to train on; calibration and the model
 card are made afterwards where the held-out faces are (`train_detector --trained-weights`).
+
+Arms: an accelerator lease is short and making samples is the bottleneck, so one run can train
+several variants (`Arm`: learning rate, frozen blocks) side by side on the same sample stream,
+each into its own folder. Every arm sees exactly the same samples in the same order, so arms
+differ only in what they were told to differ in.
 """
 from __future__ import annotations
 
@@ -28,6 +33,23 @@ from pathlib import Path
 import numpy as np
 
 _DATA: dict = {}  # set before the workers fork, so each inherits the faces without copying
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One variant trained on the shared sample stream, written to `out_dir/<name>/`."""
+
+    name: str
+    learning_rate: float
+    freeze_blocks: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> "Arm":
+        """`NAME:LEARNING_RATE[:FREEZE_BLOCKS]`, as given on the command line."""
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or "/" in parts[0]:
+            raise ValueError(f"an arm is NAME:LEARNING_RATE[:FREEZE_BLOCKS], not {text!r}")
+        return cls(parts[0], float(parts[1]), int(parts[2]) if len(parts) == 3 else 0)
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,15 @@ class ParallelTrainConfig:
     snapshots: tuple[float, ...] = ()  # also keep the weights at these shares of the budget
     deadline: float | None = None  # Unix time: stop in time to save (start-up counts too)
     seed: int = 1234
+    arms: tuple[Arm, ...] = ()  # empty: one model (learning_rate, freeze_blocks) into out_dir
+
+    def resolved_arms(self) -> list[tuple[Arm, Path]]:
+        if not self.arms:
+            return [(Arm("", self.learning_rate, self.freeze_blocks), self.out_dir)]
+        names = [arm.name for arm in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"arm names must differ: {names}")
+        return [(arm, self.out_dir / arm.name) for arm in self.arms]
 
 
 def _make_chunk(index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,9 +92,11 @@ def _make_chunk(index: int) -> tuple[np.ndarray, np.ndarray]:
                         _DATA["sbi_share"], _DATA["size"], rng)
 
 
-def learning_rate_at(progress: float, config: ParallelTrainConfig) -> float:
-    """Linear warm-up, then a cosine down to `final_lr_fraction` of the peak."""
-    peak = config.learning_rate
+def learning_rate_at(progress: float, config: ParallelTrainConfig,
+                     peak: float | None = None) -> float:
+    """Linear warm-up, then a cosine down to `final_lr_fraction` of the peak (`peak`, default
+    the config's learning rate)."""
+    peak = config.learning_rate if peak is None else peak
     if progress < config.warmup_fraction:
         return peak * max(progress / config.warmup_fraction, 0.05)
     t = min(1.0, (progress - config.warmup_fraction) / max(1e-9, 1 - config.warmup_fraction))
@@ -100,16 +133,22 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
     from .architectures import build, freeze_first_blocks
 
     keras.utils.set_random_seed(config.seed)
-    model = build(config.architecture, config.input_size, 3)
-    if config.init_weights:
-        model.set_weights(keras.models.load_model(config.init_weights, compile=False).get_weights())
-    if config.freeze_blocks > 0:
-        freeze_first_blocks(model, config.freeze_blocks)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss="binary_crossentropy")
-    config.out_dir.mkdir(parents=True, exist_ok=True)
+    arms = config.resolved_arms()
+    init = (keras.models.load_model(config.init_weights, compile=False).get_weights()
+            if config.init_weights else None)
+    models = []
+    for arm, out in arms:
+        model = build(config.architecture, config.input_size, 3)
+        if init is not None:
+            model.set_weights(init)
+        if arm.freeze_blocks > 0:
+            freeze_first_blocks(model, arm.freeze_blocks)
+        model.compile(optimizer=keras.optimizers.Adam(arm.learning_rate),
+                      loss="binary_crossentropy")
+        out.mkdir(parents=True, exist_ok=True)
+        models.append(model)
     log(f"backend {keras.backend.backend()}, {config.workers} sample workers, "
-        f"start-up {time.monotonic() - started:.1f} s")
+        f"{len(arms)} model(s), start-up {time.monotonic() - started:.1f} s")
 
     pending: collections.deque = collections.deque()
     next_index = 0
@@ -121,11 +160,11 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
             next_index += 1
 
     top_up()
-    history = {"samples": [], "loss": [], "lr": [], "seconds": [], "waited_s": []}
+    histories = [{"samples": [], "loss": [], "lr": [], "seconds": [], "waited_s": []}
+                 for _ in arms]
     seen, waited, t0 = 0, 0.0, None
     kept: dict[float, dict] = {}
     last_checkpoint = time.monotonic()
-    checkpoint = config.out_dir / "checkpoint.keras"
     while True:
         w = time.monotonic()
         x, y = pending.popleft().get()
@@ -141,41 +180,60 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
             break
         for share in config.snapshots:
             if progress >= share and share not in kept:
-                _save(model, config, config.out_dir / f"trained_at_{round(share * 100)}pct.keras")
+                for model, (_, out) in zip(models, arms):
+                    _save(model, config, out / f"trained_at_{round(share * 100)}pct.keras")
                 kept[share] = {"samples": seen, "seconds": round(time.monotonic() - t0, 1)}
-        lr = learning_rate_at(progress, config)
-        model.optimizer.learning_rate.assign(lr)
-        fit = model.fit(x, y, batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0)
+        losses = []
+        for model, (arm, _), history in zip(models, arms, histories):
+            lr = learning_rate_at(progress, config, arm.learning_rate)
+            model.optimizer.learning_rate.assign(lr)
+            fit = model.fit(x, y, batch_size=config.batch_size, epochs=1, shuffle=False,
+                            verbose=0)
+            losses.append(float(fit.history["loss"][-1]))
+            history["lr"].append(lr)
+            history["loss"].append(losses[-1])
         seen += len(y)
         elapsed = time.monotonic() - t0
-        for key, value in (("samples", seen), ("loss", float(fit.history["loss"][-1])),
-                           ("lr", lr), ("seconds", round(elapsed, 1)),
-                           ("waited_s", round(waited, 1))):
-            history[key].append(value)
+        for history in histories:
+            history["samples"].append(seen)
+            history["seconds"].append(round(elapsed, 1))
+            history["waited_s"].append(round(waited, 1))
         log(f"{elapsed:7.1f} s  {seen:8d} samples  {seen / max(elapsed, 1e-9):7.0f}/s  "
-            f"loss {history['loss'][-1]:.4f}  lr {lr:.2e}  waited for samples {waited:.0f} s")
+            f"loss {' '.join(f'{v:.4f}' for v in losses)}  "
+            f"lr {histories[0]['lr'][-1]:.2e}  waited for samples {waited:.0f} s")
         if time.monotonic() - last_checkpoint >= config.checkpoint_every_s:
-            _save(model, config, checkpoint)
+            for model, (_, out) in zip(models, arms):
+                _save(model, config, out / "checkpoint.keras")
             last_checkpoint = time.monotonic()
-    final = config.out_dir / "trained.keras"
-    _save(model, config, final)
     elapsed = time.monotonic() - (t0 or started)
-    summary = {
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
-        "pack": meta, "backend": keras.backend.backend(), "samples_seen": seen,
-        "train_seconds": round(elapsed, 1), "samples_per_second": round(seen / elapsed, 1),
-        "seconds_waiting_for_samples": round(waited, 1),
-        "snapshots": {f"trained_at_{round(k * 100)}pct.keras": v for k, v in kept.items()},
-        "history": history,
-    }
-    (config.out_dir / "trained.json").write_text(json.dumps(summary, indent=1))
-    log(f"done: {seen} samples in {elapsed:.0f} s -> {final}")
+    summaries = []
+    for model, (arm, out), history in zip(models, arms, histories):
+        _save(model, config, out / "trained.keras")
+        settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()
+                    if k != "arms"}
+        if config.arms:  # the arm's own settings are what finalising the weights records
+            settings.update(learning_rate=arm.learning_rate, freeze_blocks=arm.freeze_blocks,
+                            arm=arm.name, arms=[asdict(a) for a in config.arms],
+                            out_dir=str(out))
+        summary = {
+            "config": settings,
+            "pack": meta, "backend": keras.backend.backend(), "samples_seen": seen,
+            "train_seconds": round(elapsed, 1), "samples_per_second": round(seen / elapsed, 1),
+            "seconds_waiting_for_samples": round(waited, 1),
+            "snapshots": {f"trained_at_{round(k * 100)}pct.keras": v for k, v in kept.items()},
+            "history": history,
+        }
+        (out / "trained.json").write_text(json.dumps(summary, indent=1))
+        summaries.append(summary)
+    log(f"done: {seen} samples in {elapsed:.0f} s -> "
+        + ", ".join(str(out / "trained.keras") for _, out in arms))
     # Only now stop the workers: terminating a pool whose workers are blocked writing large
     # batches into its pipe can hang, and a run once lost its final save that way.
     stopper = threading.Thread(target=pool.terminate, daemon=True)
     stopper.start()
     stopper.join(timeout=10)
-    return summary
+    return summaries[0] if not config.arms else {arm.name: summary for (arm, _), summary
+                                                  in zip(arms, summaries)}
 
 
 def main(argv=None) -> None:
@@ -199,6 +257,10 @@ def main(argv=None) -> None:
                         help="also keep the weights at these shares of the budget (0.5 ...)")
     parser.add_argument("--checkpoint-every", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--arm", dest="arms", type=Arm.parse, action="append", default=[],
+                        metavar="NAME:LR[:FREEZE]",
+                        help="train this variant too, on the same samples, into OUT/NAME "
+                             "(repeat; replaces --learning-rate and --freeze-blocks)")
     a = parser.parse_args(argv)
     seconds = a.seconds
     if a.deadline:  # the schedule is planned for what is left after start-up and compiling
@@ -208,7 +270,8 @@ def main(argv=None) -> None:
         seconds=seconds, max_samples=a.max_samples, deadline=a.deadline, workers=a.workers, chunk=a.chunk,
         batch_size=a.batch_size, learning_rate=a.learning_rate, sbi_share=a.sbi_share,
         freeze_blocks=a.freeze_blocks, snapshots=tuple(a.snapshots),
-        checkpoint_every_s=a.checkpoint_every, seed=a.seed), log=lambda m: print(m, flush=True))
+        checkpoint_every_s=a.checkpoint_every, seed=a.seed, arms=tuple(a.arms)),
+        log=lambda m: print(m, flush=True))
 
 
 if __name__ == "__main__":

@@ -418,6 +418,17 @@ def finalise_trained(config: BlendTrainConfig, weights: Path,
         raise ValueError(f"{Path(weights).name} was trained on a pack whose held-out faces were "
                          "chosen by position, not by file; calibrating it here would fit on faces "
                          "it trained on. Make a new pack and train again.")
+    if isinstance(pack, dict):
+        # A pack that held out a listing's faces trained on the faces a by-file split (or
+        # another listing) would calibrate on, and the other way round.
+        packed = pack.get("held_out_keys")
+        wanted = Path(config.held_out_keys).name if config.held_out_keys else None
+        if packed != wanted:
+            raise ValueError(
+                f"{Path(weights).name} was trained on a pack that held out "
+                f"{'the faces listed in ' + packed if packed else 'faces chosen by file'}; "
+                f"finalise it with the same held-out faces "
+                f"({'--held-out-keys ' + packed if packed else 'without --held-out-keys'}).")
     data = prepare_blend_data(config)
     model = keras.models.load_model(weights, compile=False)
     run = training.get("config") or {}  # parallel_train's trained.json: the run's settings

@@ -106,3 +106,17 @@ def test_weights_from_a_pack_split_by_position_are_refused(faces):
     with pytest.raises(CommandError, match="chosen by position"):
         _command(faces, "--trained-weights", str(weights), "--training-record", str(record))
     assert (spec.stat().st_mtime_ns if spec.exists() else None) == before  # nothing written
+
+
+def test_weights_from_a_pack_with_a_listing_are_not_calibrated_on_another_split(faces):
+    """A pack that held out a listing's faces trained on some of the faces the by-file split
+    would calibrate on: finalising must use the same listing."""
+    from detection.training.architectures import build
+
+    weights = faces / "trained.keras"
+    build("efficientnet_lite0", 64, 3).save(weights)
+    record = faces / "trained.json"
+    record.write_text(json.dumps({"pack": {"held_out_split": "by_file",
+                                           "held_out_keys": "lite0_sbi_v2.held_out.json"}}))
+    with pytest.raises(CommandError, match="--held-out-keys lite0_sbi_v2.held_out.json"):
+        _command(faces, "--trained-weights", str(weights), "--training-record", str(record))

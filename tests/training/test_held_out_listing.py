@@ -80,3 +80,22 @@ def test_train_detector_names_a_missing_listing(tmp_path):
                      "--train-dir", str(tmp_path / "faces" / "openforensics" / "train"),
                      "--real-pools", "--no-videos", "--out", str(tmp_path / "out"),
                      "--held-out-keys", str(tmp_path / "nothing.json"), verbosity=0)
+
+
+def test_a_pack_made_with_a_listing_leaves_out_exactly_those_faces_and_names_it(tmp_path):
+    """Weights continued from earlier ones train on a pack without the faces those never saw,
+    and the pack says which listing it held out (finalising checks it)."""
+    from detection.training.pack import pack_blend_data, read_pack
+    from detection.training.train import BlendTrainConfig
+
+    _faces(tmp_path / "data" / "real", 6)
+    _faces(tmp_path / "data" / "fake", 6)
+    listing = tmp_path / "held.json"
+    listing.write_text(json.dumps({"real": ["data/real/2.jpg", "data/real/4.jpg"],
+                                   "fake": ["data/fake/0.jpg"]}))
+    written = pack_blend_data(BlendTrainConfig(
+        labelled_dirs=[tmp_path / "data"], real_pools=[], val_dir=None, out_dir=tmp_path,
+        input_size=64, progress=False, held_out_keys=listing), tmp_path / "pack.npz")
+    assert written["reals"] == 4 and written["fakes"] == 5
+    reals, _, fakes, meta = read_pack(tmp_path / "pack.npz")
+    assert len(reals) == 4 and len(fakes) == 5 and meta["held_out_keys"] == "held.json"
