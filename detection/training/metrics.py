@@ -15,6 +15,30 @@ def auc(labels, scores) -> float | None:
     return float(roc_auc_score(labels, scores))
 
 
+def auc_interval(labels, scores, level: float = 0.95, resamples: int = 2000,
+                 seed: int = 0) -> tuple[float, float] | None:
+    """A bootstrap percentile interval for the AUC: reals and fakes are resampled separately
+    (each resample keeps both class counts), so the interval says how far the figure could
+    move on another draw of the same size. On 67 videos it spans about 0.2: two models 0.01
+    apart there are not told apart."""
+    from scipy.stats import rankdata
+
+    labels = np.asarray(labels).astype(int)
+    scores = np.asarray(scores, dtype=np.float64)
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    if not len(pos) or not len(neg):
+        return None
+    rng = np.random.default_rng(seed)
+    p = pos[rng.integers(0, len(pos), (resamples, len(pos)))]
+    n = neg[rng.integers(0, len(neg), (resamples, len(neg)))]
+    # AUC from ranks (ties share their mean rank), one resample per row.
+    ranks = rankdata(np.concatenate([p, n], axis=1), axis=1)
+    u = ranks[:, :len(pos)].sum(axis=1) - len(pos) * (len(pos) + 1) / 2
+    aucs = u / (len(pos) * len(neg))
+    tail = (1 - level) / 2
+    return float(np.quantile(aucs, tail)), float(np.quantile(aucs, 1 - tail))
+
+
 def accuracy(labels, probabilities, threshold: float) -> float:
     labels = np.asarray(labels)
     return float(np.mean((np.asarray(probabilities) >= threshold).astype(int) == labels))
@@ -54,6 +78,7 @@ def summary(labels, probabilities, threshold: float) -> dict:
         "n": int(len(labels)),
         "n_fake": int(np.sum(labels)),
         "auc": auc(labels, probabilities),
+        "auc_ci95": auc_interval(labels, probabilities),
         "accuracy": accuracy(labels, probabilities, threshold) if len(labels) else None,
         "ece": expected_calibration_error(labels, probabilities) if len(labels) else None,
     }

@@ -18,6 +18,14 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _auc(block: dict) -> str:
+    """The AUC with its 95% bootstrap interval where the report has one."""
+    interval = block.get("auc_ci95")
+    if block.get("auc") is None or not interval:
+        return _fmt(block.get("auc"))
+    return f"{block['auc']:.3f} ({interval[0]:.2f}-{interval[1]:.2f})"
+
+
 def _pct(value) -> str:
     return "n/a" if value is None else f"{100 * value:.0f}%"
 
@@ -25,11 +33,11 @@ def _pct(value) -> str:
 def _breakdown(title: str, blocks: dict, video: bool) -> list[str]:
     if not blocks:
         return []
-    head = "| subset | n | AUC | accuracy | ECE |" + (" no face | errors |" if video else "")
+    head = "| subset | n | AUC (95% interval) | accuracy | ECE |" + (" no face | errors |" if video else "")
     lines = ["", f"#### {title}", "", head,
              "|---|---|---|---|---|" + ("---|---|" if video else "")]
     for name, b in blocks.items():
-        row = (f"| `{name}` | {_fmt(b.get('n'))} | {_fmt(b.get('auc'))} | "
+        row = (f"| `{name}` | {_fmt(b.get('n'))} | {_auc(b)} | "
                f"{_fmt(b.get('accuracy'))} | {_fmt(b.get('ece'))} |")
         if video:
             row += f" {_fmt(b.get('no_face'))} | {_fmt(b.get('errors'))} |"
@@ -128,7 +136,8 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
         "",
         "## Results (data the model never trained on)",
         "",
-        "| set | level | n | AUC | accuracy | ECE | uncertain | accuracy when decided |",
+        "| set | level | n | AUC (95% interval) | accuracy | ECE | uncertain | "
+        "accuracy when decided |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for key, level in (("frames", "frame"), ("videos", "video")):
@@ -137,7 +146,7 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
             continue
         o = block.get("overall", block)
         lines.append(f"| `{block.get('dir', '')}` | {level} | {_fmt(o.get('n'))} | "
-                     f"{_fmt(o.get('auc'))} | {_fmt(o.get('accuracy'))} | {_fmt(o.get('ece'))} | "
+                     f"{_auc(o)} | {_fmt(o.get('accuracy'))} | {_fmt(o.get('ece'))} | "
                      f"{_pct(o.get('uncertain_rate'))} | {_fmt(o.get('accuracy_decided'))} |")
     for key, level in (("frames", "Frame"), ("videos", "Video")):
         block = m.get(key)

@@ -68,13 +68,13 @@ class Command(BaseCommand):
                 continue
             overall = block.get("overall", block)
             self.stdout.write(
-                f"{level[:-1]} level: n={overall['n']} AUC={_f(overall['auc'])} "
+                f"{level[:-1]} level: n={overall['n']} AUC={_f(overall['auc'])}{_ci(overall)} "
                 f"accuracy={_f(overall['accuracy'])} ECE={_f(overall['ece'])} "
                 f"uncertain={_f(overall.get('uncertain_rate'))}"
                 + (f" no_face={overall['no_face']} errors={overall['errors']}"
                    if level == "videos" else ""))
             for name, b in block["by_component"].items():
-                self.stdout.write(f"  {name:<28} n={b['n']:<5} AUC={_f(b['auc'])} "
+                self.stdout.write(f"  {name:<28} n={b['n']:<5} AUC={_f(b['auc'])}{_ci(b)} "
                                   f"accuracy={_f(b['accuracy'])}")
         self.stdout.write(f"report: {out / 'report.json'}")
 
@@ -98,3 +98,9 @@ class Command(BaseCommand):
 
 def _f(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _ci(block: dict) -> str:
+    """' (95% 0.69-0.91)': the AUC's bootstrap interval, when it has one."""
+    interval = block.get("auc_ci95")
+    return f" (95% {interval[0]:.2f}-{interval[1]:.2f})" if interval else ""
