@@ -54,17 +54,25 @@ def _faces(root, n):
         cv2.imwrite(str(root / f"{i}.jpg"), image)
 
 
-def test_the_blend_recipe_holds_out_the_listed_faces(tmp_path):
-    from detection.training.train import BlendTrainConfig, prepare_blend_data
+def _listed_config(tmp_path):
+    """Six real and six fake faces, a listing holding out two reals and one fake, and the
+    blend recipe's config with it."""
+    from detection.training.train import BlendTrainConfig
 
     _faces(tmp_path / "data" / "real", 6)
     _faces(tmp_path / "data" / "fake", 6)
     listing = tmp_path / "held.json"
     listing.write_text(json.dumps({"real": ["data/real/2.jpg", "data/real/4.jpg"],
                                    "fake": ["data/fake/0.jpg"]}))
-    data = prepare_blend_data(BlendTrainConfig(
-        labelled_dirs=[tmp_path / "data"], real_pools=[], val_dir=None, out_dir=tmp_path,
-        input_size=64, progress=False, held_out_keys=listing))
+    return BlendTrainConfig(labelled_dirs=[tmp_path / "data"], real_pools=[], val_dir=None,
+                            out_dir=tmp_path, input_size=64, progress=False,
+                            held_out_keys=listing)
+
+
+def test_the_blend_recipe_holds_out_the_listed_faces(tmp_path):
+    from detection.training.train import prepare_blend_data
+
+    data = prepare_blend_data(_listed_config(tmp_path))
     assert len(data.real_cal) == 2 and len(data.real_fit) == 4
     assert len(data.fake_cal) == 1 and len(data.fake_fit) == 5
     assert len(data.cal_y) == 4  # calibration samples made from the held-out faces only
@@ -86,16 +94,8 @@ def test_a_pack_made_with_a_listing_leaves_out_exactly_those_faces_and_names_it(
     """Weights continued from earlier ones train on a pack without the faces those never saw,
     and the pack says which listing it held out (finalising checks it)."""
     from detection.training.pack import pack_blend_data, read_pack
-    from detection.training.train import BlendTrainConfig
 
-    _faces(tmp_path / "data" / "real", 6)
-    _faces(tmp_path / "data" / "fake", 6)
-    listing = tmp_path / "held.json"
-    listing.write_text(json.dumps({"real": ["data/real/2.jpg", "data/real/4.jpg"],
-                                   "fake": ["data/fake/0.jpg"]}))
-    written = pack_blend_data(BlendTrainConfig(
-        labelled_dirs=[tmp_path / "data"], real_pools=[], val_dir=None, out_dir=tmp_path,
-        input_size=64, progress=False, held_out_keys=listing), tmp_path / "pack.npz")
+    written = pack_blend_data(_listed_config(tmp_path), tmp_path / "pack.npz")
     assert written["reals"] == 4 and written["fakes"] == 5
     reals, _, fakes, meta = read_pack(tmp_path / "pack.npz")
     assert len(reals) == 4 and len(fakes) == 5 and meta["held_out_keys"] == "held.json"
