@@ -1,0 +1,242 @@
+"""Compare candidate weights on the same faces, in seconds each.
+
+Choosing between training runs (the arms of an accelerator run, the epochs of a fine-tune,
+weight averages) means scoring many `.keras` files on the same data. `evaluate_model` runs the
+whole pipeline per version, minutes each; here the faces are cut once, by the serving
+version's detector and margin exactly as the pipeline cuts them, and cached; each candidate is
+then scored as that version serves (its mirror view and person pooling):
+
+- the **held-out faces** of the training recipe (the selection set: by-file split, or a
+  listing such as `lite0_sbi_v2.held_out.json` for weights continued from v2);
+- the **frame-level** validation faces (OpenForensics val) and the **video-level** labelled
+  videos (FF++), reported beside it with 95% bootstrap intervals, never used to choose.
+
+Plain Python, no Django:
+
+    python -m detection.training.compare --data ../shared/data --cache var/compare \\
+        --held-out-keys detection/models/lite0_sbi_v2.held_out.json run/*/trained*.keras
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+# FF++'s breakdown, printed short where the labelled videos have it.
+VIDEO_COMPONENTS = {"Deepfakes": "DF", "Face2Face": "F2F", "FaceSwap": "FS",
+                    "NeuralTextures": "NT", "ffpp_c23": "c23", "ffpp_c40": "c40"}
+
+
+@dataclass
+class Faces:
+    """What every candidate is scored on (crops already at the model's input size, BGR)."""
+
+    held_x: np.ndarray | None = None  # float32 model input, as the recipe makes it
+    held_y: np.ndarray | None = None
+    frames: list[tuple[str, int, str, np.ndarray]] = field(default_factory=list)
+    videos: list[tuple] = field(default_factory=list)  # (path, label, group, info, frames, crops)
+
+
+def _shrink(crop: np.ndarray, size: int) -> np.ndarray:
+    # The resize `preprocess` would make; it then leaves a crop of the input size as it is.
+    interp = cv2.INTER_AREA if crop.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(crop, (size, size), interpolation=interp)
+
+
+def cut_frames(analyser, folder: Path, progress: bool = False) -> list[tuple]:
+    """Each labelled picture's face (the one it is about), cut as the pipeline cuts it;
+    pictures where no face is found are left out, as `evaluate_model` counts them apart."""
+    from tqdm import tqdm
+
+    from .data import IMAGE_SUFFIXES, labelled_files
+    from .evaluate import _pipeline_crop
+
+    rows = []
+    size = analyser.spec.input_size
+    for path, label, group in tqdm(labelled_files(folder, IMAGE_SUFFIXES), desc="pictures",
+                                   disable=not progress, unit="img"):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        crop = _pipeline_crop(analyser, image) if image is not None and image.size else None
+        if crop is not None:
+            rows.append((str(path), label, group, _shrink(crop, size)))
+    return rows
+
+
+def cut_videos(analyser, folder: Path, progress: bool = False) -> list[tuple]:
+    """Each labelled video's sampled frames (indices and times only) and face crops."""
+    from tqdm import tqdm
+
+    from detection.pipeline.decode import sample_frames
+    from detection.pipeline.errors import PipelineError
+    from detection.pipeline.faces import find_faces
+    from detection.pipeline.types import SampledFrame
+
+    from .data import VIDEO_SUFFIXES, labelled_files
+
+    rows = []
+    size = analyser.spec.input_size
+    for path, label, group in tqdm(labelled_files(folder, VIDEO_SUFFIXES), desc="videos",
+                                   disable=not progress, unit="video"):
+        try:
+            info, frames = sample_frames(path, analyser.config)
+        except PipelineError:
+            continue  # evaluate_model reports these; no candidate can score them
+        crops = find_faces(frames, analyser.detector, analyser.spec.face_margin)
+        light = [SampledFrame(index=f.index, timestamp_s=f.timestamp_s,
+                              image=np.zeros((1, 1, 3), np.uint8)) for f in frames]
+        crops = [dataclasses.replace(c, image=_shrink(c.image, size)) for c in crops]
+        rows.append((str(path), label, group, info, light, crops))
+    return rows
+
+
+def _cached(path: Path | None, make):
+    if path is not None and path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    value = make()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return value
+
+
+def score(model, spec, faces: Faces) -> dict:
+    """One candidate's figures: held-out AUC (the selection criterion), frame-level AUC,
+    video-level AUC and its breakdown, each AUC with its 95% bootstrap interval."""
+    from detection.pipeline.analyse import Analyser, score_faces
+    from detection.pipeline.classify import KerasFaceClassifier
+
+    from . import metrics
+    from .evaluate import summarise_videos
+
+    classifier = KerasFaceClassifier.from_model(spec, model)
+    out: dict = {}
+    if faces.held_x is not None and len(faces.held_x):
+        z = classifier.logits_batch(faces.held_x)
+        out["held_out"] = metrics.auc(faces.held_y, z)
+        out["held_out_ci95"] = metrics.auc_interval(faces.held_y, z)
+    if faces.frames:
+        labels = [r[1] for r in faces.frames]
+        z = classifier.logits([r[3] for r in faces.frames])
+        out["frames"] = metrics.auc(labels, z)
+        out["frames_ci95"] = metrics.auc_interval(labels, z)
+    if faces.videos:
+        analyser = Analyser(spec, classifier)
+        rows = []
+        for path, label, group, info, frames, crops in faces.videos:
+            result = score_faces(info, frames, crops, analyser, {})
+            rows.append({"path": path, "label": label, "group": group,
+                         "verdict": result.verdict, "fake_probability": result.fake_probability})
+        summary = summarise_videos(rows, spec)
+        out["videos"] = summary["overall"]["auc"]
+        out["videos_ci95"] = summary["overall"]["auc_ci95"]
+        out["videos_by_component"] = {k: v["auc"] for k, v in summary["by_component"].items()}
+    return out
+
+
+def _row(name: str, figures: dict) -> str:
+    def f(key):
+        value = figures.get(key)
+        return "   n/a" if value is None else f"{value:.4f}"
+
+    parts = [f"{name:<40}", f"held-out {f('held_out')}", f"frames {f('frames')}",
+             f"videos {f('videos')}"]
+    by = figures.get("videos_by_component") or {}
+    parts += [f"{short} {by[k]:.3f}" for k, short in VIDEO_COMPONENTS.items()
+              if by.get(k) is not None]
+    return "  ".join(parts)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("candidates", nargs="+", type=Path, help=".keras weights to compare")
+    parser.add_argument("--spec", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "models"
+                        / "lite0_sbi_v3.json",
+                        help="the version whose serving (detector, margin, mirror view, "
+                             "pooling) the candidates are scored with")
+    parser.add_argument("--data", type=Path, help="data root (faces/..., videos/)")
+    parser.add_argument("--train-dir", type=Path, help="default DATA/faces/openforensics/train")
+    parser.add_argument("--real-pools", type=Path, nargs="*",
+                        help="default DATA/faces/utkface_real and DATA/faces/rmfd_real")
+    parser.add_argument("--val-dir", type=Path, help="default DATA/faces/openforensics/val")
+    parser.add_argument("--videos-dir", type=Path, help="default DATA/videos")
+    parser.add_argument("--held-out-keys", type=Path,
+                        help="JSON listing the held-out faces (else the by-file split)")
+    parser.add_argument("--cache", type=Path, help="keep the cut faces here between runs")
+    parser.add_argument("--json", type=Path, help="append one JSON line per candidate")
+    a = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    from detection.pipeline.spec import ModelSpec
+
+    from .evaluate import load_analyser
+    from .train import BlendTrainConfig, prepare_blend_data
+
+    data = a.data
+    train_dir = a.train_dir or (data / "faces/openforensics/train" if data else None)
+    val_dir = a.val_dir or (data / "faces/openforensics/val" if data else None)
+    videos_dir = a.videos_dir or (data / "videos" if data else None)
+    pools = a.real_pools if a.real_pools is not None else (
+        [data / "faces/utkface_real", data / "faces/rmfd_real"] if data else [])
+    spec = ModelSpec.load(a.spec)
+    analyser = load_analyser(a.spec)
+    cache = a.cache
+    tag = f"{spec.name}_v{spec.version}"
+    held_tag = a.held_out_keys.stem if a.held_out_keys else "by_file"
+
+    def wanted(folder, name):
+        """The cache file for a set, or None: a set is scored when its folder is there or
+        its faces were cached by an earlier run."""
+        path = cache / name if cache else None
+        if (path is not None and path.is_file()) or (folder and folder.is_dir()):
+            return path or False
+        return None
+
+    def held_out():
+        d = prepare_blend_data(BlendTrainConfig(
+            labelled_dirs=[train_dir], real_pools=[p for p in pools if p.is_dir()],
+            val_dir=None, out_dir=cache or Path("."), input_size=spec.input_size,
+            face_margin=spec.face_margin, cache_dir=cache, progress=True,
+            held_out_keys=a.held_out_keys))
+        return d.cal_x.astype(np.uint8), d.cal_y
+
+    faces = Faces()
+    where = wanted(train_dir, f"held_out_{held_tag}_{spec.input_size}.pkl")
+    if where is not None:
+        x, y = _cached(where or None, held_out)
+        faces.held_x, faces.held_y = x.astype(np.float32), y
+    where = wanted(val_dir, f"frames_{tag}.pkl")
+    if where is not None:
+        faces.frames = _cached(where or None, lambda: cut_frames(analyser, val_dir, True))
+    where = wanted(videos_dir, f"videos_{tag}.pkl")
+    if where is not None:
+        faces.videos = _cached(where or None, lambda: cut_videos(analyser, videos_dir, True))
+
+    import keras
+
+    results = []
+    for path in a.candidates:
+        figures = score(keras.models.load_model(path, compile=False), spec, faces)
+        results.append((path, figures))
+        print(_row(str(path)[-40:], figures), flush=True)
+        if a.json:
+            with open(a.json, "a") as fh:
+                fh.write(json.dumps({"candidate": str(path), **figures}) + "\n")
+    scored = [(p, f) for p, f in results if f.get("held_out") is not None]
+    if scored:
+        best = max(scored, key=lambda pf: pf[1]["held_out"])
+        print(f"held-out choice: {best[0]} ({best[1]['held_out']:.4f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""Candidates are compared on faces cut once and cached: each is scored exactly as the full
+evaluation scores it, the held-out faces choose, and a second run reads the cache."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from tests import media
+
+pytestmark = pytest.mark.slow
+
+
+def _pictures(folder, n, seed, tint=0):
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        image = cv2.convertScaleAbs(media.face_image(), alpha=rng.uniform(0.8, 1.2),
+                                    beta=rng.uniform(-20, 20) + tint)
+        cv2.imwrite(str(folder / f"{i}.jpg"),
+                    cv2.copyMakeBorder(image, 60, 60, 60, 60, cv2.BORDER_REFLECT_101))
+
+
+def _clip(path, alpha, beta):
+    base = media.face_image()
+    frames = []
+    for i in range(20):
+        shift = np.float32([[1, 0, 3 * np.sin(i / 5 + alpha)], [0, 1, 2 * np.cos(i / 7)]])
+        frame = cv2.warpAffine(base, shift, (base.shape[1], base.shape[0]),
+                               borderMode=cv2.BORDER_REPLICATE)
+        frames.append(cv2.convertScaleAbs(frame, alpha=alpha, beta=beta))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return media.write_video(path, frames)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    from detection.pipeline.spec import ModelSpec
+    from detection.training.architectures import build
+
+    data = tmp_path / "data"
+    for label, tint in (("real", 0), ("fake", 25)):
+        _pictures(data / "faces" / "openforensics" / "train" / label, 6, len(label), tint)
+        _pictures(data / "faces" / "openforensics" / "val" / label, 4, 10 + len(label), tint)
+    for i, (alpha, beta) in enumerate(((1.0, 0), (0.9, 10), (1.1, -10))):
+        _clip(data / "videos" / "real" / f"r{i}.mp4", alpha, beta)
+        _clip(data / "videos" / "fake" / "Method" / f"f{i}.mp4", alpha, beta + 30)
+    models = tmp_path / "models"
+    models.mkdir()
+    import keras
+
+    keras.utils.set_random_seed(1)
+    build("efficientnet_lite0", 64, 3).save(models / "a.keras")
+    keras.utils.set_random_seed(2)
+    build("efficientnet_lite0", 64, 3).save(models / "b.keras")
+    spec = ModelSpec(name="cmp", version="1", architecture="efficientnet_lite0",
+                     weights_file="a.keras", input_size=64, channels=3, face_margin=0.3,
+                     test_time_flip=True, person_pooling="mean_logit")
+    spec.save(models / "cmp_v1.json")
+    return data, models
+
+
+def test_candidates_score_as_the_full_evaluation_and_the_held_out_faces_choose(setup, tmp_path,
+                                                                               capsys):
+    from detection.training.compare import main
+    from detection.training.evaluate import evaluate_frames, evaluate_videos, load_analyser
+
+    data, models = setup
+    cache, report = tmp_path / "cache", tmp_path / "report.jsonl"
+    args = ["--spec", str(models / "cmp_v1.json"), "--data", str(data), "--real-pools",
+            "--cache", str(cache), "--json", str(report), str(models / "a.keras"),
+            str(models / "b.keras")]
+    assert main(args) == 0
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    assert [line["candidate"] for line in lines] == [str(models / "a.keras"),
+                                                     str(models / "b.keras")]
+    for line in lines:
+        for key in ("held_out", "frames", "videos"):
+            assert 0.0 <= line[key] <= 1.0
+            lo, hi = line[f"{key}_ci95"]
+            assert lo <= line[key] <= hi
+        assert set(line["videos_by_component"]) == {"Method"}  # fakes by method
+    out = capsys.readouterr().out
+    best = max(lines, key=lambda line: line["held_out"])
+    assert f"held-out choice: {best['candidate']}" in out
+
+    # Candidate a is the spec's own weights: the full evaluation gives the same figures.
+    analyser = load_analyser(models / "cmp_v1.json", prefer="keras")
+    frames = evaluate_frames(analyser, data / "faces" / "openforensics" / "val", progress=False)
+    videos = evaluate_videos(analyser, data / "videos", progress=False)
+    assert lines[0]["frames"] == pytest.approx(frames["auc"], abs=1e-9)
+    assert lines[0]["videos"] == pytest.approx(videos["overall"]["auc"], abs=1e-9)
+
+    # The faces come from the cache now: the data can be gone.
+    import shutil
+
+    assert sorted(p.name for p in cache.glob("*.pkl")) == [
+        "frames_cmp_v1.pkl", "held_out_by_file_64.pkl", "videos_cmp_v1.pkl"]
+    shutil.rmtree(data)
+    report.unlink()
+    assert main(args) == 0
+    again = [json.loads(line) for line in report.read_text().splitlines()]
+    assert again == lines
