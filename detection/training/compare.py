@@ -159,10 +159,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("candidates", nargs="+", type=Path, help=".keras weights to compare")
     parser.add_argument("--spec", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "models"
-                        / "lite0_sbi_v3.json",
+                        # The site's default model, read the way settings.py reads it.
+                        default=Path(os.environ.get(
+                            "DETECTION_DEFAULT_MODEL_SPEC",
+                            Path(__file__).resolve().parents[1] / "models" / "lite0_sbi_v3.json")),
                         help="the version whose serving (detector, margin, mirror view, "
-                             "pooling) the candidates are scored with")
+                             "pooling) the candidates are scored with (default: the shipped "
+                             "one, DETECTION_DEFAULT_MODEL_SPEC)")
     parser.add_argument("--data", type=Path, help="data root (faces/..., videos/)")
     parser.add_argument("--train-dir", type=Path, help="default DATA/faces/openforensics/train")
     parser.add_argument("--real-pools", type=Path, nargs="*",
