@@ -18,7 +18,7 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _auc(block: dict) -> str:
+def auc_text(block: dict) -> str:
     """The AUC with its 95% bootstrap interval where the report has one."""
     interval = block.get("auc_ci95")
     if block.get("auc") is None or not interval:
@@ -37,7 +37,7 @@ def _breakdown(title: str, blocks: dict, video: bool) -> list[str]:
     lines = ["", f"#### {title}", "", head,
              "|---|---|---|---|---|" + ("---|---|" if video else "")]
     for name, b in blocks.items():
-        row = (f"| `{name}` | {_fmt(b.get('n'))} | {_auc(b)} | "
+        row = (f"| `{name}` | {_fmt(b.get('n'))} | {auc_text(b)} | "
                f"{_fmt(b.get('accuracy'))} | {_fmt(b.get('ece'))} |")
         if video:
             row += f" {_fmt(b.get('no_face'))} | {_fmt(b.get('errors'))} |"
@@ -146,7 +146,7 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
             continue
         o = block.get("overall", block)
         lines.append(f"| `{block.get('dir', '')}` | {level} | {_fmt(o.get('n'))} | "
-                     f"{_auc(o)} | {_fmt(o.get('accuracy'))} | {_fmt(o.get('ece'))} | "
+                     f"{auc_text(o)} | {_fmt(o.get('accuracy'))} | {_fmt(o.get('ece'))} | "
                      f"{_pct(o.get('uncertain_rate'))} | {_fmt(o.get('accuracy_decided'))} |")
     for key, level in (("frames", "Frame"), ("videos", "Video")):
         block = m.get(key)

@@ -77,3 +77,20 @@ def test_the_active_version_serves_as_its_shipped_spec_says():
     # Versions registered before these options keep scoring as they did.
     v2 = ModelVersion.objects.get(name="lite0_sbi", version="2").to_spec()
     assert (v2.test_time_flip, v2.person_pooling) == (False, "mean_probability")
+
+
+def test_the_admin_lists_each_versions_aucs_with_their_intervals():
+    import re
+
+    from django.contrib import admin
+
+    active = ModelVersion.objects.get(is_active=True)
+    listing = admin.site._registry[ModelVersion]
+    frames, videos = listing.frame_auc(active), listing.video_auc(active)
+    video_block = active.metrics["videos"]["overall"]
+    assert videos.startswith(f"{video_block['auc']:.3f} (")
+    for text in (frames, videos):
+        assert re.fullmatch(r"0\.\d{3} \(0\.\d{2}-[01]\.\d{2}\)", text), text
+    # A version evaluated before intervals were reported shows the figure alone.
+    old = ModelVersion(name="x", version="1", metrics={"frames": {"auc": 0.7}})
+    assert listing.frame_auc(old) == "0.700" and listing.video_auc(old) == "n/a"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from detection.training import metrics
-from detection.training.model_card import _auc
+from detection.training.model_card import auc_text
 
 
 def test_the_interval_contains_the_auc_and_narrows_with_more_data():
@@ -46,8 +46,8 @@ def test_one_class_has_no_interval_and_reports_carry_it():
     assert metrics.auc_interval([1, 1], [0.2, 0.3]) is None
     summary = metrics.summary(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.4, 0.6]), 0.5)
     assert summary["auc_ci95"] == (1.0, 1.0)
-    assert _auc({"auc": 0.806, "auc_ci95": [0.69, 0.91]}) == "0.806 (0.69-0.91)"
-    assert _auc({"auc": 0.806}) == "0.806" and _auc({"auc": None}) == "n/a"
+    assert auc_text({"auc": 0.806, "auc_ci95": [0.69, 0.91]}) == "0.806 (0.69-0.91)"
+    assert auc_text({"auc": 0.806}) == "0.806" and auc_text({"auc": None}) == "n/a"
 
 
 def test_the_resampled_aucs_centre_on_sklearns_auc_with_ties():
