@@ -44,7 +44,6 @@ from detection.pipeline import Analyser, AnalysisConfig  # noqa: E402
 from detection.pipeline.classify import make_classifier, preprocess  # noqa: E402
 from detection.pipeline.analyse import analyse_video_sequential  # noqa: E402
 from detection.pipeline.decode import sample_frames  # noqa: E402
-from detection.pipeline.types import VideoResult  # noqa: E402
 from detection.pipeline.spec import ModelSpec  # noqa: E402
 
 DEFAULT_SPEC = ROOT / "detection" / "models" / "lite0_sbi_v3.json"
@@ -108,12 +107,6 @@ def build_analyser(spec_path: Path, config: AnalysisConfig, backend: str) -> Ana
                     config=config)
 
 
-def analyse_sequential(path: Path, analyser: Analyser) -> VideoResult:
-    """The pipeline with its stages one after another (`overlap_stages=False`): measured
-    beside the shipped, overlapped one."""
-    return analyse_video_sequential(path, analyser)
-
-
 def classifier_name(analyser: Analyser) -> str:
     return type(analyser.classifier).__name__
 
@@ -138,7 +131,7 @@ def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat
         full_runs.append(wall)
         full_cpu.append(cpu)
         stages.append(result.timings)
-        sequential, wall, cpu = _timed(lambda: analyse_sequential(video, analyser))
+        sequential, wall, cpu = _timed(lambda: analyse_video_sequential(video, analyser))
         seq_runs.append(wall)
         seq_cpu.append(cpu)
         seq_stages.append(sequential.timings)

@@ -226,9 +226,10 @@ def sample_frames_with_helper(
     FFmpeg leaves part of a 2-core machine idle while it decodes H.264 (about a quarter of a
     core on a 1080p clip). A helper thread at the lowest CPU priority runs `helper(frame)` on
     each sampled frame as it is decoded, in order, on that idle time only (it still slows the
-    decoder by a few per cent: Python's lock, memory traffic). Once the last frame is decoded the helper stops after the frame it is
-    on, and this thread runs `rest(frames)` once, on the frames it had not reached, in order,
-    at full speed. Every frame goes through exactly one of the two.
+    decoder by a few per cent: Python's lock, memory traffic). Once the last frame is decoded
+    the helper stops after the frame it is on, and this thread runs `rest(frames)` once, on the
+    frames it had not reached, in order, at full speed. Every frame goes through exactly one of
+    the two.
 
     Errors: a decode error is raised once the helper has stopped; a helper error is raised
     after decoding ends, and no frame goes through `rest` after it.

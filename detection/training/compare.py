@@ -56,17 +56,15 @@ def cut_frames(analyser, folder: Path, progress: bool = False) -> list[tuple]:
     from tqdm import tqdm
 
     from .data import IMAGE_SUFFIXES, labelled_files
-    from .evaluate import _pipeline_crop
+    from .evaluate import labelled_crops
 
-    rows = []
+    files = labelled_files(folder, IMAGE_SUFFIXES)
     size = analyser.spec.input_size
-    for path, label, group in tqdm(labelled_files(folder, IMAGE_SUFFIXES), desc="pictures",
-                                   disable=not progress, unit="img"):
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        crop = _pipeline_crop(analyser, image) if image is not None and image.size else None
-        if crop is not None:
-            rows.append((str(path), label, group, _shrink(crop, size)))
-    return rows
+    return [(str(path), label, group, _shrink(crop, size))
+            for path, label, group, crop, _ in tqdm(labelled_crops(analyser, files),
+                                                    total=len(files), desc="pictures",
+                                                    disable=not progress, unit="img")
+            if crop is not None]
 
 
 def cut_videos(analyser, folder: Path, progress: bool = False) -> list[tuple]:
@@ -179,8 +177,6 @@ def main(argv=None) -> int:
     a = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from detection.pipeline.spec import ModelSpec
-
     from .evaluate import load_analyser
     from .train import BlendTrainConfig, prepare_blend_data
 
@@ -190,18 +186,15 @@ def main(argv=None) -> int:
     videos_dir = a.videos_dir or (data / "videos" if data else None)
     pools = a.real_pools if a.real_pools is not None else (
         [data / "faces/utkface_real", data / "faces/rmfd_real"] if data else [])
-    spec = ModelSpec.load(a.spec)
     analyser = load_analyser(a.spec)
-    cache = a.cache
-    tag = f"{spec.name}_v{spec.version}"
-    held_tag = a.held_out_keys.stem if a.held_out_keys else "by_file"
+    spec, cache = analyser.spec, a.cache
 
-    def wanted(folder, name):
-        """The cache file for a set, or None: a set is scored when its folder is there or
-        its faces were cached by an earlier run."""
+    def faces_of(folder: Path | None, name: str, make):
+        """A set's faces: from the cache when an earlier run cut them, else cut from its
+        folder (and cached); None when neither is there."""
         path = cache / name if cache else None
-        if (path is not None and path.is_file()) or (folder and folder.is_dir()):
-            return path or False
+        if (path is not None and path.is_file()) or (folder is not None and folder.is_dir()):
+            return _cached(path, make)
         return None
 
     def held_out():
@@ -210,19 +203,18 @@ def main(argv=None) -> int:
             val_dir=None, out_dir=cache or Path("."), input_size=spec.input_size,
             face_margin=spec.face_margin, cache_dir=cache, progress=True,
             held_out_keys=a.held_out_keys))
-        return d.cal_x.astype(np.uint8), d.cal_y
+        return d.cal_x.astype(np.uint8), d.cal_y  # uint8 in the cache: a quarter the size
 
+    tag = f"{spec.name}_v{spec.version}"
+    held_tag = a.held_out_keys.stem if a.held_out_keys else "by_file"
     faces = Faces()
-    where = wanted(train_dir, f"held_out_{held_tag}_{spec.input_size}.pkl")
-    if where is not None:
-        x, y = _cached(where or None, held_out)
-        faces.held_x, faces.held_y = x.astype(np.float32), y
-    where = wanted(val_dir, f"frames_{tag}.pkl")
-    if where is not None:
-        faces.frames = _cached(where or None, lambda: cut_frames(analyser, val_dir, True))
-    where = wanted(videos_dir, f"videos_{tag}.pkl")
-    if where is not None:
-        faces.videos = _cached(where or None, lambda: cut_videos(analyser, videos_dir, True))
+    held = faces_of(train_dir, f"held_out_{held_tag}_{spec.input_size}.pkl", held_out)
+    if held is not None:
+        faces.held_x, faces.held_y = held[0].astype(np.float32), held[1]
+    faces.frames = faces_of(val_dir, f"frames_{tag}.pkl",
+                            lambda: cut_frames(analyser, val_dir, True)) or []
+    faces.videos = faces_of(videos_dir, f"videos_{tag}.pkl",
+                            lambda: cut_videos(analyser, videos_dir, True)) or []
 
     import keras
 

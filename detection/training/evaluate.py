@@ -139,6 +139,24 @@ def _pipeline_crop(analyser: Analyser, image: np.ndarray) -> np.ndarray | None:
     return labelled_face(crops, image.shape[1], image.shape[0]).image
 
 
+def labelled_crops(analyser: Analyser, files: list[tuple[Path, int, str]],
+                   cut_faces: bool = True):
+    """(path, label, group, image, error) per labelled file, in order: the face the pipeline
+    would score (`cut_faces`), or the image as it is; image None with the reason when the file
+    cannot be read or (cutting) shows no face."""
+    for path, label, group in files:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None or image.size == 0:
+            yield path, label, group, None, "unreadable image"
+            continue
+        if cut_faces:
+            image = _pipeline_crop(analyser, image)
+            if image is None:
+                yield path, label, group, None, "no face"
+                continue
+        yield path, label, group, image, None
+
+
 def score_images(analyser: Analyser, folder: str | Path, progress: bool = True,
                  cut_faces: bool = True) -> list[dict]:
     """Each labelled image scored by the classifier as the pipeline would score it
@@ -149,18 +167,12 @@ def score_images(analyser: Analyser, folder: str | Path, progress: bool = True,
     bar = tqdm(total=len(files), desc="images", disable=not progress, unit="img")
     for start in range(0, len(files), IMAGE_CHUNK):
         chunk, images = [], []
-        for path, label, group in files[start:start + IMAGE_CHUNK]:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None or image.size == 0:
+        for path, label, group, image, error in labelled_crops(
+                analyser, files[start:start + IMAGE_CHUNK], cut_faces):
+            if image is None:
                 rows.append({"path": str(path), "label": label, "group": group, "raw": None,
-                             "fake_probability": None, "error": "unreadable image"})
+                             "fake_probability": None, "error": error})
                 continue
-            if cut_faces:
-                image = _pipeline_crop(analyser, image)
-                if image is None:
-                    rows.append({"path": str(path), "label": label, "group": group, "raw": None,
-                                 "fake_probability": None, "error": "no face"})
-                    continue
             chunk.append((path, label, group))
             images.append(image)
         if images:

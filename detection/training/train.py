@@ -277,12 +277,14 @@ def prepare_blend_data(config: BlendTrainConfig) -> BlendData:
             root = group.split("/")[0]
             sources[root] = sources.get(root, 0) + 1
     fakes = labelled.images[labelled.labels == 1]
-    if config.held_out_keys:
-        real_fit, real_cal = _split_by_list(real_keys, config.held_out_keys, "real")
-        fake_fit, fake_cal = _split_by_list(fake_keys, config.held_out_keys, "fake")
-    else:
-        real_fit, real_cal = _split_by_key(real_keys, config.calibration_fraction, config.seed)
-        fake_fit, fake_cal = _split_by_key(fake_keys, config.calibration_fraction, config.seed)
+
+    def split(keys: list[str], label: str) -> tuple[np.ndarray, np.ndarray]:
+        if config.held_out_keys:
+            return _split_by_list(keys, config.held_out_keys, label)
+        return _split_by_key(keys, config.calibration_fraction, config.seed)
+
+    real_fit, real_cal = split(real_keys, "real")
+    fake_fit, fake_cal = split(fake_keys, "fake")
     cal_x, cal_y = _make_epoch(reals[real_cal], real_kps[real_cal], fakes[fake_cal],
                                2 * len(real_cal), config.sbi_share, config.input_size,
                                np.random.default_rng(config.seed + 1))
@@ -412,13 +414,13 @@ def finalise_trained(config: BlendTrainConfig, weights: Path,
         raise FileNotFoundError(f"No such weights file: {weights}")
     training = json.loads(Path(record).read_text()) if record else {}
     pack = training.get("pack")
-    if isinstance(pack, dict) and pack.get("held_out_split") != HELD_OUT_SPLIT:
-        # Packs made before the split was by file held out other faces than this code does:
-        # these weights trained on some of the faces it would calibrate them on.
-        raise ValueError(f"{Path(weights).name} was trained on a pack whose held-out faces were "
-                         "chosen by position, not by file; calibrating it here would fit on faces "
-                         "it trained on. Make a new pack and train again.")
     if isinstance(pack, dict):
+        if pack.get("held_out_split") != HELD_OUT_SPLIT:
+            # Packs made before the split was by file held out other faces than this code
+            # does: these weights trained on some of the faces it would calibrate them on.
+            raise ValueError(f"{Path(weights).name} was trained on a pack whose held-out faces "
+                             "were chosen by position, not by file; calibrating it here would "
+                             "fit on faces it trained on. Make a new pack and train again.")
         # A pack that held out a listing's faces trained on the faces a by-file split (or
         # another listing) would calibrate on, and the other way round.
         packed = pack.get("held_out_keys")
