@@ -75,3 +75,32 @@ def test_a_helper_error_is_raised_on_the_calling_thread_and_nothing_runs_after_i
     with pytest.raises(RuntimeError, match="detector broke"):
         sample_frames_with_helper(clips["face"], CONFIG, helper, rest.extend)
     assert rest == []
+
+
+
+def test_once_decoding_ends_the_helper_starts_no_new_frame(clips, monkeypatch):
+    # The caller stops the helper as soon as the last frame is decoded and only then waits for
+    # the frame it is on: had it waited for the helper's lock first, the helper could take the
+    # lock straight back, frame after frame, and work through the queue alone on one core.
+    import detection.pipeline.decode as decode
+
+    decoded = threading.Event()
+    real = decode.sample_frames
+
+    def sample_then_signal(*args, **kwargs):
+        result = real(*args, **kwargs)
+        decoded.set()
+        return result
+
+    monkeypatch.setattr(decode, "sample_frames", sample_then_signal)
+    started_after = []
+
+    def helper(frame):
+        started_after.append(decoded.is_set())
+        time.sleep(0.02)
+
+    rest = []
+    _, frames = sample_frames_with_helper(clips["face"], CONFIG, helper, rest.extend)
+    # At most one frame can start between the end of decoding and the stop.
+    assert sum(started_after) <= 1
+    assert len(started_after) + len(rest) == len(frames)
