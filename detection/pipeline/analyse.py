@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .aggregate import frame_outcomes, person_outcomes, video_probability, video_verdict
-from .classify import KerasFaceClassifier
+from .classify import KerasFaceClassifier, is_quantized, make_classifier
 from .decode import sample_frames, sample_frames_with_helper
 from .faces import FaceDetector, FaceFinder, find_faces, make_detector
 from .spec import ModelSpec
@@ -38,8 +38,12 @@ class Analyser:
     @classmethod
     def from_spec_file(cls, spec_path: str | Path, *, weights_path: str | Path | None = None,
                        config: AnalysisConfig = AnalysisConfig()) -> "Analyser":
+        """The version's Keras model; for an int8 version, its int8 file (the scores its
+        calibration was fitted on)."""
         spec = ModelSpec.load(spec_path)
         weights = Path(weights_path) if weights_path else spec.weights_path(spec_path)
+        if is_quantized(spec):
+            return cls(spec, make_classifier(spec, weights, prefer="litert"), config=config)
         return cls(spec, KerasFaceClassifier(spec, weights), config=config)
 
     def analyse(self, path: str | os.PathLike) -> VideoResult:

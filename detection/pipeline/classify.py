@@ -254,8 +254,18 @@ def serving_path(spec: ModelSpec, weights_path: str | Path) -> Path | None:
         raise ModelLoadError(f"Serving model file not found: {p}")
     expected = serving.get("keras_sha256")
     if expected and weights_path.is_file() and file_sha256(weights_path) != expected:
+        if is_quantized(spec):
+            # Its calibration was fitted on the int8 file's logits: the float model, or an
+            # int8 file of other weights, would be served with the wrong calibration.
+            raise ModelLoadError(f"{p.name} was quantized from other weights than "
+                                 f"{weights_path.name}; quantize this version again")
         return None  # stale: converted from other weights; serve the Keras model instead
     return p
+
+
+def is_quantized(spec: ModelSpec) -> bool:
+    """Whether the version serves an int8 conversion (calibrated on that file's logits)."""
+    return (spec.metrics.get("serving") or {}).get("quantization") == "int8"
 
 
 def make_classifier(spec: ModelSpec, weights_path: str | Path, *, prefer: str = "auto",
@@ -266,6 +276,9 @@ def make_classifier(spec: ModelSpec, weights_path: str | Path, *, prefer: str = 
     """
     if prefer not in {"auto", "litert", "keras"}:
         raise ValueError(f"unknown classifier backend {prefer!r}")
+    if prefer == "keras" and is_quantized(spec):
+        raise ModelLoadError(f"{spec.name} v{spec.version} serves an int8 conversion and is "
+                             "calibrated on its scores; the float Keras model would not match")
     if prefer != "keras":
         path = serving_path(spec, weights_path)
         if path is not None:
@@ -275,9 +288,17 @@ def make_classifier(spec: ModelSpec, weights_path: str | Path, *, prefer: str = 
     return KerasFaceClassifier(spec, weights_path)
 
 
-def convert_to_tflite(weights_path: str | Path, out_path: str | Path | None = None) -> Path:
-    """Convert a `.keras` model to a float32 `.tflite` (no quantisation: scores must match)
-    that outputs the logit (the model without its final sigmoid).
+def convert_to_tflite(weights_path: str | Path, out_path: str | Path | None = None, *,
+                      representative: np.ndarray | None = None) -> Path:
+    """Convert a `.keras` model to a `.tflite` that outputs the logit (the model without its
+    final sigmoid): float32, whose scores match the Keras model, or, given `representative`
+    inputs, int8.
+
+    int8 (`representative`: preprocessed float32 faces (N, S, S, C), each also used mirrored,
+    as the mirror view is served): weights and activations in 8 bits, float input and output.
+    XNNPACK's int8 kernels score about twice as many faces a second on one CPU core; the scores
+    move (a few tenths of a logit), so such a file is its own version, calibrated on its own
+    scores (`detection.training.quantize`).
 
     Keras 3 exports a SavedModel, which the TFLite converter reads; the file is written beside
     the weights unless `out_path` says otherwise.
@@ -294,7 +315,19 @@ def convert_to_tflite(weights_path: str | Path, out_path: str | Path | None = No
     with tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
-        converter.optimizations = []  # float32 as trained; int8 would shift the scores
+        if representative is None:
+            converter.optimizations = []  # float32 as trained: the scores must match
+        else:
+            faces = np.asarray(representative, dtype=np.float32)
+
+            def samples():
+                for face in faces:
+                    yield [face[None]]
+                    yield [np.ascontiguousarray(face[None, :, ::-1])]
+
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = samples
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         data = converter.convert()
     out_path.write_bytes(data)
     return out_path

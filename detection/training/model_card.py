@@ -26,6 +26,10 @@ def auc_text(block: dict) -> str:
     return f"{block['auc']:.3f} ({interval[0]:.2f}-{interval[1]:.2f})"
 
 
+def _fmt4(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
 def _pct(value) -> str:
     return "n/a" if value is None else f"{100 * value:.0f}%"
 
@@ -70,7 +74,19 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
         f"{spec.face_margin} of the face box on each side.",
         f"- Weights: `{spec.weights_file}`; trained {spec.trained_at}.",
     ]
-    if spec.serving_file or serving.get("file"):
+    fidelity = serving.get("fidelity") or {}
+    if serving.get("quantization") == "int8":
+        lines.append(
+            f"- Served as `{spec.serving_file or serving.get('file')}` (int8 LiteRT conversion, "
+            f"ranges from {serving.get('representative')}; calibrated on its own scores). On "
+            f"{fidelity.get('held_out_faces')} held-out faces its logits correlate "
+            f"{_fmt4(fidelity.get('logit_correlation'))} with the float model's "
+            f"(median change "
+            f"{_fmt(fidelity.get('median_abs_logit_change'))}, largest "
+            f"{_fmt(fidelity.get('max_abs_logit_change'))}); held-out AUC "
+            f"{_fmt(fidelity.get('held_out_auc_float'))} float, "
+            f"{_fmt(fidelity.get('held_out_auc_int8'))} int8.")
+    elif spec.serving_file or serving.get("file"):
         lines.append(f"- Served as `{spec.serving_file or serving.get('file')}` (float32 LiteRT "
                      f"conversion; largest score difference from the Keras model "
                      f"{serving.get('max_abs_diff', float('nan')):.1e}).")
