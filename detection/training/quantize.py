@@ -35,6 +35,9 @@ from detection.pipeline.spec import ModelSpec
 from . import metrics
 
 REPRESENTATIVE_SAMPLES = 512
+# How far the version's float AUC on the rebuilt held-out faces may stray from the one it
+# recorded on them (the self-blended samples are remade; pools have been re-cut since).
+HELD_OUT_AUC_TOLERANCE = 0.01
 
 
 def quantize_version(spec_path: str | Path, config, version: str,
@@ -60,6 +63,10 @@ def quantize_version(spec_path: str | Path, config, version: str,
     config = dataclasses.replace(config, input_size=base.input_size,
                                  face_margin=base.face_margin)
     data = prepare_blend_data(config)
+    held_x, held_y = data.cal_x, data.cal_y.astype(int)
+    z_float = KerasFaceClassifier(dataclasses.replace(base, metrics={}),
+                                  weights).logits_batch(held_x)
+    _check_held_out(base, metrics.auc(held_y, z_float), config)
     representative, _ = make_samples(
         data.reals[data.real_fit], data.real_kps[data.real_fit], data.fakes[data.fake_fit],
         samples, config.sbi_share, base.input_size, np.random.default_rng(config.seed + 2))
@@ -73,10 +80,7 @@ def quantize_version(spec_path: str | Path, config, version: str,
                "converted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     draft = dataclasses.replace(base, version=str(version), serving_file=tflite.name,
                                 metrics={"serving": serving})
-    held_x, held_y = data.cal_x, data.cal_y.astype(int)
     z_int8 = LiteRTFaceClassifier(draft, tflite).logits_batch(held_x)
-    z_float = KerasFaceClassifier(dataclasses.replace(draft, metrics={}),
-                                  weights).logits_batch(held_x)
     moved = np.abs(z_int8 - z_float)
     serving["fidelity"] = {
         "held_out_faces": int(len(held_y)),
@@ -110,6 +114,24 @@ def quantize_version(spec_path: str | Path, config, version: str,
     return spec, out_spec
 
 
+def _check_held_out(base: ModelSpec, found: float | None, config) -> None:
+    """Refuse held-out faces other than the ones the version was calibrated on.
+
+    The split is rebuilt here from the training faces; weights trained elsewhere (lite0_sbi
+    v2's, which v3 serves) held out faces named in a listing, and the by-file split would pick
+    faces they trained on: calibration would then fit over-confident scores. The version's
+    float scores on the rebuilt faces must reproduce the AUC it recorded on its own."""
+    recorded = (base.metrics.get("calibration_split") or {}).get("auc")
+    if recorded is None or found is None or abs(found - recorded) <= HELD_OUT_AUC_TOLERANCE:
+        return
+    how = (f"the faces listed in {Path(config.held_out_keys).name}" if config.held_out_keys
+           else "the by-file split")
+    raise ValueError(
+        f"{base.name} v{base.version} scores {found:.3f} AUC on {how} but recorded "
+        f"{recorded:.3f} on the faces it was calibrated on: these are other faces (some it may "
+        "have trained on). Pass the listing it held out (--held-out-keys).")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", type=Path, required=True, help="the version to quantize")
@@ -118,8 +140,9 @@ def main(argv=None) -> int:
     parser.add_argument("--samples", type=int, default=REPRESENTATIVE_SAMPLES,
                         help="representative training samples for the int8 ranges")
     parser.add_argument("--held-out-keys", type=Path,
-                        help="JSON listing the held-out faces (else the by-file split, as the "
-                             "self-blended versions were calibrated)")
+                        help="JSON listing the faces the weights never trained on (lite0_sbi "
+                             "v2's weights: detection/models/lite0_sbi_v2.held_out.json); "
+                             "else the by-file split")
     parser.add_argument("--cache-dir", type=Path, help="cache the cut training faces here")
     parser.add_argument("--seed", type=int, default=1234)
     a = parser.parse_args(argv)

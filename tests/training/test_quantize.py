@@ -131,3 +131,17 @@ def test_a_quantized_version_is_never_served_by_the_float_model(version):
     build("efficientnet_lite0", 64, 3).save(spec.weights_path(path))
     with pytest.raises(ModelLoadError, match="quantized from other weights"):
         make_classifier(spec, spec.weights_path(path))
+
+
+def test_held_out_faces_other_than_the_versions_own_are_refused(version):
+    """Weights trained elsewhere held out faces named in a listing; rebuilt another way, the
+    split would hold faces they trained on. The version's float AUC on the rebuilt faces must
+    match the one it recorded on its calibration faces."""
+    root, spec_path = version
+    spec = ModelSpec.load(spec_path)
+    # The two held-out samples score an AUC of 0, 0.5 or 1: never 0.25.
+    ModelSpec.from_dict({**spec.to_dict(), "metrics": {
+        **spec.metrics, "calibration_split": {"auc": 0.25, "n": 2}}}).save(spec_path)
+    with pytest.raises(ValueError, match="Pass the listing it held out"):
+        _quantize(root, spec_path)
+    assert not (spec_path.parent / "tiny_v2.tflite").exists()
