@@ -94,3 +94,19 @@ def test_the_admin_lists_each_versions_aucs_with_their_intervals():
     # A version evaluated before intervals were reported shows the figure alone.
     old = ModelVersion(name="x", version="1", metrics={"frames": {"auc": 0.7}})
     assert listing.frame_auc(old) == "0.700" and listing.video_auc(old) == "n/a"
+
+
+def test_the_int8_version_is_registered_inactive_and_serves_its_own_file():
+    from detection.analysers import analyser_for_spec
+    from detection.pipeline.classify import LiteRTFaceClassifier
+
+    row = ModelVersion.objects.get(name="lite0_sbi", version="4")
+    assert not row.is_active
+    assert row.metrics["serving"]["quantization"] == "int8"
+    classifier = analyser_for_spec(row.to_spec()).classifier
+    assert isinstance(classifier, LiteRTFaceClassifier)
+    assert classifier.path.name == "lite0_sbi_v4.tflite"
+    # v3's weights, calibrated anew on the int8 scores.
+    v3 = ModelVersion.objects.get(name="lite0_sbi", version="3")
+    assert row.resolved_weights_path == v3.resolved_weights_path
+    assert (row.calibration_a, row.calibration_b) != (v3.calibration_a, v3.calibration_b)
