@@ -145,3 +145,14 @@ def test_held_out_faces_other_than_the_versions_own_are_refused(version):
     with pytest.raises(ValueError, match="Pass the listing it held out"):
         _quantize(root, spec_path)
     assert not (spec_path.parent / "tiny_v2.tflite").exists()
+
+
+def test_convert_model_refuses_to_replace_an_int8_serving_with_a_float_one(version):
+    from django.core.management import CommandError, call_command
+
+    root, spec_path = version
+    _, path = _quantize(root, spec_path)
+    before = path.read_text()
+    with pytest.raises(CommandError, match="int8"):
+        call_command("convert_model", str(path), samples=4)
+    assert path.read_text() == before

@@ -33,6 +33,11 @@ class Command(BaseCommand):
             model = ModelSpec.load(spec)
         except (ValueError, TypeError) as exc:
             raise CommandError(f"Cannot read {spec}: {exc}") from exc
+        if (model.metrics.get("serving") or {}).get("quantization") == "int8":
+            # A float file would be served with the calibration fitted on the int8 scores.
+            raise CommandError(f"{spec.name} serves an int8 conversion calibrated on its own "
+                               "scores; make it again with `python -m "
+                               "detection.training.quantize`, not as a float32 conversion")
         weights = model.weights_path(spec)
         if not weights.is_file():
             raise CommandError(f"No weights at {weights}")
