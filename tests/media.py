@@ -16,6 +16,21 @@ def face_image() -> np.ndarray:
     return image
 
 
+def labelled_faces(root: Path, per_label: int = 8, seed: int = 0) -> Path:
+    """`root/real/` and `root/fake/`, each `per_label` JPEGs of the test face at slightly
+    different brightness and contrast: a labelled face folder as the training commands read."""
+    rng = np.random.default_rng(seed)
+    base = face_image()
+    for label in ("real", "fake"):
+        folder = root / label
+        folder.mkdir(parents=True)
+        for i in range(per_label):
+            image = cv2.convertScaleAbs(base, alpha=rng.uniform(0.8, 1.2),
+                                        beta=rng.uniform(-20, 20))
+            cv2.imwrite(str(folder / f"{i}.jpg"), image)
+    return root
+
+
 def write_video(path: Path, frames: list[np.ndarray], fps: float = 16.0,
                 fourcc: str = "mp4v") -> Path:
     height, width = frames[0].shape[:2]

@@ -2,8 +2,6 @@
 the held-out faces here, evaluated, and written as a model version with its training record."""
 import json
 
-import cv2
-import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -15,15 +13,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def faces(tmp_path):
-    rng = np.random.default_rng(0)
-    base = media.face_image()
-    for label in ("real", "fake"):
-        folder = tmp_path / "labelled" / label
-        folder.mkdir(parents=True)
-        for i in range(8):
-            image = cv2.convertScaleAbs(base, alpha=rng.uniform(0.8, 1.2),
-                                        beta=rng.uniform(-20, 20))
-            cv2.imwrite(str(folder / f"{i}.jpg"), image)
+    media.labelled_faces(tmp_path / "labelled")
     return tmp_path
 
 

@@ -3,7 +3,6 @@ calibrated on its own held-out scores, recorded as its own version, and never si
 by the float model instead."""
 import json
 
-import cv2
 import numpy as np
 import pytest
 
@@ -64,15 +63,7 @@ def version(tmp_path):
     """A shipped-like version (Lite0 at 64 px, mirror view, log-odds pooling) and labelled faces."""
     from detection.training.architectures import build
 
-    rng = np.random.default_rng(0)
-    base = media.face_image()
-    for label in ("real", "fake"):
-        folder = tmp_path / "labelled" / label
-        folder.mkdir(parents=True)
-        for i in range(8):
-            image = cv2.convertScaleAbs(base, alpha=rng.uniform(0.8, 1.2),
-                                        beta=rng.uniform(-20, 20))
-            cv2.imwrite(str(folder / f"{i}.jpg"), image)
+    media.labelled_faces(tmp_path / "labelled")
     models = tmp_path / "models"
     models.mkdir()
     build("efficientnet_lite0", 64, 3).save(models / "tiny_v1.keras")
