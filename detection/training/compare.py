@@ -4,7 +4,8 @@ Choosing between training runs (the arms of an accelerator run, the epochs of a 
 weight averages) means scoring many `.keras` files on the same data. `evaluate_model` runs the
 whole pipeline per version, minutes each; here the faces are cut once, by the serving
 version's detector and margin exactly as the pipeline cuts them, and cached; each candidate is
-then scored as that version serves (its mirror view and person pooling):
+then scored as that version serves (its mirror view and person pooling); a candidate is a
+`.keras` file or a LiteRT conversion (float32 or int8) that outputs the logit:
 
 - the **held-out faces** of the training recipe (the selection set: by-file split, or a
   listing such as `lite0_sbi_v2.held_out.json` for weights continued from v2);
@@ -106,16 +107,30 @@ def _cached(path: Path | None, make):
     return value
 
 
-def score(model, spec, faces: Faces) -> dict:
+def candidate_classifier(path: Path, spec):
+    """A candidate served as `spec` serves (mirror view): a `.keras` model, or a `.tflite`
+    file that outputs the logit, as `convert_model` and `quantize` write them (an int8 file is
+    scored as it is, before any calibration of its own)."""
+    import dataclasses
+
+    from detection.pipeline.classify import KerasFaceClassifier, LiteRTFaceClassifier
+
+    if Path(path).suffix == ".tflite":
+        return LiteRTFaceClassifier(
+            dataclasses.replace(spec, metrics={"serving": {"output": "logit"}}), path)
+    import keras
+
+    return KerasFaceClassifier.from_model(spec, keras.models.load_model(path, compile=False))
+
+
+def score(classifier, spec, faces: Faces) -> dict:
     """One candidate's figures: held-out AUC (the selection criterion), frame-level AUC,
     video-level AUC and its breakdown, each AUC with its 95% bootstrap interval."""
     from detection.pipeline.analyse import Analyser, score_faces
-    from detection.pipeline.classify import KerasFaceClassifier
 
     from . import metrics
     from .evaluate import summarise_videos
 
-    classifier = KerasFaceClassifier.from_model(spec, model)
     out: dict = {}
     if faces.held_x is not None and len(faces.held_x):
         z = classifier.logits_batch(faces.held_x)
@@ -155,7 +170,9 @@ def _row(name: str, figures: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("candidates", nargs="+", type=Path, help=".keras weights to compare")
+    parser.add_argument("candidates", nargs="+", type=Path,
+                        help=".keras weights, or .tflite files that output the logit (float32 "
+                             "or int8 conversions), to compare")
     parser.add_argument("--spec", type=Path,
                         # The site's default model, read the way settings.py reads it.
                         default=Path(os.environ.get(
@@ -216,11 +233,9 @@ def main(argv=None) -> int:
     faces.videos = faces_of(videos_dir, f"videos_{tag}.pkl",
                             lambda: cut_videos(analyser, videos_dir, True)) or []
 
-    import keras
-
     results = []
     for path in a.candidates:
-        figures = score(keras.models.load_model(path, compile=False), spec, faces)
+        figures = score(candidate_classifier(path, spec), spec, faces)
         results.append((path, figures))
         print(_row(str(path)[-40:], figures), flush=True)
         if a.json:

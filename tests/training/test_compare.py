@@ -101,3 +101,25 @@ def test_candidates_score_as_the_full_evaluation_and_the_held_out_faces_choose(s
     assert main(args) == 0
     again = [json.loads(line) for line in report.read_text().splitlines()]
     assert again == lines
+
+
+def test_litert_conversions_are_candidates_too(setup, tmp_path):
+    """A float32 conversion scores as its .keras does; an int8 one (quantize's kind) is scored
+    the same way, so quantizations can be compared on the held-out faces before one ships."""
+    from detection.pipeline.classify import convert_to_tflite
+    from detection.training.compare import main
+
+    data, models = setup
+    float_file = convert_to_tflite(models / "a.keras", tmp_path / "a.tflite")
+    rng = np.random.default_rng(0)
+    int8_file = convert_to_tflite(models / "a.keras", tmp_path / "a_int8.tflite",
+                                  representative=rng.uniform(0, 255, (8, 64, 64, 3)))
+    report = tmp_path / "report.jsonl"
+    assert main(["--spec", str(models / "cmp_v1.json"), "--data", str(data), "--real-pools",
+                 "--cache", str(tmp_path / "cache"), "--json", str(report),
+                 str(models / "a.keras"), str(float_file), str(int8_file)]) == 0
+    keras_line, float_line, int8_line = [json.loads(x) for x in report.read_text().splitlines()]
+    for key in ("held_out", "frames", "videos"):
+        assert float_line[key] == pytest.approx(keras_line[key], abs=1e-6)
+        assert 0.0 <= int8_line[key] <= 1.0
+    assert int8_line["candidate"].endswith("a_int8.tflite")
