@@ -97,9 +97,15 @@ def quantize_version(spec_path: str | Path, config, version: str,
     calibrated = dataclasses.replace(draft, calibration_a=a, calibration_b=b)
     probabilities = np.array([calibrated.calibrate_logit(z) for z in z_int8])
     low, high = _uncertain_band(held_y, probabilities)
-    training = {**base.metrics.get("training", {}),
-                "quantized_from": f"{base.name} v{base.version}",
-                "images_calibration": int(len(held_y))}
+    training = dict(base.metrics.get("training", {}))
+    training.update({
+        "quantized_from": f"{base.name} v{base.version}",
+        "images_calibration": int(len(held_y)),
+        # The source's own remark about its weights, then what this version changes.
+        "note": " ".join(filter(None, [
+            training.get("note"), f"v{version} serves {base.name} v{base.version}'s weights "
+            "as an int8 LiteRT file, calibrated on its own scores."])),
+    })
     spec = ModelSpec.from_dict({
         **calibrated.to_dict(), "uncertain_low": low, "uncertain_high": high,
         "metrics": {"training": training, "serving": serving,

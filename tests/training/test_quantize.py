@@ -99,6 +99,8 @@ def test_a_quantized_version_is_calibrated_on_its_own_scores_and_served_as_int8(
     assert fidelity["logit_correlation"] is None or -1 <= fidelity["logit_correlation"] <= 1
     assert fidelity["max_abs_logit_change"] >= fidelity["median_abs_logit_change"] >= 0.0
     assert saved["metrics"]["training"]["quantized_from"] == "tiny v1"
+    assert saved["metrics"]["training"]["note"] == ("v2 serves tiny v1's weights as an int8 "
+                                                    "LiteRT file, calibrated on its own scores.")
     assert saved["test_time_flip"] and saved["person_pooling"] == "mean_logit"
     assert "frames" not in saved["metrics"]  # the source's validation figures are not its own
 
