@@ -7,8 +7,8 @@
 Without video arguments it generates a 10 s 1080p H.264 clip of a face (from the public-domain
 test photo; --clip-codec mp4v for OpenCV's cheaper MPEG-4 Part 2) and measures that; with
 arguments it measures those files (--first-seconds 10: their first 10 s, packets copied, no
-re-encoding; --generated: the generated clip too). For each clip, the decode-only pass (read the clip once,
-retrieve the sampled frames), the full analysis and, for comparison, the same analysis with its
+re-encoding; --generated: the generated clip too). For each clip, the decode-only pass (read
+the clip once, retrieve the sampled frames), the full analysis and, for comparison, the same analysis with its
 stages in sequence alternate, so machine noise hits all alike. Prints seconds per clip,
 frames/s, CPU seconds, the per-stage split (decode; faces and model, which the pipeline runs on
 a second thread during the decode; what was left after the decode; aggregation), the

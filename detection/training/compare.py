@@ -194,6 +194,7 @@ def main(argv=None) -> int:
     a = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+    from .data import real_pools_under
     from .evaluate import load_analyser
     from .train import BlendTrainConfig, prepare_blend_data
 
@@ -202,7 +203,7 @@ def main(argv=None) -> int:
     val_dir = a.val_dir or (data / "faces/openforensics/val" if data else None)
     videos_dir = a.videos_dir or (data / "videos" if data else None)
     pools = a.real_pools if a.real_pools is not None else (
-        [data / "faces/utkface_real", data / "faces/rmfd_real"] if data else [])
+        real_pools_under(data) if data else [])
     analyser = load_analyser(a.spec)
     spec, cache = analyser.spec, a.cache
 

@@ -14,8 +14,16 @@ from detection.pipeline.classify import preprocess
 # (3: padded second look, the picture's central face, each face's file key).
 POOL_FORMAT = 3
 
+# The pools of real faces the self-blended recipe blends, under a data root (../shared/data).
+REAL_POOLS = ("faces/utkface_real", "faces/rmfd_real")
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+
+
+def real_pools_under(root: Path) -> list[Path]:
+    """The real-face pools under a data root, as the training commands default to them."""
+    return [Path(root) / pool for pool in REAL_POOLS]
 
 
 def label_from_path(path: Path, root: Path) -> int | None:

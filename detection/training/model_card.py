@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from detection.pipeline.classify import is_quantized
 from detection.pipeline.spec import ModelSpec
 
 
@@ -75,7 +76,7 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
         f"- Weights: `{spec.weights_file}`; trained {spec.trained_at}.",
     ]
     fidelity = serving.get("fidelity") or {}
-    if serving.get("quantization") == "int8":
+    if is_quantized(spec):
         lines.append(
             f"- Served as `{spec.serving_file or serving.get('file')}` (int8 LiteRT conversion, "
             f"ranges from {serving.get('representative')}; calibrated on its own scores). On "

@@ -83,6 +83,7 @@ def pack_blend_data(config, path: Path, quality: int = 90) -> dict:
 def main(argv=None) -> None:
     import argparse
 
+    from .data import real_pools_under
     from .train import BlendTrainConfig
 
     parser = argparse.ArgumentParser(
@@ -102,8 +103,7 @@ def main(argv=None) -> None:
                              "(the faces the weights to continue from never trained on)")
     a = parser.parse_args(argv)
     faces = a.data / "faces"
-    pools = a.real_pools if a.real_pools is not None else [faces / "utkface_real",
-                                                           faces / "rmfd_real"]
+    pools = a.real_pools if a.real_pools is not None else real_pools_under(a.data)
     config = BlendTrainConfig(labelled_dirs=[faces / "openforensics/train"], real_pools=pools,
                               val_dir=None, out_dir=a.out.parent, input_size=a.input_size,
                               cache_dir=a.cache_dir, seed=a.seed, held_out_keys=a.held_out_keys)

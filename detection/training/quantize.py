@@ -64,8 +64,7 @@ def quantize_version(spec_path: str | Path, config, version: str,
                                  face_margin=base.face_margin)
     data = prepare_blend_data(config)
     held_x, held_y = data.cal_x, data.cal_y.astype(int)
-    z_float = KerasFaceClassifier(dataclasses.replace(base, metrics={}),
-                                  weights).logits_batch(held_x)
+    z_float = KerasFaceClassifier(base, weights).logits_batch(held_x)
     _check_held_out(base, metrics.auc(held_y, z_float), config)
     representative, _ = make_samples(
         data.reals[data.real_fit], data.real_kps[data.real_fit], data.fakes[data.fake_fit],
@@ -154,12 +153,12 @@ def main(argv=None) -> int:
     a = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+    from .data import real_pools_under
     from .train import BlendTrainConfig
 
     config = BlendTrainConfig(
         labelled_dirs=[a.data / "faces/openforensics/train"],
-        real_pools=[p for p in (a.data / "faces/utkface_real", a.data / "faces/rmfd_real")
-                    if p.is_dir()],
+        real_pools=[p for p in real_pools_under(a.data) if p.is_dir()],
         val_dir=None, out_dir=a.spec.parent, cache_dir=a.cache_dir, seed=a.seed,
         held_out_keys=a.held_out_keys)
     spec, path = quantize_version(a.spec, config, a.version, a.samples)

@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, spec: Path, samples: int, **options):
         from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
-                                                 convert_to_tflite, file_sha256)
+                                                 convert_to_tflite, file_sha256, is_quantized)
 
         if not spec.is_file():
             raise CommandError(f"No model spec at {spec}")
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             model = ModelSpec.load(spec)
         except (ValueError, TypeError) as exc:
             raise CommandError(f"Cannot read {spec}: {exc}") from exc
-        if (model.metrics.get("serving") or {}).get("quantization") == "int8":
+        if is_quantized(model):
             # A float file would be served with the calibration fitted on the int8 scores.
             raise CommandError(f"{spec.name} serves an int8 conversion calibrated on its own "
                                "scores; make it again with `python -m "

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from detection.pipeline.spec import PERSON_POOLINGS
+from detection.training.data import real_pools_under
 from detection.training.train import BlendTrainConfig, TrainConfig
 
 
@@ -96,7 +97,7 @@ class Command(BaseCommand):
             else:
                 pools = o["real_pools"]
                 if pools is None:
-                    pools = [data / "faces/utkface_real", data / "faces/rmfd_real"] if data else []
+                    pools = real_pools_under(data) if data else []
                 for folder in pools:
                     if not folder.is_dir():
                         raise CommandError(f"The real-face pool does not exist: {folder}")
