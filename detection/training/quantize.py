@@ -161,7 +161,10 @@ def main(argv=None) -> int:
         real_pools=[p for p in real_pools_under(a.data) if p.is_dir()],
         val_dir=None, out_dir=a.spec.parent, cache_dir=a.cache_dir, seed=a.seed,
         held_out_keys=a.held_out_keys)
-    spec, path = quantize_version(a.spec, config, a.version, a.samples)
+    try:
+        spec, path = quantize_version(a.spec, config, a.version, a.samples)
+    except (OSError, ValueError) as exc:  # a missing file, a wrong split or version number
+        parser.exit(2, f"quantize: {exc}\n")
     f = spec.metrics["serving"]["fidelity"]
     corr = f["logit_correlation"]
     print(f"wrote {path} and {spec.serving_file}: on {f['held_out_faces']} held-out faces the "

@@ -149,3 +149,24 @@ def test_convert_model_refuses_to_replace_an_int8_serving_with_a_float_one(versi
     with pytest.raises(CommandError, match="int8"):
         call_command("convert_model", str(path), samples=4)
     assert path.read_text() == before
+
+
+def test_bad_requests_are_clear_errors_and_write_nothing(version, capsys):
+    from detection.training.quantize import main
+
+    root, spec_path = version
+    data = root / "data"
+    (data / "faces" / "openforensics").mkdir(parents=True)
+    (root / "labelled").rename(data / "faces" / "openforensics" / "train")
+    # The source's own version number would overwrite it.
+    with pytest.raises(SystemExit) as exit_:
+        main(["--spec", str(spec_path), "--data", str(data), "--version", "1"])
+    assert exit_.value.code == 2
+    assert "the source version's own number" in capsys.readouterr().err
+    # A spec whose weights are gone.
+    spec_path.with_name("tiny_v1.keras").unlink()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--spec", str(spec_path), "--data", str(data), "--version", "2"])
+    assert exit_.value.code == 2
+    assert "No weights at" in capsys.readouterr().err
+    assert not list(spec_path.parent.glob("tiny_v2.*"))
