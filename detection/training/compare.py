@@ -189,6 +189,9 @@ def main(argv=None) -> int:
     parser.add_argument("--videos-dir", type=Path, help="default DATA/videos")
     parser.add_argument("--held-out-keys", type=Path,
                         help="JSON listing the held-out faces (else the by-file split)")
+    parser.add_argument("--input-size", type=int,
+                        help="score candidates trained at another input size than the spec's "
+                             "(the faces are cut as the spec cuts them, then sized to this)")
     parser.add_argument("--cache", type=Path, help="keep the cut faces here between runs")
     parser.add_argument("--json", type=Path, help="append one JSON line per candidate")
     a = parser.parse_args(argv)
@@ -205,6 +208,10 @@ def main(argv=None) -> int:
     pools = a.real_pools if a.real_pools is not None else (
         real_pools_under(data) if data else [])
     analyser = load_analyser(a.spec)
+    if a.input_size and a.input_size != analyser.spec.input_size:
+        # Conv weights do not depend on the input size: the serving model is only used to
+        # cut faces here, and every crop is cut at this size instead.
+        analyser.spec = dataclasses.replace(analyser.spec, input_size=a.input_size)
     spec, cache = analyser.spec, a.cache
 
     def faces_of(folder: Path | None, name: str, make):
@@ -224,6 +231,8 @@ def main(argv=None) -> int:
         return d.cal_x.astype(np.uint8), d.cal_y  # uint8 in the cache: a quarter the size
 
     tag = f"{spec.name}_v{spec.version}"
+    if a.input_size:  # crops of another size are other faces: cached apart
+        tag += f"_{spec.input_size}"
     held_tag = a.held_out_keys.stem if a.held_out_keys else "by_file"
     faces = Faces()
     held = faces_of(train_dir, f"held_out_{held_tag}_{spec.input_size}.pkl", held_out)

@@ -123,3 +123,37 @@ def test_litert_conversions_are_candidates_too(setup, tmp_path):
         assert float_line[key] == pytest.approx(keras_line[key], abs=1e-6)
         assert 0.0 <= int8_line[key] <= 1.0
     assert int8_line["candidate"].endswith("a_int8.tflite")
+
+
+def test_candidates_of_another_input_size_are_cut_at_their_size(setup, tmp_path):
+    """`--input-size`: a resolution experiment is compared with the serving spec's detector
+    and margin, its faces sized for it (and cached apart); it scores as a spec of that size
+    serving it would."""
+    import dataclasses
+
+    import keras
+
+    from detection.pipeline.spec import ModelSpec
+    from detection.training.architectures import build
+    from detection.training.compare import main
+    from detection.training.evaluate import evaluate_frames, evaluate_videos, load_analyser
+
+    data, models = setup
+    keras.utils.set_random_seed(3)
+    build("efficientnet_lite0", 80, 3).save(models / "c80.keras")
+    cache, report = tmp_path / "cache", tmp_path / "report.jsonl"
+    assert main(["--spec", str(models / "cmp_v1.json"), "--data", str(data), "--real-pools",
+                 "--cache", str(cache), "--json", str(report), "--input-size", "80",
+                 str(models / "c80.keras")]) == 0
+    line = json.loads(report.read_text())
+    assert sorted(p.name for p in cache.glob("*.pkl")) == [
+        "frames_cmp_v1_80.pkl", "held_out_by_file_80.pkl", "videos_cmp_v1_80.pkl"]
+
+    spec80 = dataclasses.replace(ModelSpec.load(models / "cmp_v1.json"), version="80",
+                                 input_size=80, weights_file="c80.keras")
+    spec80.save(models / "cmp_v80.json")
+    analyser = load_analyser(models / "cmp_v80.json", prefer="keras")
+    frames = evaluate_frames(analyser, data / "faces" / "openforensics" / "val", progress=False)
+    videos = evaluate_videos(analyser, data / "videos", progress=False)
+    assert line["frames"] == pytest.approx(frames["auc"], abs=1e-9)
+    assert line["videos"] == pytest.approx(videos["overall"]["auc"], abs=1e-9)

@@ -60,6 +60,12 @@ def test_a_tiny_run_writes_weights_and_snapshots(tmp_path):
     saved = json.loads((out / "trained.json").read_text())
     assert saved["samples_seen"] == 96 and saved["pack"]["reals"] == 8
     assert saved["config"]["batch_size"] == 16 and saved["config"]["warmup_fraction"] == 0.05
+    # The clock starts once the first batch is fitted: compiling is not training time, and
+    # the first batch is fitted at the very start of the schedule.
+    assert saved["first_batch_seconds"] > 0
+    assert saved["history"]["seconds"][0] == 0.0
+    assert saved["history"]["lr"][0] == pytest.approx(learning_rate_at(0.0, ParallelTrainConfig(
+        pack=None, out_dir=None)))
 
     import keras
 
