@@ -205,7 +205,8 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
             history["samples"].append(seen)
             history["seconds"].append(round(elapsed, 1))
             history["waited_s"].append(round(waited, 1))
-        log(f"{elapsed:7.1f} s  {seen:8d} samples  {seen / max(elapsed, 1e-9):7.0f}/s  "
+        log(f"{elapsed:7.1f} s  {seen:8d} samples  "
+            f"{f'{seen / elapsed:7.0f}/s' if elapsed > 0 else '      -  '}  "
             f"loss {' '.join(f'{v:.4f}' for v in losses)}  "
             f"lr {histories[0]['lr'][-1]:.2e}  waited for samples {waited:.0f} s")
         if time.monotonic() - last_checkpoint >= config.checkpoint_every_s:
