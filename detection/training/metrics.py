@@ -15,28 +15,55 @@ def auc(labels, scores) -> float | None:
     return float(roc_auc_score(labels, scores))
 
 
+def _bootstrap_aucs(labels, score_sets, resamples: int, seed: int) -> np.ndarray | None:
+    """AUCs of each score set on the same stratified resamples, shape (sets, resamples):
+    reals and fakes are resampled separately, so each resample keeps both class counts."""
+    from scipy.stats import rankdata
+
+    labels = np.asarray(labels).astype(int)
+    pos_at, neg_at = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
+    if not len(pos_at) or not len(neg_at):
+        return None
+    rng = np.random.default_rng(seed)
+    pick_pos = pos_at[rng.integers(0, len(pos_at), (resamples, len(pos_at)))]
+    pick_neg = neg_at[rng.integers(0, len(neg_at), (resamples, len(neg_at)))]
+    out = []
+    for scores in score_sets:
+        scores = np.asarray(scores, dtype=np.float64)
+        # AUC from ranks (ties share their mean rank), one resample per row.
+        ranks = rankdata(np.concatenate([scores[pick_pos], scores[pick_neg]], axis=1), axis=1)
+        u = ranks[:, :len(pos_at)].sum(axis=1) - len(pos_at) * (len(pos_at) + 1) / 2
+        out.append(u / (len(pos_at) * len(neg_at)))
+    return np.stack(out)
+
+
 def auc_interval(labels, scores, level: float = 0.95, resamples: int = 2000,
                  seed: int = 0) -> tuple[float, float] | None:
     """A bootstrap percentile interval for the AUC: reals and fakes are resampled separately
     (each resample keeps both class counts), so the interval says how far the figure could
     move on another draw of the same size. On 67 videos it spans about 0.2: two models 0.01
     apart there are not told apart."""
-    from scipy.stats import rankdata
-
-    labels = np.asarray(labels).astype(int)
-    scores = np.asarray(scores, dtype=np.float64)
-    pos, neg = scores[labels == 1], scores[labels == 0]
-    if not len(pos) or not len(neg):
+    aucs = _bootstrap_aucs(labels, [scores], resamples, seed)
+    if aucs is None:
         return None
-    rng = np.random.default_rng(seed)
-    p = pos[rng.integers(0, len(pos), (resamples, len(pos)))]
-    n = neg[rng.integers(0, len(neg), (resamples, len(neg)))]
-    # AUC from ranks (ties share their mean rank), one resample per row.
-    ranks = rankdata(np.concatenate([p, n], axis=1), axis=1)
-    u = ranks[:, :len(pos)].sum(axis=1) - len(pos) * (len(pos) + 1) / 2
-    aucs = u / (len(pos) * len(neg))
     tail = (1 - level) / 2
-    return float(np.quantile(aucs, tail)), float(np.quantile(aucs, 1 - tail))
+    return float(np.quantile(aucs[0], tail)), float(np.quantile(aucs[0], 1 - tail))
+
+
+def auc_difference(labels, scores, reference, level: float = 0.95, resamples: int = 2000,
+                   seed: int = 0) -> dict | None:
+    """How far one model's AUC is from a reference's on the same items, with a paired
+    bootstrap interval (both scored on each resample). Pairing removes what the two share,
+    the draw of items, so the interval is much narrower than either AUC's own: it says
+    whether a difference is more than the luck of the draw."""
+    aucs = _bootstrap_aucs(labels, [scores, reference], resamples, seed)
+    if aucs is None:
+        return None
+    diffs = aucs[0] - aucs[1]
+    tail = (1 - level) / 2
+    return {"difference": auc(labels, scores) - auc(labels, reference),
+            "ci95": (float(np.quantile(diffs, tail)), float(np.quantile(diffs, 1 - tail))),
+            "share_below_zero": float(np.mean(diffs < 0))}
 
 
 def accuracy(labels, probabilities, threshold: float) -> float:

@@ -58,3 +58,29 @@ def test_the_resampled_aucs_centre_on_sklearns_auc_with_ties():
     # only if the rank formula scores ties as sklearn does.
     lo, hi = metrics.auc_interval(labels, scores, level=0.0, resamples=20000, seed=1)
     assert lo == hi == pytest.approx(metrics.auc(labels, scores), abs=0.005)
+
+
+def test_a_paired_difference_tells_close_models_apart_where_their_intervals_overlap():
+    rng = np.random.default_rng(5)
+    labels = np.r_[np.zeros(40), np.ones(40)]
+    base = labels + rng.normal(0, 1.0, 80)
+    same = metrics.auc_difference(labels, base, base)
+    assert same["difference"] == 0.0 and same["ci95"] == (0.0, 0.0)
+
+    # A slightly better model that shares most of the reference's errors: the two intervals
+    # overlap by far, the paired one says which is better.
+    better = base + 0.4 * labels + rng.normal(0, 0.05, 80)
+    d = metrics.auc_difference(labels, better, base)
+    assert d["difference"] == pytest.approx(metrics.auc(labels, better) - metrics.auc(labels, base))
+    lo, hi = d["ci95"]
+    assert 0 < lo <= d["difference"] <= hi and d["share_below_zero"] < 0.025
+    lo_b, hi_b = metrics.auc_interval(labels, better)
+    lo_r, hi_r = metrics.auc_interval(labels, base)
+    assert lo_b < hi_r  # their own intervals overlap
+    assert hi - lo < (hi_r - lo_r) / 2
+
+    # Unrelated noise around the same ranking: no direction.
+    noisy = base + rng.normal(0, 0.3, 80)
+    lo, hi = metrics.auc_difference(labels, noisy, base)["ci95"]
+    assert lo < 0 < hi
+    assert metrics.auc_difference([1, 1], [0.2, 0.3], [0.1, 0.4]) is None

@@ -157,3 +157,24 @@ def test_candidates_of_another_input_size_are_cut_at_their_size(setup, tmp_path)
     videos = evaluate_videos(analyser, data / "videos", progress=False)
     assert line["frames"] == pytest.approx(frames["auc"], abs=1e-9)
     assert line["videos"] == pytest.approx(videos["overall"]["auc"], abs=1e-9)
+
+
+def test_a_reference_gives_each_candidate_its_paired_difference(setup, tmp_path, capsys):
+    from detection.training.compare import main
+
+    data, models = setup
+    report = tmp_path / "report.jsonl"
+    assert main(["--spec", str(models / "cmp_v1.json"), "--data", str(data), "--real-pools",
+                 "--cache", str(tmp_path / "cache"), "--json", str(report),
+                 "--reference", str(models / "a.keras"),
+                 str(models / "a.keras"), str(models / "b.keras")]) == 0
+    a, b = [json.loads(line) for line in report.read_text().splitlines()]
+    for key in ("held_out", "frames", "videos"):
+        assert a["vs_reference"][key]["difference"] == 0.0
+        assert a["vs_reference"][key]["ci95"] == [0.0, 0.0]
+        d = b["vs_reference"][key]
+        assert d["difference"] == pytest.approx(b[key] - a[key], abs=1e-12)
+        lo, hi = d["ci95"]
+        assert -1.0 <= lo <= hi <= 1.0 and 0.0 <= d["share_below_zero"] <= 1.0
+    assert b["vs_reference"]["reference"] == str(models / "a.keras")
+    assert "  vs a.keras" in capsys.readouterr().out
