@@ -123,16 +123,17 @@ def candidate_classifier(path: Path, spec):
     return KerasFaceClassifier.from_model(spec, keras.models.load_model(path, compile=False))
 
 
-def score(classifier, spec, faces: Faces) -> dict:
+def score(classifier, spec, faces: Faces) -> tuple[dict, dict]:
     """One candidate's figures: held-out AUC (the selection criterion), frame-level AUC,
-    video-level AUC and its breakdown, each AUC with its 95% bootstrap interval."""
+    video-level AUC and its breakdown, each AUC with its 95% bootstrap interval; and, apart,
+    each set's labels and scores (for paired comparisons, never reported)."""
     from detection.pipeline.analyse import Analyser, score_faces
 
     from . import metrics
     from .evaluate import _prob, summarise_videos
 
     out: dict = {}
-    raw: dict = {}  # each set's labels and scores, for paired comparisons (not reported)
+    raw: dict = {}
     if faces.held_x is not None and len(faces.held_x):
         z = classifier.logits_batch(faces.held_x)
         out["held_out"] = metrics.auc(faces.held_y, z)
@@ -156,14 +157,13 @@ def score(classifier, spec, faces: Faces) -> dict:
         out["videos_ci95"] = summary["overall"]["auc_ci95"]
         out["videos_by_component"] = {k: v["auc"] for k, v in summary["by_component"].items()}
         raw["videos"] = ([r["label"] for r in rows], [_prob(r) for r in rows])
-    out["_raw"] = raw
-    return out
+    return out, raw
 
 
 SETS = ("held_out", "frames", "videos")
 
 
-def against(figures: dict, reference: dict) -> dict:
+def against(raw: dict, reference: dict) -> dict:
     """Each set's AUC difference from the reference candidate's, with its paired bootstrap
     interval: on 67 videos two candidates' own intervals overlap by far, but most of their
     errors are shared, so the paired interval says whether one is really ahead."""
@@ -171,7 +171,7 @@ def against(figures: dict, reference: dict) -> dict:
 
     out = {}
     for key in SETS:
-        mine, theirs = figures["_raw"].get(key), reference["_raw"].get(key)
+        mine, theirs = raw.get(key), reference.get(key)
         if mine is not None and theirs is not None:
             out[key] = metrics.auc_difference(mine[0], mine[1], theirs[1])
     return out
@@ -244,7 +244,8 @@ def main(argv=None) -> int:
     pools = a.real_pools if a.real_pools is not None else (
         real_pools_under(data) if data else [])
     analyser = load_analyser(a.spec)
-    if a.input_size and a.input_size != analyser.spec.input_size:
+    resized = bool(a.input_size) and a.input_size != analyser.spec.input_size
+    if resized:
         # Conv weights do not depend on the input size: the serving model is only used to
         # cut faces here, and every crop is cut at this size instead.
         analyser.spec = dataclasses.replace(analyser.spec, input_size=a.input_size)
@@ -267,7 +268,7 @@ def main(argv=None) -> int:
         return d.cal_x.astype(np.uint8), d.cal_y  # uint8 in the cache: a quarter the size
 
     tag = f"{spec.name}_v{spec.version}"
-    if a.input_size:  # crops of another size are other faces: cached apart
+    if resized:  # crops of another size are other faces: cached apart
         tag += f"_{spec.input_size}"
     held_tag = a.held_out_keys.stem if a.held_out_keys else "by_file"
     faces = Faces()
@@ -279,26 +280,35 @@ def main(argv=None) -> int:
     faces.videos = faces_of(videos_dir, f"videos_{tag}.pkl",
                             lambda: cut_videos(analyser, videos_dir, True)) or []
 
+    scored: dict[Path, tuple[dict, dict]] = {}
+
+    def scored_once(path: Path) -> tuple[dict, dict]:
+        # The reference is usually one of the candidates too: score it once.
+        key = Path(path).resolve()
+        if key not in scored:
+            scored[key] = score(candidate_classifier(path, spec), spec, faces)
+        return scored[key]
+
     reference = None
     if a.reference:
-        reference = score(candidate_classifier(a.reference, spec), spec, faces)
-        print(_row(f"reference {str(a.reference)[-30:]}", reference), flush=True)
+        figures, reference = scored_once(a.reference)
+        print(_row(f"reference {str(a.reference)[-30:]}", figures), flush=True)
     results = []
     for path in a.candidates:
-        figures = score(candidate_classifier(path, spec), spec, faces)
+        figures, raw = scored_once(path)
         results.append((path, figures))
         print(_row(str(path)[-40:], figures), flush=True)
-        record = {k: v for k, v in figures.items() if k != "_raw"}
+        record = dict(figures)
         if reference is not None:
-            deltas = against(figures, reference)
+            deltas = against(raw, reference)
             print(_against_row(a.reference.name, deltas), flush=True)
             record["vs_reference"] = {"reference": str(a.reference), **deltas}
         if a.json:
             with open(a.json, "a") as fh:
                 fh.write(json.dumps({"candidate": str(path), **record}) + "\n")
-    scored = [(p, f) for p, f in results if f.get("held_out") is not None]
-    if scored:
-        best = max(scored, key=lambda pf: pf[1]["held_out"])
+    ranked = [(p, f) for p, f in results if f.get("held_out") is not None]
+    if ranked:
+        best = max(ranked, key=lambda pf: pf[1]["held_out"])
         print(f"held-out choice: {best[0]} ({best[1]['held_out']:.4f})")
     return 0
 

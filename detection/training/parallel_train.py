@@ -163,7 +163,6 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
     histories = [{"samples": [], "loss": [], "lr": [], "seconds": [], "waited_s": []}
                  for _ in arms]
     seen, waited, t0, first_fit_s = 0, 0.0, None, 0.0
-    fitting = time.monotonic()
     kept: dict[float, dict] = {}
     last_checkpoint = time.monotonic()
     while True:
@@ -182,7 +181,7 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
                 for model, (_, out) in zip(models, arms):
                     _save(model, config, out / f"trained_at_{round(share * 100)}pct.keras")
                 kept[share] = {"samples": seen,
-                               "seconds": round(time.monotonic() - (t0 or fitting), 1)}
+                               "seconds": round(time.monotonic() - t0, 1) if t0 else 0.0}
         losses, fitting = [], time.monotonic()
         for model, (arm, _), history in zip(models, arms, histories):
             lr = learning_rate_at(progress, config, arm.learning_rate)
