@@ -2,6 +2,7 @@
 """Pipeline speed benchmark: decode-only pass vs full analysis, in one process and one run.
 
     python bench/pipeline_speed.py [VIDEO ...] [--first-seconds S] [--generated] [--frames 32]
+                                   [--full-look-every 4] [--also-full-look-every 1]
                                    [--repeat 3] [--backend auto] [--worker-clips 4] [--json OUT]
 
 Without video arguments it generates a 10 s 1080p H.264 clip of a face (from the public-domain
@@ -24,6 +25,7 @@ Writes JSON (default bench/results/pipeline_speed.json). No Django: the pipeline
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -141,8 +143,11 @@ def _timed(fn):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat: int) -> dict:
+def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat: int,
+                 other: Analyser | None = None) -> dict:
+    """`other`: a second configuration of the pipeline, timed in the same rounds."""
     decode_runs, full_runs, seq_runs, stages, seq_stages = [], [], [], [], []
+    other_runs = []
     decode_cpu, full_cpu, seq_cpu = [], [], []
     for _ in range(repeat):
         # Interleaved: decode-only, full (overlapped), full sequential, so noise hits all alike.
@@ -158,6 +163,9 @@ def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat
         seq_runs.append(wall)
         seq_cpu.append(cpu)
         seq_stages.append(sequential.timings)
+        if other is not None:
+            _, wall, _ = _timed(lambda: other.analyse(video))
+            other_runs.append(wall)
         a, b = sequential.fake_probability, result.fake_probability
         if (a is None) != (b is None) or (a is not None and abs(a - b) > 1e-6):
             raise AssertionError(f"the sequential analysis gave {a}, the pipeline {b}")
@@ -186,6 +194,11 @@ def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat
                                 for k in seq_stages[0]},
         "faces_scored": result.faces_scored, "people": len(result.persons),
         "verdict": result.verdict, "fake_probability": result.fake_probability,
+        **({"other_full_look_every": other.config.full_look_every,
+            "other_full_analysis_s": round(statistics.median(other_runs), 4),
+            "other_ratio_full_to_decode": round(statistics.median(other_runs) / decode_s, 3),
+            "other_ratio_runs": [round(f / d, 3) for f, d in zip(other_runs, decode_runs)]}
+           if other is not None else {}),
     }
 
 
@@ -269,6 +282,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("videos", nargs="*", type=Path)
     parser.add_argument("--frames", type=int, default=32)
+    parser.add_argument("--full-look-every", type=int, default=AnalysisConfig.full_look_every,
+                        metavar="N", help="a full look for faces at least every N frames")
+    parser.add_argument("--also-full-look-every", type=int, metavar="M",
+                        help="also time the full analysis with M, in the same rounds")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--model", type=Path, default=DEFAULT_SPEC)
     parser.add_argument("--backend", choices=["auto", "litert", "keras"], default="auto",
@@ -301,11 +318,16 @@ def main() -> int:
     if not videos or args.generated:
         videos.insert(0, make_clip(Path(tmp.name) / f"face_1080p_10s_{args.clip_codec}.mp4",
                                    codec=args.clip_codec))
-    config = AnalysisConfig(frames_to_sample=args.frames)
+    config = AnalysisConfig(frames_to_sample=args.frames, full_look_every=args.full_look_every)
     analyser = build_analyser(args.model, config, args.backend)
     analyser.analyse(videos[0])  # warm-up: model tracing, caches
+    other = None
+    if args.also_full_look_every:
+        other = Analyser(analyser.spec, analyser.classifier, config=dataclasses.replace(
+            config, full_look_every=args.also_full_look_every))
+        other.analyse(videos[0])
 
-    rows = [measure_clip(video, analyser, config, args.repeat) for video in videos]
+    rows = [measure_clip(video, analyser, config, args.repeat, other) for video in videos]
     pipeline_peak = peak_rss_mb()  # before the classifier bench imports TensorFlow
 
     print(f"classifier: {classifier_name(analyser)}, detector: {analyser.detector.name}, "
@@ -338,7 +360,8 @@ def main() -> int:
         _, frames = sample_frames(videos[0], config)
         from detection.pipeline.faces import find_faces
 
-        crops = [c.image for c in find_faces(frames, analyser.detector, analyser.spec.face_margin)]
+        crops = [c.image for c in find_faces(frames, analyser.detector, analyser.spec.face_margin,
+                                             config.full_look_every)]
         if crops:
             classifier = classifier_throughput(args.model, crops, args.threads)
             print("classifier images/s on one video's crops (batch "
@@ -368,12 +391,21 @@ def main() -> int:
         print(f"ratio full/decode across {across['clips']} clips (pipeline): median "
               f"{across['median']:.2f}, max {across['max']:.2f}, "
               f"{across['over_target']} over the target {RATIO_TARGET}")
+    if other is not None:
+        ours = [r["ratio_full_to_decode"] for r in rows]
+        theirs = [r["other_ratio_full_to_decode"] for r in rows]
+        print(f"full look every {args.full_look_every} frames: median ratio "
+              f"{statistics.median(ours):.2f}, max {max(ours):.2f}, "
+              f"{sum(v > RATIO_TARGET for v in ours)} over; every {args.also_full_look_every} "
+              f"(same rounds): median {statistics.median(theirs):.2f}, max {max(theirs):.2f}, "
+              f"{sum(v > RATIO_TARGET for v in theirs)} over")
 
     report = {"machine": {"python": platform.python_version(), "cpu_count": args.threads,
                           "platform": platform.platform(),
                           "load_average": [round(v, 2) for v in os.getloadavg()]},
               "model": str(args.model), "classifier": classifier_name(analyser),
               "detector": analyser.detector.name, "frames": args.frames, "repeat": args.repeat,
+              "full_look_every": args.full_look_every,
               "peak_rss_mb": round(pipeline_peak, 1), "results": rows, "ratio_across_clips": across,
               "classifier_images_per_s": classifier, "worker_memory": worker}
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -167,6 +167,9 @@ DETECTION_FRAMES_TO_SAMPLE = envint("DETECTION_FRAMES", 32)
 DETECTION_FACE_DETECTOR = envstr("DETECTION_FACE_DETECTOR", "blazeface")
 if DETECTION_FACE_DETECTOR not in ("blazeface", "haar"):
     raise ImproperlyConfigured("DETECTION_FACE_DETECTOR must be blazeface or haar")
+# A full face search of the whole frame at least every N sampled frames; in between, faces are
+# looked for around where they were (a third of the cost). 1: a full search of every frame.
+DETECTION_FULL_LOOK_EVERY = max(1, envint("DETECTION_FULL_LOOK_EVERY", 4))
 DETECTION_MAX_DURATION_S = envfloat("DETECTION_MAX_DURATION_S", 600.0)
 # The model used when the database has no active model version (e.g. `analyse_video` on a
 # fresh checkout): the one shipped in the repository.

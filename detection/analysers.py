@@ -20,7 +20,8 @@ _cache: dict[tuple, Analyser] = {}
 def analysis_config() -> AnalysisConfig:
     return AnalysisConfig(frames_to_sample=settings.DETECTION_FRAMES_TO_SAMPLE,
                           max_duration_s=settings.DETECTION_MAX_DURATION_S,
-                          face_detector=settings.DETECTION_FACE_DETECTOR)
+                          face_detector=settings.DETECTION_FACE_DETECTOR,
+                          full_look_every=settings.DETECTION_FULL_LOOK_EVERY)
 
 
 def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> Analyser:

@@ -66,7 +66,7 @@ def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
     """
     if not analyser.config.overlap_stages:
         return analyse_video_sequential(path, analyser)
-    scorer = _FaceScorer(analyser.spec.face_margin)
+    scorer = _FaceScorer(analyser.spec.face_margin, analyser.config.full_look_every)
     light_detector, light_classifier = analyser.helper_stages()
     timings: dict[str, float] = {}
     info, frames = sample_frames_with_helper(
@@ -90,8 +90,8 @@ class _FaceScorer:
 
     BATCH = 4
 
-    def __init__(self, margin: float):
-        self.finder = FaceFinder(margin)
+    def __init__(self, margin: float, full_look_every: int = 1):
+        self.finder = FaceFinder(margin, full_look_every)
         self.crops: list[FaceCrop] = []
         self.logits: list[np.ndarray] = []
         self.pending: list[np.ndarray] = []
@@ -138,7 +138,8 @@ def analyse_video_sequential(path: str | os.PathLike, analyser: Analyser) -> Vid
     timings["decode"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    crops = find_faces(frames, analyser.detector, analyser.spec.face_margin)
+    crops = find_faces(frames, analyser.detector, analyser.spec.face_margin,
+                       analyser.config.full_look_every)
     timings["faces"] = time.perf_counter() - started
     return score_faces(info, frames, crops, analyser, timings)
 

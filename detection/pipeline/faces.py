@@ -100,13 +100,27 @@ def aligned_crop_matrix(box: FaceBox, right_eye, left_eye, margin: float):
     return matrix, side
 
 
+MAX_FACES_LOOKED_AROUND = 2  # with more faces, one full look costs less than looks around each
+
+
 class FaceFinder:
     """Finds and cuts the faces of one video's frames, in order: it remembers how many frames
-    in a row had no face, so the second looks (close-up, tiles) stop once a video shows none."""
+    in a row had no face, so the second looks (close-up, tiles) stop once a video shows none,
+    and where the faces were, so it can look for them there again.
 
-    def __init__(self, margin: float):
+    With `full_look_every` N > 1 and a detector that can `look_around` (BlazeFace), a frame
+    after one with one or two faces is first searched only around them, with the short-range
+    model: a third of the cost of a full look at the frame. A full look still comes at least
+    every N frames (new people are found by it), and whenever a face is not found again where
+    it was. N = 1: every frame gets a full look."""
+
+    def __init__(self, margin: float, full_look_every: int = 1):
         self.margin = margin
+        self.full_look_every = max(1, int(full_look_every))
         self.tiled_misses = 0
+        self.previous: list = []  # the last frame's detections
+        self.since_full_look = 0
+        self.looks = {"full": 0, "around": 0}
 
     def faces(self, frame: SampledFrame, detector: FaceDetector) -> list[FaceCrop]:
         crops: list[FaceCrop] = []
@@ -116,20 +130,49 @@ class FaceFinder:
                 crops.append(FaceCrop(frame_index=frame.index, timestamp_s=frame.timestamp_s,
                                       box=box, image=crop_face(frame.image, box, self.margin)))
             return crops
-        # The second looks cost ~9 passes; after a few frames where they found nothing, the
-        # video has no close-up or small faces worth that cost.
-        return self._cut(frame, with_keypoints(frame.image, tiles=self._tiles()))
+        found = self._looked_around(frame.image, detector)
+        if found is None:
+            # The second looks cost ~9 passes; after a few frames where they found nothing,
+            # the video has no close-up or small faces worth that cost.
+            found = self._full_look(with_keypoints(frame.image, tiles=self._tiles()))
+        return self._cut(frame, found)
 
     def faces_of(self, frames: list[SampledFrame],
                  detector: FaceDetector) -> list[list[FaceCrop]]:
-        """`faces` for several frames in order, the same faces, with the first look at every
-        frame made in batches where the detector can (BlazeFace)."""
+        """`faces` for several frames in order, the same faces. Without looks around faces,
+        the first look at every frame is made in batches where the detector can (BlazeFace)."""
         whole_frames = getattr(detector, "detect_whole_frames", None)
-        if whole_frames is None or len(frames) < 2:
+        if (whole_frames is None or len(frames) < 2
+                or (self.full_look_every > 1 and hasattr(detector, "look_around"))):
             return [self.faces(frame, detector) for frame in frames]
         first_looks = whole_frames([frame.image for frame in frames])
-        return [self._cut(frame, detector.complete(frame.image, found, tiles=self._tiles()))
+        return [self._cut(frame, self._full_look(
+                    detector.complete(frame.image, found, tiles=self._tiles())))
                 for frame, found in zip(frames, first_looks)]
+
+    def _looked_around(self, image: np.ndarray, detector: FaceDetector) -> list | None:
+        """The last frame's faces found again around where they were, or None when this
+        frame needs a full look."""
+        look_around = getattr(detector, "look_around", None)
+        if (look_around is None or self.since_full_look + 1 >= self.full_look_every
+                or not 0 < len(self.previous) <= MAX_FACES_LOOKED_AROUND):
+            return None
+        found = look_around(image, [d.box for d in self.previous])
+        if any(d is None for d in found):
+            return None
+        kept = detector.keep(image, found)
+        if len(kept) != len(found):  # a face shrank below the size kept: look at the whole
+            return None
+        self.since_full_look += 1
+        self.looks["around"] += 1
+        self.previous = kept
+        return kept
+
+    def _full_look(self, found: list) -> list:
+        self.since_full_look = 0
+        self.looks["full"] += 1
+        self.previous = found
+        return found
 
     def _tiles(self) -> bool:
         return self.tiled_misses < MAX_TILED_MISSES
@@ -146,9 +189,9 @@ class FaceFinder:
 
 
 def find_faces(frames: Iterable[SampledFrame], detector: FaceDetector,
-               margin: float) -> list[FaceCrop]:
-    """The faces of all `frames`, frame by frame (the detector's first looks batched)."""
-    return [crop for crops in FaceFinder(margin).faces_of(list(frames), detector)
+               margin: float, full_look_every: int = 1) -> list[FaceCrop]:
+    """The faces of all `frames`, frame by frame (see `FaceFinder`)."""
+    return [crop for crops in FaceFinder(margin, full_look_every).faces_of(list(frames), detector)
             for crop in crops]
 
 

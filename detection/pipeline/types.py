@@ -24,6 +24,10 @@ class AnalysisConfig:
     # Find and score faces on a second thread while the video decodes (False: one stage after
     # the other; the results are the same).
     overlap_stages: bool = True
+    # A full look at the whole frame for faces at least every this many sampled frames; in
+    # between, the last frame's faces (one or two) are looked for only around where they were,
+    # with BlazeFace's short-range model (faces.FaceFinder). 1: a full look at every frame.
+    full_look_every: int = 4
 
 
 @dataclass(frozen=True)

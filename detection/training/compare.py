@@ -87,7 +87,8 @@ def cut_videos(analyser, folder: Path, progress: bool = False) -> list[tuple]:
             info, frames = sample_frames(path, analyser.config)
         except PipelineError:
             continue  # evaluate_model reports these; no candidate can score them
-        crops = find_faces(frames, analyser.detector, analyser.spec.face_margin)
+        crops = find_faces(frames, analyser.detector, analyser.spec.face_margin,
+                           analyser.config.full_look_every)
         light = [SampledFrame(index=f.index, timestamp_s=f.timestamp_s,
                               image=np.zeros((1, 1, 3), np.uint8)) for f in frames]
         crops = [dataclasses.replace(c, image=_shrink(c.image, size)) for c in crops]
@@ -277,7 +278,9 @@ def main(argv=None) -> int:
         faces.held_x, faces.held_y = held[0].astype(np.float32), held[1]
     faces.frames = faces_of(val_dir, f"frames_{tag}.pkl",
                             lambda: cut_frames(analyser, val_dir, True)) or []
-    faces.videos = faces_of(videos_dir, f"videos_{tag}.pkl",
+    # The videos' faces depend on how often the whole frame is searched: cached apart.
+    look_tag = f"_look{analyser.config.full_look_every}"
+    faces.videos = faces_of(videos_dir, f"videos_{tag}{look_tag}.pkl",
                             lambda: cut_videos(analyser, videos_dir, True)) or []
 
     scored: dict[Path, tuple[dict, dict]] = {}

@@ -274,9 +274,13 @@ def evaluate_videos(analyser: Analyser, folder: str | Path, progress: bool = Tru
 
 
 def video_protocol(analyser: Analyser) -> str:
+    looks = ""
+    if analyser.config.full_look_every > 1 and hasattr(analyser.detector, "look_around"):
+        looks = (f" (a full look at the whole frame at least every "
+                 f"{analyser.config.full_look_every} frames, looks around known faces between)")
     return (f"{analyser.config.frames_to_sample} frames sampled evenly, faces by the "
-            f"{analyser.detector.name} detector, faces tracked into people, each person scored "
-            "over their frames, the video following its most suspicious person")
+            f"{analyser.detector.name} detector{looks}, faces tracked into people, each person "
+            "scored over their frames, the video following its most suspicious person")
 
 
 # --- the whole report -----------------------------------------------------------------------

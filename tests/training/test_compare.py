@@ -95,7 +95,7 @@ def test_candidates_score_as_the_full_evaluation_and_the_held_out_faces_choose(s
     import shutil
 
     assert sorted(p.name for p in cache.glob("*.pkl")) == [
-        "frames_cmp_v1.pkl", "held_out_by_file_64.pkl", "videos_cmp_v1.pkl"]
+        "frames_cmp_v1.pkl", "held_out_by_file_64.pkl", "videos_cmp_v1_look4.pkl"]
     shutil.rmtree(data)
     report.unlink()
     assert main(args) == 0
@@ -147,7 +147,7 @@ def test_candidates_of_another_input_size_are_cut_at_their_size(setup, tmp_path)
                  str(models / "c80.keras")]) == 0
     line = json.loads(report.read_text())
     assert sorted(p.name for p in cache.glob("*.pkl")) == [
-        "frames_cmp_v1_80.pkl", "held_out_by_file_80.pkl", "videos_cmp_v1_80.pkl"]
+        "frames_cmp_v1_80.pkl", "held_out_by_file_80.pkl", "videos_cmp_v1_80_look4.pkl"]
 
     spec80 = dataclasses.replace(ModelSpec.load(models / "cmp_v1.json"), version="80",
                                  input_size=80, weights_file="c80.keras")

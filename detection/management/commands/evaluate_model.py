@@ -33,6 +33,10 @@ class Command(BaseCommand):
                                  "instead of cutting the face out as the pipeline does")
         parser.add_argument("--detector", choices=["blazeface", "haar"],
                             help="face detector (default: DETECTION_FACE_DETECTOR)")
+        parser.add_argument("--full-look-every", type=int, metavar="N",
+                            help="search whole frames for faces at least every N sampled frames, "
+                                 "looking only around known faces in between; 1: every frame "
+                                 "(default: DETECTION_FULL_LOOK_EVERY)")
 
     def handle(self, *args, **o):
         from detection.analysers import analysis_config
@@ -49,6 +53,8 @@ class Command(BaseCommand):
             config = replace(config, frames_to_sample=o["frames"])
         if o["detector"]:
             config = replace(config, face_detector=o["detector"])
+        if o["full_look_every"]:
+            config = replace(config, full_look_every=max(1, o["full_look_every"]))
         out = o["out"] or (Path(settings.BASE_DIR) / "var" / "evaluation" / spec_path.stem
                            / (data.resolve().name or "data"))
         # Recorded as given: a relative path (../shared/data/...) keeps a committed card free
