@@ -149,12 +149,17 @@ def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat
     decode_runs, full_runs, seq_runs, stages, seq_stages = [], [], [], [], []
     other_runs = []
     decode_cpu, full_cpu, seq_cpu = [], [], []
-    for _ in range(repeat):
+    for round_ in range(repeat):
         # Interleaved: decode-only, full (overlapped), full sequential, so noise hits all alike.
         (info, frames), wall, cpu = _timed(lambda: sample_frames(video, config))
         decode_runs.append(wall)
         decode_cpu.append(cpu)
         del frames
+        if other is not None and round_ % 2:
+            # Every other round, the other configuration goes first: neither always follows
+            # the same run.
+            _, wall, _ = _timed(lambda: other.analyse(video))
+            other_runs.append(wall)
         result, wall, cpu = _timed(lambda: analyser.analyse(video))
         full_runs.append(wall)
         full_cpu.append(cpu)
@@ -163,7 +168,7 @@ def measure_clip(video: Path, analyser: Analyser, config: AnalysisConfig, repeat
         seq_runs.append(wall)
         seq_cpu.append(cpu)
         seq_stages.append(sequential.timings)
-        if other is not None:
+        if other is not None and not round_ % 2:
             _, wall, _ = _timed(lambda: other.analyse(video))
             other_runs.append(wall)
         a, b = sequential.fake_probability, result.fake_probability
