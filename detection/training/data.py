@@ -12,7 +12,7 @@ from detection.pipeline.classify import preprocess
 
 # Part of a face pool's cache key: change it whenever face_pool cuts or records faces differently
 # (3: padded second look, the picture's central face, each face's file key).
-POOL_FORMAT = 3
+POOL_FORMAT = 4  # 4: keypoints carry the face mesh outline after the six
 
 # The pools of real faces the self-blended recipe blends, under a data root (../shared/data).
 REAL_POOLS = ("faces/utkface_real", "faces/rmfd_real")
@@ -88,10 +88,11 @@ def load_faces(root: str | Path, input_size: int, channels: int, limit: int | No
 @dataclass
 class FacePool:
     """Face crops cut exactly as the pipeline cuts them at run time (detector box, margin, eyes
-    levelled), with the detector's six keypoints moved into crop coordinates (NaN if none)."""
+    levelled), with the detector's six keypoints moved into crop coordinates, then the face
+    mesh's outline on the crop (`face_mesh.OUTLINE_POINTS`; NaN where the mesh saw no face)."""
 
     images: np.ndarray  # uint8 (N, S, S, 3), BGR
-    keypoints: np.ndarray  # float32 (N, 6, 2)
+    keypoints: np.ndarray  # float32 (N, 6 + len(OUTLINE_POINTS), 2)
     labels: np.ndarray  # int (N,)
     groups: list[str]
     keys: list[str] = field(default_factory=list)  # "<root>/<path in root>" of each face's file
@@ -148,7 +149,10 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
         saved = np.load(cache, allow_pickle=False)
         return FacePool(saved["images"], saved["keypoints"], saved["labels"],
                         list(saved["groups"]), list(saved["keys"]))
-    detector = BlazeFaceDetector()
+    from .face_mesh import OUTLINE_POINTS, FaceMesh
+
+    detector, mesh = BlazeFaceDetector(), FaceMesh()
+    no_outline = np.full((len(OUTLINE_POINTS), 2), np.nan, np.float32)
     images, keypoints, labels, groups, keys = [], [], [], [], []
     for root in roots:
         root = Path(root)
@@ -179,7 +183,9 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
             images.append(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA
                                      if side > size else cv2.INTER_LINEAR))
             points = np.hstack([face.keypoints, np.ones((len(face.keypoints), 1))]) @ matrix.T
-            keypoints.append((points * scale).astype(np.float32))
+            outline = mesh.outline(images[-1])
+            keypoints.append(np.vstack([points * scale, no_outline if outline is None
+                                        else outline]).astype(np.float32))
             labels.append(y)
             groups.append(f"{root.name}/{group_from_path(path, root)}")
             keys.append(f"{root.name}/{path.relative_to(root).as_posix()}")

@@ -60,6 +60,7 @@ class ParallelTrainConfig:
     architecture: str = "efficientnet_lite0"
     input_size: int = 128
     sbi_share: float = 0.6
+    mask_source: str = "keypoints"  # or "mesh": the face mesh's outline (samples.MASK_SOURCES)
     seconds: float = 300.0  # training budget (after start-up)
     max_samples: int | None = None
     workers: int = max(1, (os.cpu_count() or 2) - 2)
@@ -89,7 +90,7 @@ def _make_chunk(index: int) -> tuple[np.ndarray, np.ndarray]:
 
     rng = np.random.default_rng([_DATA["seed"], index])
     return make_samples(_DATA["reals"], _DATA["real_kps"], _DATA["fakes"], _DATA["chunk"],
-                        _DATA["sbi_share"], _DATA["size"], rng)
+                        _DATA["sbi_share"], _DATA["size"], rng, _DATA["mask_source"])
 
 
 def learning_rate_at(progress: float, config: ParallelTrainConfig,
@@ -122,7 +123,12 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
     if config.chunk % config.batch_size:
         raise ValueError("chunk must be a multiple of batch_size")
     _DATA.update(reals=reals, real_kps=real_kps, fakes=fakes, chunk=config.chunk,
-                 sbi_share=config.sbi_share, size=config.input_size, seed=config.seed)
+                 sbi_share=config.sbi_share, size=config.input_size, seed=config.seed,
+                 mask_source=config.mask_source)
+    if config.mask_source == "mesh" and (real_kps.shape[1] <= 6
+                                         or not np.isfinite(real_kps[:, 6:]).any()):
+        raise ValueError("--mask-source mesh needs a pack with the faces' mesh outlines "
+                         "(written by this version of detection.training.pack)")
     log(f"pack: {len(reals)} reals, {len(fakes)} fakes at {reals.shape[1]} px "
         f"({time.monotonic() - started:.1f} s)")
     # Fork the workers before the backend starts threads or a GPU context.
@@ -260,6 +266,9 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument("--sbi-share", type=float, default=0.6)
+    parser.add_argument("--mask-source", choices=("keypoints", "mesh"), default="keypoints",
+                        help="shape the self-blending masks by BlazeFace's six keypoints or by "
+                             "the face mesh's outline (stored in the pack)")
     parser.add_argument("--freeze-blocks", type=int, default=0)
     parser.add_argument("--snapshots", type=float, nargs="*", default=(),
                         help="also keep the weights at these shares of the budget (0.5 ...)")
@@ -277,7 +286,7 @@ def main(argv=None) -> None:
         pack=a.pack, out_dir=a.out, init_weights=a.init_weights, input_size=a.input_size,
         seconds=seconds, max_samples=a.max_samples, deadline=a.deadline, workers=a.workers, chunk=a.chunk,
         batch_size=a.batch_size, learning_rate=a.learning_rate, sbi_share=a.sbi_share,
-        freeze_blocks=a.freeze_blocks, snapshots=tuple(a.snapshots),
+        mask_source=a.mask_source, freeze_blocks=a.freeze_blocks, snapshots=tuple(a.snapshots),
         checkpoint_every_s=a.checkpoint_every, seed=a.seed, arms=tuple(a.arms)),
         log=lambda m: print(m, flush=True))
 

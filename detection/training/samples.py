@@ -28,9 +28,19 @@ def jitter_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
                           borderMode=cv2.BORDER_REFLECT_101)
 
 
+MASK_SOURCES = ("keypoints", "mesh")
+
+
 def make_samples(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """`n` shuffled samples, half real: (uint8 RGB (n, size, size, 3), float32 labels)."""
+                 rng: np.random.Generator, mask_source: str = "keypoints",
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """`n` shuffled samples, half real: (uint8 RGB (n, size, size, 3), float32 labels).
+
+    `real_kps` rows: BlazeFace's six keypoints, then (pools of `POOL_FORMAT` 4 on) the face
+    mesh's outline; `mask_source` "mesh" shapes the self-blending masks by that outline where
+    a face has one, "keypoints" by the six keypoints alone."""
+    if mask_source not in MASK_SOURCES:
+        raise ValueError(f"mask_source must be one of {MASK_SOURCES}, not {mask_source!r}")
     half = n // 2
     real_idx = rng.choice(len(reals), half, replace=len(reals) < half)
     n_sbi = int(round(half * sbi_share)) if len(fakes) else half
@@ -39,9 +49,10 @@ def make_samples(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
         if half - n_sbi else np.array([], int)
     images = [degrade(jitter_crop(reals[i], rng), rng) for i in real_idx]
     for i in sbi_idx:
-        kps = real_kps[i] if np.isfinite(real_kps[i]).all() else None
+        kps = real_kps[i] if np.isfinite(real_kps[i][:6]).all() else None
         # Jitter after blending, so the blended region is not always in the same place.
-        images.append(degrade(jitter_crop(self_blend(reals[i], kps, rng), rng), rng))
+        images.append(degrade(jitter_crop(
+            self_blend(reals[i], kps, rng, mesh=mask_source == "mesh"), rng), rng))
     images += [degrade(jitter_crop(fakes[i], rng), rng) for i in fake_idx]
     x = np.ascontiguousarray(resize_batch(np.stack(images), size)[..., ::-1])
     y = np.concatenate([np.zeros(half), np.ones(len(images) - half)]).astype(np.float32)

@@ -81,18 +81,42 @@ def _region_points(keypoints: np.ndarray, region: str, rng: np.random.Generator)
                       keypoints[5] + down * 0.6])
 
 
+def _mesh_region_points(outline: np.ndarray, region: str,
+                        rng: np.random.Generator) -> np.ndarray:
+    """Hull points of a manipulated region from the face mesh's outline (`face_mesh`): the
+    face's oval, or half the time only brow to chin (what a face swap usually replaces); the
+    jaw and nose (the lower face); or brows, eye corners, cheeks and mouth (the inner face)."""
+    from .face_mesh import INNER, JAW, NOSE_PART, OVAL
+
+    if region == "lower":
+        return np.vstack([outline[OVAL][list(JAW)], outline[NOSE_PART]])
+    if region == "inner":
+        return outline[INNER]
+    if rng.random() < 0.5:
+        return outline[OVAL]
+    return np.vstack([outline[OVAL][list(JAW)], outline[INNER][:10]])  # brows to chin
+
+
 def face_mask(shape: tuple[int, int], keypoints: np.ndarray | None,
-              rng: np.random.Generator, region: str = "face") -> np.ndarray:
+              rng: np.random.Generator, region: str = "face", mesh: bool = False) -> np.ndarray:
     """A soft face-shaped mask in 0..1.
 
     With the six BlazeFace keypoints (eyes, nose, mouth, ear tragions) the hull covers the face
     from brow to chin and ear to ear, like a swapped face region (or only the `region` named,
-    see `_region_points`); without them, an ellipse around the crop's centre.
+    see `_region_points`); without them, an ellipse around the crop's centre. With `mesh` and
+    the face mesh's outline after those six rows (`face_mesh.OUTLINE_POINTS`, as training
+    pools store it), the hull follows the face's real outline instead (`_mesh_region_points`).
     """
     h, w = shape
     mask = np.zeros((h, w), np.float32)
-    if keypoints is not None and len(keypoints) >= 6:
-        points = _region_points(keypoints, region, rng)
+    outline = keypoints[6:] if keypoints is not None and len(keypoints) > 6 else None
+    if mesh and outline is not None and np.isfinite(outline).all():
+        points = _mesh_region_points(outline, region, rng)
+        centre = points.mean(axis=0)
+        points = centre + (points - centre) * rng.uniform(0.9, 1.05)
+        cv2.fillConvexPoly(mask, cv2.convexHull(points.astype(np.int32)), 1.0)
+    elif keypoints is not None and len(keypoints) >= 6 and np.isfinite(keypoints[:6]).all():
+        points = _region_points(keypoints[:6], region, rng)
         centre = points.mean(axis=0)
         points = centre + (points - centre) * rng.uniform(0.8, 1.05)
         cv2.fillConvexPoly(mask, cv2.convexHull(points.astype(np.int32)), 1.0)
@@ -109,11 +133,12 @@ def face_mask(shape: tuple[int, int], keypoints: np.ndarray | None,
 
 
 def self_blend(image: np.ndarray, keypoints: np.ndarray | None,
-               rng: np.random.Generator) -> np.ndarray:
-    """A fake made from this real face and an altered copy of itself."""
+               rng: np.random.Generator, mesh: bool = False) -> np.ndarray:
+    """A fake made from this real face and an altered copy of itself; `mesh`: its mask follows
+    the face mesh's outline where `keypoints` carries one (see `face_mask`)."""
     source = _shift_scale(_jitter_sharpness(_jitter_colour(image, rng), rng), rng)
     region = REGIONS[rng.choice(3, p=[0.6, 0.25, 0.15])]
-    mask = face_mask(image.shape[:2], keypoints, rng, region)[..., None]
+    mask = face_mask(image.shape[:2], keypoints, rng, region, mesh=mesh)[..., None]
     blended = source.astype(np.float32) * mask + image.astype(np.float32) * (1.0 - mask)
     return np.clip(blended, 0, 255).astype(np.uint8)
 

@@ -213,6 +213,10 @@ class BlendTrainConfig:
     epochs: int = 4
     samples_per_epoch: int = 6000  # half real, half fake; fakes fresh each epoch
     sbi_share: float = 0.6  # share of the fakes that are self-blended (the rest from the dataset)
+    # What shapes the training fakes' blending masks: BlazeFace's six keypoints, or the face
+    # mesh's outline (samples.MASK_SOURCES). The held-out faces are always made with keypoint
+    # masks, so runs with either source are chosen on the same samples.
+    mask_source: str = "keypoints"
     freeze_blocks: int = 5  # the first blocks keep their ImageNet filters (and cost no backward)
     batch_size: int = 32
     learning_rate: float = 3e-4
@@ -231,8 +235,9 @@ class BlendTrainConfig:
 
 
 def _make_epoch(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
-                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    x, y = make_samples(reals, real_kps, fakes, n, sbi_share, size, rng)
+                rng: np.random.Generator, mask_source: str = "keypoints",
+                ) -> tuple[np.ndarray, np.ndarray]:
+    x, y = make_samples(reals, real_kps, fakes, n, sbi_share, size, rng, mask_source)
     return x.astype(np.float32), y
 
 
@@ -319,7 +324,8 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
     best_auc, best_weights = -1.0, None
     for _ in trange(config.epochs, desc="epochs", disable=not config.progress, unit="epoch"):
         x, y = _make_epoch(reals[data.real_fit], real_kps[data.real_fit], fakes[data.fake_fit],
-                           config.samples_per_epoch, config.sbi_share, config.input_size, rng)
+                           config.samples_per_epoch, config.sbi_share, config.input_size, rng,
+                           config.mask_source)
         fit = model.fit(x, y, batch_size=config.batch_size, epochs=1,
                         verbose=1 if config.progress else 0)
         history["loss"].append(float(fit.history["loss"][-1]))
@@ -382,6 +388,7 @@ def finalise_blend_model(model, data: BlendData, config: BlendTrainConfig,
                     f"{config.calibration_fraction:.0%} of the faces, chosen by file (a hash of "
                     "the seed and the path)"),
                 "self_blended_share_of_fakes": config.sbi_share,
+                "blending_masks": config.mask_source,
                 "seed": config.seed,
                 **training,
             },

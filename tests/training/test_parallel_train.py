@@ -36,6 +36,14 @@ def _pack(tmp_path):
     return faces
 
 
+def test_mesh_masks_need_a_pack_with_outlines(tmp_path):
+    _pack(tmp_path)  # six keypoints per face, no mesh outline
+    with pytest.raises(ValueError, match="mesh outlines"):
+        train_parallel(ParallelTrainConfig(pack=tmp_path / "pack.npz", out_dir=tmp_path / "out",
+                                           mask_source="mesh", workers=1, chunk=32,
+                                           batch_size=16), log=lambda _: None)
+
+
 def test_an_arm_is_a_name_a_learning_rate_and_frozen_blocks():
     assert Arm.parse("f10:1e-4:10") == Arm("f10", 1e-4, 10)
     assert Arm.parse("all:3e-5") == Arm("all", 3e-5, 0)

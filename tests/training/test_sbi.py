@@ -60,9 +60,9 @@ def test_self_blending_uses_every_region():
     seen = set()
     original = sbi.face_mask
 
-    def spy(shape, keypoints, rng, region="face"):
+    def spy(shape, keypoints, rng, region="face", **options):
         seen.add(region)
-        return original(shape, keypoints, rng, region)
+        return original(shape, keypoints, rng, region, **options)
 
     sbi.face_mask = spy
     try:
@@ -71,3 +71,43 @@ def test_self_blending_uses_every_region():
     finally:
         sbi.face_mask = original
     assert seen == set(sbi.REGIONS)
+
+
+def _outline():
+    """A face mesh outline (face_mesh.OUTLINE_POINTS) for a face centred at (70, 85): an oval
+    35 wide and 50 high, the inner face inside it, the nose in the middle."""
+    from detection.training.face_mesh import FACE_OVAL, INNER_FACE, NOSE
+
+    angles = np.linspace(-np.pi / 2, 1.5 * np.pi, len(FACE_OVAL), endpoint=False)
+    oval = np.stack([70 + 35 * np.cos(angles), 85 + 50 * np.sin(angles)], axis=1)
+    t = np.linspace(0, 2 * np.pi, len(INNER_FACE), endpoint=False)
+    inner = np.stack([70 + 22 * np.cos(t), 80 + 28 * np.sin(t)], axis=1)
+    nose = np.array([[62, 90], [78, 90], [70, 88]])
+    assert len(nose) == len(NOSE)
+    return np.vstack([oval, inner, nose]).astype(np.float32)
+
+
+def test_a_mesh_mask_follows_the_outline_not_the_keypoints():
+    keypoints = np.vstack([KEYPOINTS, _outline()])
+    for seed in range(5):
+        mask = face_mask((160, 160), keypoints, np.random.default_rng(seed), mesh=True)
+        assert mask[95, 70] > 0.45  # inside the oval, below the keypoints' hull
+        assert mask[85, 20] < 0.05 and mask[85, 120] < 0.05  # beside it
+        lower = face_mask((160, 160), keypoints, np.random.default_rng(seed), "lower",
+                          mesh=True)
+        assert lower[115, 70] > 0.45 and lower[45, 70] < 0.05  # the jaw, not the forehead
+
+
+def test_without_mesh_the_outline_is_ignored_and_masks_are_as_before():
+    with_outline = np.vstack([KEYPOINTS, _outline()])
+    for region in ("face", "lower", "inner"):
+        a = face_mask((160, 160), with_outline, np.random.default_rng(3), region)
+        b = face_mask((160, 160), KEYPOINTS, np.random.default_rng(3), region)
+        assert np.array_equal(a, b)
+
+
+def test_a_face_the_mesh_missed_gets_the_keypoint_mask():
+    missed = np.vstack([KEYPOINTS, np.full_like(_outline(), np.nan)])
+    a = face_mask((160, 160), missed, np.random.default_rng(4), mesh=True)
+    b = face_mask((160, 160), KEYPOINTS, np.random.default_rng(4))
+    assert np.array_equal(a, b)

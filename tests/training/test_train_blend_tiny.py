@@ -39,6 +39,14 @@ def test_training_faces_are_cut_as_the_pipeline_cuts_them(faces):
     right_eye, left_eye = pool.keypoints[0][0], pool.keypoints[0][1]
     assert right_eye[0] < left_eye[0] and abs(right_eye[1] - left_eye[1]) < 2  # levelled
     assert 0 < right_eye[0] < 80 and 0 < left_eye[1] < 80
+    # After the six keypoints, the face mesh's outline of each face, in the same crop pixels,
+    # around the eyes.
+    from detection.training.face_mesh import OUTLINE_POINTS, OVAL
+
+    assert pool.keypoints.shape == (8, 6 + len(OUTLINE_POINTS), 2)
+    oval = pool.keypoints[0][6:][OVAL]
+    assert np.isfinite(oval).all()
+    assert oval[:, 0].min() < right_eye[0] < left_eye[0] < oval[:, 0].max()
 
 
 def test_a_tiny_run_writes_a_model_the_pipeline_can_use(faces, tmp_path, clips):

@@ -36,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--samples-per-epoch", type=int, default=6000)
         parser.add_argument("--sbi-share", type=float, default=0.6,
                             help="share of the fakes that are self-blended")
+        parser.add_argument("--mask-source", choices=("keypoints", "mesh"), default="keypoints",
+                            help="shape the self-blending masks by BlazeFace's six keypoints or "
+                                 "by the face mesh's outline")
         parser.add_argument("--cache-dir", type=Path,
                             help="cache the detected and aligned training faces here")
         parser.add_argument("--input-size", type=int, help="default 64 (paper_cnn), 128 (lite0)")
@@ -107,6 +110,7 @@ class Command(BaseCommand):
                     architecture=o["architecture"], input_size=o["input_size"] or 128,
                     face_margin=o["face_margin"] or 0.3, epochs=o["epochs"] or 8,
                     samples_per_epoch=o["samples_per_epoch"], sbi_share=o["sbi_share"],
+                    mask_source=o["mask_source"],
                     batch_size=o["batch_size"], pool_limit=o["limit"], seed=o["seed"],
                     progress=o["verbosity"] > 0, cache_dir=o["cache_dir"],
                     test_time_flip=o["test_time_flip"], person_pooling=o["person_pooling"],

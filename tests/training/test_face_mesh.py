@@ -1,0 +1,44 @@
+"""The face mesh gives each training face's outline, in the crop's own pixels."""
+import cv2
+import numpy as np
+import pytest
+
+from detection.pipeline.blazeface import BlazeFaceDetector
+from detection.pipeline.faces import crop_face_aligned
+from detection.training.face_mesh import INNER, NOSE_PART, OUTLINE_POINTS, OVAL, FaceMesh
+from tests import media
+
+
+@pytest.fixture(scope="module")
+def crop_and_eyes():
+    image = media.face_image()
+    (face,) = BlazeFaceDetector().detect_with_keypoints(image)
+    matrix_crop = crop_face_aligned(image, face.box, face.keypoints[0], face.keypoints[1], 0.3)
+    crop = cv2.resize(matrix_crop, (128, 128), interpolation=cv2.INTER_AREA)
+    # The eyes, found by BlazeFace, in the 128 px crop: level, at the same height.
+    found = BlazeFaceDetector().detect_with_keypoints(crop)
+    return crop, found[0].keypoints[:2] if found else None
+
+
+def test_the_outline_surrounds_the_eyes_nose_and_mouth(crop_and_eyes):
+    crop, eyes = crop_and_eyes
+    outline = FaceMesh().outline(crop)
+    assert outline.shape == (len(OUTLINE_POINTS), 2) and outline.dtype == np.float32
+    assert (outline >= 0).all() and (outline <= 128).all()
+    oval = outline[OVAL].astype(np.float32).reshape(-1, 1, 2)
+    for x, y in list(eyes) + list(outline[NOSE_PART]):
+        assert cv2.pointPolygonTest(oval, (float(x), float(y)), False) > 0
+    # The inner face lies within the oval, and the oval is wider than the inner face.
+    inner = outline[INNER]
+    assert np.ptp(outline[OVAL][:, 0]) > np.ptp(inner[:, 0])
+
+
+def test_the_outline_follows_the_face_when_the_crop_is_larger(crop_and_eyes):
+    crop, _ = crop_and_eyes
+    mesh = FaceMesh()
+    small, large = mesh.outline(crop), mesh.outline(cv2.resize(crop, (256, 256)))
+    assert np.abs(large / 2 - small).max() < 4  # the same face in the crop's own pixels
+
+
+def test_no_outline_where_there_is_no_face():
+    assert FaceMesh().outline(np.full((128, 128, 3), 90, np.uint8)) is None
