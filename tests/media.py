@@ -16,6 +16,21 @@ def face_image() -> np.ndarray:
     return image
 
 
+def cut_face(size: int = 128):
+    """The test face cut as the pipeline and training cut faces (BlazeFace, margin 0.3, eyes
+    level), at `size` px, with BlazeFace's detection on that crop."""
+    from detection.pipeline.blazeface import BlazeFaceDetector
+    from detection.pipeline.faces import crop_face_aligned
+
+    image = face_image()
+    detector = BlazeFaceDetector()
+    (found,) = detector.detect_with_keypoints(image)
+    cut = crop_face_aligned(image, found.box, found.keypoints[0], found.keypoints[1], 0.3)
+    crop = cv2.resize(cut, (size, size), interpolation=cv2.INTER_AREA)
+    (again,) = detector.detect_with_keypoints(crop)
+    return crop, again
+
+
 def labelled_faces(root: Path, per_label: int = 8, seed: int = 0) -> Path:
     """`root/real/` and `root/fake/`, each `per_label` JPEGs of the test face at slightly
     different brightness and contrast: a labelled face folder as the training commands read."""

@@ -3,21 +3,14 @@ import cv2
 import numpy as np
 import pytest
 
-from detection.pipeline.blazeface import BlazeFaceDetector
-from detection.pipeline.faces import crop_face_aligned
 from detection.training.face_mesh import INNER, NOSE_PART, OUTLINE_POINTS, OVAL, FaceMesh
 from tests import media
 
 
 @pytest.fixture(scope="module")
 def crop_and_eyes():
-    image = media.face_image()
-    (face,) = BlazeFaceDetector().detect_with_keypoints(image)
-    matrix_crop = crop_face_aligned(image, face.box, face.keypoints[0], face.keypoints[1], 0.3)
-    crop = cv2.resize(matrix_crop, (128, 128), interpolation=cv2.INTER_AREA)
-    # The eyes, found by BlazeFace, in the 128 px crop: level, at the same height.
-    found = BlazeFaceDetector().detect_with_keypoints(crop)
-    return crop, found[0].keypoints[:2] if found else None
+    crop, found = media.cut_face(128)
+    return crop, found.keypoints[:2]  # the eyes, in the 128 px crop
 
 
 def test_the_outline_surrounds_the_eyes_nose_and_mouth(crop_and_eyes):

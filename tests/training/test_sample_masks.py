@@ -1,10 +1,7 @@
 """Training samples can take their self-blending masks from the face mesh's outline."""
-import cv2
 import numpy as np
 import pytest
 
-from detection.pipeline.blazeface import BlazeFaceDetector
-from detection.pipeline.faces import crop_face_aligned
 from detection.training.face_mesh import FaceMesh
 from detection.training.samples import make_samples
 from tests import media
@@ -12,11 +9,7 @@ from tests import media
 @pytest.fixture(scope="module")
 def faces():
     """The test face cut as training cuts faces, with its keypoints and its mesh outline."""
-    image = media.face_image()
-    (found,) = BlazeFaceDetector().detect_with_keypoints(image)
-    cut = crop_face_aligned(image, found.box, found.keypoints[0], found.keypoints[1], 0.3)
-    face = cv2.resize(cut, (128, 128), interpolation=cv2.INTER_AREA)
-    (again,) = BlazeFaceDetector().detect_with_keypoints(face)
+    face, again = media.cut_face(128)
     outline = FaceMesh().outline(face)
     reals = np.stack([face] * 6)
     kps = np.repeat(np.vstack([again.keypoints, outline])[None], 6, 0)
