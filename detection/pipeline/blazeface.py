@@ -147,6 +147,23 @@ def _weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray,
     return kept
 
 
+def _faces_in(raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray, input_size: int,
+              min_score: float, iou_threshold: float):
+    """One image's raw model outputs -> weighted-NMS faces (box, score, keypoints), in the
+    model input's normalised coordinates (both models decode the same way)."""
+    scores = 1.0 / (1.0 + np.exp(-logits))
+    candidates = np.flatnonzero(scores >= min_score)
+    if not len(candidates):
+        return []
+    points = raw[candidates].reshape(-1, 8, 2) / input_size
+    anchors = anchors[candidates][:, None, :]
+    centre = points[:, 0:1] + anchors
+    half = points[:, 1:2] / 2
+    boxes = np.concatenate([centre - half, centre + half], axis=1).reshape(-1, 4)
+    keypoints = points[:, 2:] + anchors
+    return _weighted_nms(boxes, scores[candidates], keypoints, iou_threshold)
+
+
 def _shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area-average `image` down to (width, height).
 
@@ -173,6 +190,21 @@ def _shrink_square(image: np.ndarray, size: int) -> np.ndarray:
         return image
     interpolation = cv2.INTER_LINEAR if image.shape[0] < 2 * size else cv2.INTER_AREA
     return cv2.resize(image, (size, size), interpolation=interpolation)
+
+
+class _ShortRange:
+    """The short-range model's interpreter, its tensors and anchors, loaded once."""
+
+    def __init__(self, threads: int):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_path=str(SHORT_RANGE), num_threads=threads)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        outputs = sorted(self.interpreter.get_output_details(), key=lambda d: d["shape"][-1])
+        self.scores, self.boxes = outputs[0]["index"], outputs[1]["index"]
+        self.anchors = _short_range_anchors()
+        self.batch = 1
 
 
 class BlazeFaceDetector:
@@ -255,7 +287,7 @@ class BlazeFaceDetector:
         to be seen whole there). All squares in one invoke."""
         if not boxes:
             return []
-        interpreter, anchors = self._short_range()
+        short = self._short_range()
         batch = np.empty((len(boxes), SHORT_INPUT_SIZE, SHORT_INPUT_SIZE, 3), np.float32)
         height, width = image.shape[:2]
         squares = []
@@ -273,42 +305,30 @@ class BlazeFaceDetector:
             small = _shrink_square(region, SHORT_INPUT_SIZE)
             batch[i] = cv2.cvtColor(small, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0
             squares.append((x0, y0, side, (cx - x0) / side, (cy - y0) / side))
-        if interpreter.get_input_details()[0]["shape"][0] != len(boxes):
-            interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"],
-                                            batch.shape)
-            interpreter.allocate_tensors()
-        scores_index, boxes_index = (d["index"] for d in sorted(
-            interpreter.get_output_details(), key=lambda d: d["shape"][-1]))
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], batch)
-        interpreter.invoke()
         n = len(boxes)
-        raw = _per_square(interpreter.get_tensor(boxes_index), n)
-        logits = np.clip(_per_square(interpreter.get_tensor(scores_index), n)[..., 0],
+        if short.batch != n:
+            short.interpreter.resize_tensor_input(short.input, batch.shape)
+            short.interpreter.allocate_tensors()
+            short.batch = n
+        short.interpreter.set_tensor(short.input, batch)
+        short.interpreter.invoke()
+        raw = _per_square(short.interpreter.get_tensor(short.boxes), n)
+        logits = np.clip(_per_square(short.interpreter.get_tensor(short.scores), n)[..., 0],
                          -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
-        return [self._around(raw[i], logits[i], anchors, square, width, height)
+        return [self._around(raw[i], logits[i], square, width, height)
                 for i, square in enumerate(squares)]
 
-    def _short_range(self):
+    def _short_range(self) -> "_ShortRange":
         if self._short is None:
-            from ai_edge_litert.interpreter import Interpreter
-
-            interpreter = Interpreter(model_path=str(SHORT_RANGE), num_threads=self._threads)
-            interpreter.allocate_tensors()
-            self._short = (interpreter, _short_range_anchors())
+            self._short = _ShortRange(self._threads)
         return self._short
 
-    def _around(self, raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray,
-                square: tuple, width: int, height: int) -> Detection | None:
-        scores = 1.0 / (1.0 + np.exp(-logits))
-        candidates = np.flatnonzero(scores >= self._min_score)
-        if not len(candidates):
+    def _around(self, raw: np.ndarray, logits: np.ndarray, square: tuple, width: int,
+                height: int) -> Detection | None:
+        found = _faces_in(raw, logits, self._short.anchors, SHORT_INPUT_SIZE, self._min_score,
+                          self._iou)
+        if not found:
             return None
-        points = raw[candidates].reshape(-1, 8, 2) / SHORT_INPUT_SIZE
-        centre = points[:, 0:1] + anchors[candidates][:, None, :]
-        half = points[:, 1:2] / 2
-        found = _weighted_nms(np.concatenate([centre - half, centre + half], axis=1).reshape(-1, 4),
-                              scores[candidates], points[:, 2:] + anchors[candidates][:, None, :],
-                              self._iou)
         x0, y0, side, last_x, last_y = square
         box, score, kps = min(found, key=lambda f: abs((f[0][0] + f[0][2]) / 2 - last_x)
                               + abs((f[0][1] + f[0][3]) / 2 - last_y))
@@ -385,18 +405,9 @@ class BlazeFaceDetector:
     def _decode(self, raw: np.ndarray, logits: np.ndarray, geometry: tuple, offset_x: int,
                 offset_y: int) -> list[Detection]:
         width, height, scale, pad_x, pad_y = geometry
-        scores = 1.0 / (1.0 + np.exp(-logits))
-        candidates = np.flatnonzero(scores >= self._min_score)
-        if not len(candidates):
-            return []
-        points = raw[candidates].reshape(-1, 8, 2) / INPUT_SIZE
-        anchors = self._anchors[candidates][:, None, :]
-        centre = points[:, 0:1] + anchors
-        half = points[:, 1:2] / 2
-        boxes = np.concatenate([centre - half, centre + half], axis=1).reshape(-1, 4)
-        keypoints = points[:, 2:] + anchors
         found = []
-        for box, score, kps in _weighted_nms(boxes, scores[candidates], keypoints, self._iou):
+        for box, score, kps in _faces_in(raw, logits, self._anchors, INPUT_SIZE,
+                                         self._min_score, self._iou):
             # Back from the letterboxed square to frame pixels.
             x0 = (box[0] * INPUT_SIZE - pad_x) / scale
             y0 = (box[1] * INPUT_SIZE - pad_y) / scale

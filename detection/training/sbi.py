@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .face_mesh import INNER, JAW, NOSE_PART, OVAL
+
 
 def _jitter_colour(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = image.astype(np.float32)
@@ -86,8 +88,6 @@ def _mesh_region_points(outline: np.ndarray, region: str,
     """Hull points of a manipulated region from the face mesh's outline (`face_mesh`): the
     face's oval, or half the time only brow to chin (what a face swap usually replaces); the
     jaw and nose (the lower face); or brows, eye corners, cheeks and mouth (the inner face)."""
-    from .face_mesh import INNER, JAW, NOSE_PART, OVAL
-
     if region == "lower":
         return np.vstack([outline[OVAL][list(JAW)], outline[NOSE_PART]])
     if region == "inner":
