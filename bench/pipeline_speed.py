@@ -49,7 +49,7 @@ from detection.pipeline.analyse import analyse_video_sequential  # noqa: E402
 from detection.pipeline.decode import sample_frames  # noqa: E402
 from detection.pipeline.spec import ModelSpec  # noqa: E402
 
-DEFAULT_SPEC = ROOT / "detection" / "models" / "lite0_sbi_v5.json"
+DEFAULT_SPEC = ROOT / "detection" / "models" / "lite0_sbi_v6.json"
 MEMORY_TARGET_MB = 1536
 RATIO_TARGET = 1.5
 

@@ -174,7 +174,7 @@ DETECTION_MAX_DURATION_S = envfloat("DETECTION_MAX_DURATION_S", 600.0)
 # The model used when the database has no active model version (e.g. `analyse_video` on a
 # fresh checkout): the one shipped in the repository.
 DETECTION_DEFAULT_MODEL_SPEC = Path(envstr(
-    "DETECTION_DEFAULT_MODEL_SPEC", str(BASE_DIR / "detection" / "models" / "lite0_sbi_v5.json")))
+    "DETECTION_DEFAULT_MODEL_SPEC", str(BASE_DIR / "detection" / "models" / "lite0_sbi_v6.json")))
 
 # --- Worker (django-q2) -----------------------------------------------------------------------
 DETECTION_JOB_TIMEOUT_S = envint("DETECTION_JOB_TIMEOUT_S", 900)

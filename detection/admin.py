@@ -9,7 +9,8 @@ from .models import (AnalysisJob, FaceResult, FrameResult, ModelVersion, Video,
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ("name", "version", "architecture", "is_active", "input_size", "fake_threshold",
-                    "uncertain_low", "uncertain_high", "frame_auc", "video_auc", "created_at")
+                    "uncertain_low", "uncertain_high", "video_band", "frame_auc", "video_auc",
+                    "created_at")
     list_filter = ("is_active", "architecture")
     readonly_fields = ("is_active", "created_at")
     actions = ["activate"]
@@ -18,6 +19,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="frame AUC (95% interval)")
     def frame_auc(self, obj):
         return auc_text(obj.metrics.get("frames") or {})
+
+    @admin.display(description="video band")
+    def video_band(self, obj):
+        low, high = obj.video_band
+        return f"{low}–{high}" + ("" if obj.video_calibration_a is None else " (calibrated)")
 
     @admin.display(description="video AUC (95% interval)")
     def video_auc(self, obj):

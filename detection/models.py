@@ -45,6 +45,16 @@ class ModelVersion(models.Model):
         max_length=20, default="mean_probability",
         choices=list(PERSON_POOLINGS.items()),
         help_text="How a person's faces make the person's probability.")
+    # People and videos: a second calibration fitted on labelled videos, and its band (see
+    # detection/training/calibrate_videos.py). Empty: they use the face calibration and band.
+    video_calibration_a = models.FloatField(
+        null=True, blank=True,
+        help_text="Video calibration: p = sigmoid(a * mean logit + b) for people and videos.")
+    video_calibration_b = models.FloatField(null=True, blank=True)
+    video_uncertain_low = models.FloatField(
+        null=True, blank=True, help_text="A video is real below this (empty: uncertain_low).")
+    video_uncertain_high = models.FloatField(
+        null=True, blank=True, help_text="A video is fake from this (empty: uncertain_high).")
     metrics = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=False)
@@ -62,6 +72,12 @@ class ModelVersion(models.Model):
                 condition=Q(uncertain_low__lte=models.F("uncertain_high"))
                 & Q(uncertain_low__gte=0) & Q(uncertain_high__lte=1),
                 name="model_uncertain_band_ordered"),
+            models.CheckConstraint(
+                condition=(Q(video_uncertain_low__isnull=True)
+                           & Q(video_uncertain_high__isnull=True))
+                | (Q(video_uncertain_low__lte=models.F("video_uncertain_high"))
+                   & Q(video_uncertain_low__gte=0) & Q(video_uncertain_high__lte=1)),
+                name="model_video_band_ordered"),
         ]
 
     def __str__(self):
@@ -78,6 +94,25 @@ class ModelVersion(models.Model):
         if not (0 <= self.uncertain_low <= self.fake_threshold <= self.uncertain_high <= 1):
             raise ValidationError("Thresholds must satisfy 0 <= uncertain_low <= fake_threshold "
                                   "<= uncertain_high <= 1.")
+        try:
+            self.to_spec()  # the video calibration's own rules (pairs, slope, pooling, band)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    @property
+    def video_band(self) -> tuple[float, float]:
+        """(low, high) of the band a video's verdict uses."""
+        if self.video_uncertain_low is None or self.video_uncertain_high is None:
+            return self.uncertain_low, self.uncertain_high
+        return self.video_uncertain_low, self.video_uncertain_high
+
+    @property
+    def video_uncertain_low_effective(self) -> float:
+        return self.video_band[0]
+
+    @property
+    def video_uncertain_high_effective(self) -> float:
+        return self.video_band[1]
 
     def to_spec(self) -> ModelSpec:
         return ModelSpec(
@@ -89,6 +124,10 @@ class ModelVersion(models.Model):
             uncertain_high=self.uncertain_high, metrics=self.metrics, trained_at=self.trained_at,
             notes=self.notes, test_time_flip=self.test_time_flip,
             person_pooling=self.person_pooling,
+            video_calibration_a=self.video_calibration_a,
+            video_calibration_b=self.video_calibration_b,
+            video_uncertain_low=self.video_uncertain_low,
+            video_uncertain_high=self.video_uncertain_high,
         )
 
 

@@ -30,8 +30,17 @@ class ModelVersionSerializer(serializers.Serializer):
     input_size = serializers.IntegerField()
     channels = serializers.IntegerField()
     fake_threshold = serializers.FloatField()
-    uncertain_low = serializers.FloatField()
-    uncertain_high = serializers.FloatField()
+    uncertain_low = serializers.FloatField(help_text="A face is real below this.")
+    uncertain_high = serializers.FloatField(help_text="A face is fake from this.")
+    video_calibration_a = serializers.FloatField(
+        allow_null=True, help_text="Video calibration, p = sigmoid(a * mean logit + b), for "
+                                   "people and videos; null: they use the face calibration.")
+    video_calibration_b = serializers.FloatField(allow_null=True)
+    video_uncertain_low = serializers.FloatField(
+        source="video_uncertain_low_effective",
+        help_text="A video is real below this (the face band's when it has none of its own).")
+    video_uncertain_high = serializers.FloatField(
+        source="video_uncertain_high_effective", help_text="A video is fake from this.")
     test_time_flip = serializers.BooleanField(
         help_text="Each face is scored with its mirror image (logits averaged).")
     person_pooling = serializers.CharField(

@@ -318,6 +318,9 @@ def model_version_register(*, spec_path: str | Path, activate: bool = False) -> 
         uncertain_high=spec.uncertain_high, metrics=spec.metrics, notes=spec.notes,
         trained_at=spec.trained_at, test_time_flip=spec.test_time_flip,
         person_pooling=spec.person_pooling,
+        video_calibration_a=spec.video_calibration_a, video_calibration_b=spec.video_calibration_b,
+        video_uncertain_low=spec.video_uncertain_low,
+        video_uncertain_high=spec.video_uncertain_high,
     )
     version = ModelVersion.objects.filter(name=spec.name, version=spec.version).first()
     if version is None:

@@ -38,8 +38,7 @@ def routing_for(*, job: AnalysisJob) -> tuple[str, str]:
         if settings.MODERATION_NO_FACE_TO_REVIEW:
             return ReviewState.NEEDS_REVIEW, ReasonCode.ROUTED_NO_FACE
         return ReviewState.AUTO_CLEARED, ReasonCode.ROUTED_NO_FACE
-    high = version.uncertain_high if version else 0.65
-    low = version.uncertain_low if version else 0.35
+    low, high = version.video_band if version else (0.35, 0.65)
     if p >= high:
         return ReviewState.FLAGGED, ReasonCode.ROUTED_FLAGGED
     if p >= low:
@@ -68,8 +67,8 @@ def review_item_route(*, job: AnalysisJob) -> ReviewItem | None:
             model_score=job.fake_probability, model_verdict=job.verdict, created_at=now,
             updated_at=now)
         version = job.model_version
-        note = (f"p={job.fake_probability:.3f}; band {version.uncertain_low}–"
-                f"{version.uncertain_high} ({version.name} v{version.version})"
+        note = (f"p={job.fake_probability:.3f}; band {version.video_band[0]}–"
+                f"{version.video_band[1]} ({version.name} v{version.version})"
                 if version and job.fake_probability is not None else "")
         if reason == ReasonCode.ROUTED_REVIEW_FLOOR:
             note += f"; site review floor {settings.MODERATION_REVIEW_FLOOR}"

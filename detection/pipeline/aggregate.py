@@ -1,6 +1,8 @@
 """Aggregate stage: per-face scores -> frames and people -> one video probability and verdict."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .spec import ModelSpec, sigmoid
@@ -29,10 +31,16 @@ def frame_outcomes(frames: list[SampledFrame], crops: list[FaceCrop], logits: np
     )
 
 
+def pooled_logit(faces: list[FaceScore]) -> float:
+    """A person's evidence: the mean of their faces' logits."""
+    return float(np.mean([f.logit for f in faces]))
+
+
 def pooled_probability(faces: list[FaceScore], spec: ModelSpec) -> float:
-    """One person's probability from their faces, as the model version says to pool them."""
+    """One person's probability from their faces, as the model version says to pool them
+    (with the version's video calibration where it has one)."""
     if spec.person_pooling == "mean_logit":
-        return spec.calibrate_logit(float(np.mean([f.logit for f in faces])))
+        return spec.calibrate_person_logit(pooled_logit(faces))
     return float(np.mean([f.fake_probability for f in faces]))
 
 
@@ -48,6 +56,7 @@ def person_outcomes(outcomes: tuple[FrameOutcome, ...],
         PersonOutcome(
             index=index,
             fake_probability=pooled_probability(faces, spec),
+            logit=pooled_logit(faces),
             frames_seen=len({f.frame_index for f in faces}),
             representative=max(faces, key=lambda f: f.box.area),
             counts_for_video=len({f.frame_index for f in faces}) >= min_frames,
@@ -56,8 +65,7 @@ def person_outcomes(outcomes: tuple[FrameOutcome, ...],
     ]
     if persons and not any(p.counts_for_video for p in persons):
         # Nobody was seen for long (a very short clip): then everyone counts.
-        persons = [PersonOutcome(p.index, p.fake_probability, p.frames_seen, p.representative,
-                                 True) for p in persons]
+        persons = [replace(p, counts_for_video=True) for p in persons]
     return tuple(persons)
 
 
@@ -68,7 +76,15 @@ def video_probability(persons: tuple[PersonOutcome, ...]) -> float | None:
     return max(counted) if counted else None
 
 
+def video_logit(persons: tuple[PersonOutcome, ...]) -> float | None:
+    """The pooled logit of the person who decides the video (the one `video_probability`
+    follows: every calibration is increasing), None when no face was found. What a video
+    calibration is fitted on."""
+    counted = [p for p in persons if p.counts_for_video]
+    return max(counted, key=lambda p: (p.fake_probability, p.logit)).logit if counted else None
+
+
 def video_verdict(probability: float | None, spec: ModelSpec) -> str:
     if probability is None:
         return VERDICT_NO_FACE
-    return spec.verdict_for(probability)
+    return spec.video_verdict_for(probability)

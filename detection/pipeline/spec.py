@@ -34,6 +34,16 @@ def logit(raw):
     return float(z) if z.ndim == 0 else z
 
 
+def _verdict(probability: float, low: float, high: float) -> str:
+    from .types import VERDICT_FAKE, VERDICT_REAL, VERDICT_UNCERTAIN
+
+    if probability >= high:
+        return VERDICT_FAKE
+    if probability < low:
+        return VERDICT_REAL
+    return VERDICT_UNCERTAIN
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -65,11 +75,38 @@ class ModelSpec:
     # the calibrated probabilities) or "mean_logit" (the calibrated mean log-odds, which adds
     # up the evidence of every frame instead of capping each frame's say at 1).
     person_pooling: str = "mean_probability"
+    # A second Platt scaling for people and videos, p = sigmoid(a * mean logit + b), fitted on
+    # labelled videos (`training.calibrate_videos`), with the band its verdicts use. Faces
+    # are calibrated on still crops; pooled over a video's frames, the same logits run lower on
+    # compressed video fakes than the crops' fakes, so one calibration cannot serve both. None:
+    # people and videos use the face calibration and band.
+    video_calibration_a: float | None = None
+    video_calibration_b: float | None = None
+    video_uncertain_low: float | None = None
+    video_uncertain_high: float | None = None
 
     def __post_init__(self):
         if self.person_pooling not in PERSON_POOLINGS:
             raise ValueError(f"person_pooling must be one of {tuple(PERSON_POOLINGS)}, "
                              f"not {self.person_pooling!r}")
+        if (self.video_calibration_a is None) != (self.video_calibration_b is None):
+            raise ValueError("video_calibration_a and video_calibration_b go together")
+        if self.video_calibration_a is not None:
+            if self.person_pooling != "mean_logit":
+                raise ValueError("a video calibration maps a person's mean logit: it needs "
+                                 "person_pooling 'mean_logit'")
+            if not self.video_calibration_a > 0:
+                raise ValueError("video_calibration_a must be positive (a higher logit must "
+                                 "mean a more likely fake)")
+        if (self.video_uncertain_low is None) != (self.video_uncertain_high is None):
+            raise ValueError("video_uncertain_low and video_uncertain_high go together")
+        if self.video_uncertain_low is not None and not (
+                0 <= self.video_uncertain_low <= self.video_uncertain_high <= 1):
+            raise ValueError("the video band must satisfy 0 <= low <= high <= 1")
+
+    @property
+    def has_video_calibration(self) -> bool:
+        return self.video_calibration_a is not None
 
     def calibrate(self, raw: float) -> float:
         """Calibrated probability from a raw score in 0..1 (the model's sigmoid output)."""
@@ -79,14 +116,27 @@ class ModelSpec:
         """Calibrated probability from the model's logit (its output before the sigmoid)."""
         return sigmoid(self.calibration_a * float(z) + self.calibration_b)
 
-    def verdict_for(self, probability: float) -> str:
-        from .types import VERDICT_FAKE, VERDICT_REAL, VERDICT_UNCERTAIN
+    def calibrate_person_logit(self, z: float) -> float:
+        """A person's (or a video's) probability from their pooled mean logit: the video
+        calibration where the version has one, else the face calibration."""
+        if self.video_calibration_a is None:
+            return self.calibrate_logit(z)
+        return sigmoid(self.video_calibration_a * float(z) + self.video_calibration_b)
 
-        if probability >= self.uncertain_high:
-            return VERDICT_FAKE
-        if probability < self.uncertain_low:
-            return VERDICT_REAL
-        return VERDICT_UNCERTAIN
+    @property
+    def video_band(self) -> tuple[float, float]:
+        """(low, high) of the uncertain band for people and videos."""
+        if self.video_uncertain_low is None:
+            return self.uncertain_low, self.uncertain_high
+        return self.video_uncertain_low, self.video_uncertain_high
+
+    def verdict_for(self, probability: float) -> str:
+        """A face's verdict from its calibrated probability (the face band)."""
+        return _verdict(probability, self.uncertain_low, self.uncertain_high)
+
+    def video_verdict_for(self, probability: float) -> str:
+        """A video's verdict from its calibrated probability (the video band)."""
+        return _verdict(probability, *self.video_band)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -106,6 +106,7 @@ class PersonOutcome:
     # False for short tracks (a detector false positive, a passer-by): shown, but they do not
     # decide the video's score while a person seen for longer exists.
     counts_for_video: bool = True
+    logit: float | None = None  # the mean of the person's face logits, before calibration
 
 
 VERDICT_FAKE = "fake"

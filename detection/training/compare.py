@@ -210,7 +210,7 @@ def main(argv=None) -> int:
                         # The site's default model, read the way settings.py reads it.
                         default=Path(os.environ.get(
                             "DETECTION_DEFAULT_MODEL_SPEC",
-                            Path(__file__).resolve().parents[1] / "models" / "lite0_sbi_v5.json")),
+                            Path(__file__).resolve().parents[1] / "models" / "lite0_sbi_v6.json")),
                         help="the version whose serving (detector, margin, mirror view, "
                              "pooling) the candidates are scored with (default: the shipped "
                              "one, DETECTION_DEFAULT_MODEL_SPEC)")

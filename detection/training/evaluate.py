@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.metrics import roc_curve
 from tqdm import tqdm
 
+from detection.pipeline.aggregate import video_logit
 from detection.pipeline.analyse import Analyser
 from detection.pipeline.classify import make_classifier, preprocess
 from detection.pipeline.errors import PipelineError
@@ -72,12 +73,16 @@ def roc(labels, scores) -> dict:
             "auc": metrics.auc(labels, scores)}
 
 
-def _block(labels, probabilities, spec: ModelSpec) -> dict:
+def _block(labels, probabilities, spec: ModelSpec, band: tuple[float, float] | None = None
+           ) -> dict:
+    """Figures at the spec's single cut and its uncertain band (`band`: the video band for
+    videos; default the face band)."""
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=np.float64)
     out = metrics.summary(labels, probabilities, spec.fake_threshold)
+    low, high = band or (spec.uncertain_low, spec.uncertain_high)
     if len(labels):
         # The uncertain band sends items to a person: how many, and how good the rest are.
-        uncertain = (probabilities >= spec.uncertain_low) & (probabilities < spec.uncertain_high)
+        uncertain = (probabilities >= low) & (probabilities < high)
         decided = ~uncertain
         out["uncertain_rate"] = float(uncertain.mean())
         out["accuracy_decided"] = (
@@ -229,6 +234,7 @@ def analyse_videos(analyser: Analyser, folder: str | Path, progress: bool = True
             result = analyser.analyse(path)
             rows.append({"path": str(path), "label": label, "group": group,
                          "verdict": result.verdict, "fake_probability": result.fake_probability,
+                         "logit": video_logit(result.persons),
                          "frames_with_face": result.frames_with_face,
                          "frames_sampled": result.frames_sampled,
                          "people": len(result.persons),
@@ -245,7 +251,8 @@ def summarise_videos(rows: list[dict], spec: ModelSpec) -> dict:
     Calibration (ECE, reliability) uses only the videos that got a probability."""
 
     def score(selected):
-        out = _block([r["label"] for r in selected], [_prob(r) for r in selected], spec)
+        out = _block([r["label"] for r in selected], [_prob(r) for r in selected], spec,
+                     spec.video_band)
         rated = [r for r in selected if r["fake_probability"] is not None]
         out["ece"] = (metrics.expected_calibration_error([r["label"] for r in rated],
                                                          [r["fake_probability"] for r in rated])
@@ -304,7 +311,9 @@ def evaluate_folder(analyser: Analyser, folder: str | Path, *, out_dir: str | Pa
         "data": label or str(folder),
         "model": {"name": spec.name, "version": spec.version, "backend": backend_name(analyser),
                   "fake_threshold": spec.fake_threshold,
-                  "uncertain_band": [spec.uncertain_low, spec.uncertain_high]},
+                  "uncertain_band": [spec.uncertain_low, spec.uncertain_high],
+                  "video_uncertain_band": list(spec.video_band),
+                  "video_calibration": spec.has_video_calibration},
     }
     if has_images:
         report["frames"] = evaluate_frames(analyser, folder, progress=progress,

@@ -71,18 +71,32 @@ def accuracy(labels, probabilities, threshold: float) -> float:
     return float(np.mean((np.asarray(probabilities) >= threshold).astype(int) == labels))
 
 
-def expected_calibration_error(labels, probabilities, bins: int = 10) -> float:
-    """Weighted mean |observed fake rate - mean predicted probability| over equal-width bins."""
+def balanced_weights(labels) -> np.ndarray:
+    """Per-item weights under which reals and fakes weigh the same in total: what a 50/50
+    stream of uploads would see, whatever the share of fakes in the labelled set."""
+    labels = np.asarray(labels).astype(int)
+    counts = np.bincount(labels, minlength=2).astype(np.float64)
+    if (counts == 0).any():
+        return np.ones(len(labels))
+    return len(labels) / (2.0 * counts[labels])
+
+
+def expected_calibration_error(labels, probabilities, bins: int = 10, weights=None) -> float:
+    """Weighted mean |observed fake rate - mean predicted probability| over equal-width bins
+    (`weights`: per-item weights, e.g. `balanced_weights`; default all 1)."""
     labels = np.asarray(labels, dtype=np.float64)
     probabilities = np.asarray(probabilities, dtype=np.float64)
+    weights = np.ones(len(labels)) if weights is None else np.asarray(weights, np.float64)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
     error = 0.0
     for b in range(bins):
         mask = which == b
         if mask.any():
-            error += mask.mean() * abs(labels[mask].mean() - probabilities[mask].mean())
-    return float(error)
+            w = weights[mask]
+            error += w.sum() * abs(np.average(labels[mask], weights=w)
+                                   - np.average(probabilities[mask], weights=w))
+    return float(error / weights.sum())
 
 
 def fit_platt(labels, raw_scores) -> tuple[float, float]:
@@ -90,12 +104,13 @@ def fit_platt(labels, raw_scores) -> tuple[float, float]:
     return fit_platt_logits(labels, logit(raw_scores))
 
 
-def fit_platt_logits(labels, logits) -> tuple[float, float]:
-    """(a, b) such that sigmoid(a * logit + b) is calibrated on these held-out logits."""
+def fit_platt_logits(labels, logits, balanced: bool = False) -> tuple[float, float]:
+    """(a, b) such that sigmoid(a * logit + b) is calibrated on these held-out logits;
+    `balanced`: as if reals and fakes were equally many (see `balanced_weights`)."""
     labels = np.asarray(labels)
     if len(np.unique(labels)) < 2:
         return 1.0, 0.0
-    model = LogisticRegression(C=1e4)
+    model = LogisticRegression(C=1e4, class_weight="balanced" if balanced else None)
     model.fit(np.asarray(logits, dtype=np.float64).reshape(-1, 1), labels)
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 

@@ -62,6 +62,34 @@ def _reliability(block: dict) -> list[str]:
     return lines
 
 
+def _video_calibration(c: dict) -> list[str]:
+    """The video calibration's method and its figures before and after (leave-one-out)."""
+    lines = [
+        "", "## Video calibration", "",
+        f"Fitted on `{c.get('dir')}`: {c.get('n')} videos with a face ({c.get('n_fake')} "
+        f"fake), {c.get('left_out')} left out (no face found, or unreadable). Each video's "
+        "logit is the mean face logit of the person who decides it; Platt scaling is fitted "
+        "with reals and fakes weighted equally, so a probability is what it would be with as "
+        "many reals as fakes (the labelled set's share of fakes is not a site's). Every figure "
+        "below is leave-one-out: each video's probability comes from a fit without it. The "
+        f"band lets at most {_pct(c.get('max_miss'))} of the fakes be called real and at most "
+        f"{_pct(c.get('max_false_flag'))} of the reals be called fake: error rates, which do "
+        f"not depend on the share of fakes (real below {c.get('low')}, fake from "
+        f"{c.get('high')}).", "",
+        "| probabilities | ECE | ECE, classes weighted equally | accuracy | balanced accuracy "
+        "| fakes called real | reals called fake | uncertain |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, key in (("before this calibration", "before"),
+                      ("video calibration and band, leave-one-out", "loo")):
+        f = c.get(key) or {}
+        lines.append(f"| {name} | {_fmt(f.get('ece'))} | {_fmt(f.get('balanced_ece'))} | "
+                     f"{_fmt(f.get('accuracy'))} | {_fmt(f.get('balanced_accuracy'))} | "
+                     f"{_pct(f.get('fakes_called_real'))} | {_pct(f.get('reals_called_fake'))} | "
+                     f"{_pct(f.get('uncertain_rate'))} |")
+    return lines
+
+
 def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
     """The card's Markdown. `card_dir`: where the card is written, so image links resolve."""
     m = spec.metrics
@@ -94,15 +122,34 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
     lines.append("- Scoring: " + ("each face and its mirror image, logits averaged" if
                                   spec.test_time_flip else "each face once")
                  + "; a person's probability is " + (
+                     "their faces' mean logit through the video calibration"
+                     if spec.has_video_calibration else
                      "the calibrated mean logit of their faces" if spec.person_pooling ==
                      "mean_logit" else "the mean calibrated probability of their faces") + ".")
     lines += [
         f"- Calibration: Platt scaling p = sigmoid({spec.calibration_a:.4f} * logit(raw) + "
         f"{spec.calibration_b:.4f}), fitted on a held-out {training.get('images_calibration')} "
         "training crops (never on the validation sets below).",
-        f"- Decision: fake if p >= {spec.uncertain_high}, real if p < {spec.uncertain_low}, "
-        f"uncertain in between; accuracy figures use the single cut p >= {spec.fake_threshold}.",
     ]
+    video_cal = m.get("video_calibration") or {}
+    if spec.has_video_calibration:
+        lines.append(
+            f"- Video calibration (people and videos): p = sigmoid("
+            f"{spec.video_calibration_a:.4f} * mean logit + {spec.video_calibration_b:.4f}), "
+            f"fitted class-balanced on {_fmt(video_cal.get('n'))} labelled videos in "
+            f"`{video_cal.get('dir')}` (see Video calibration below).")
+    if spec.video_band != (spec.uncertain_low, spec.uncertain_high):
+        low, high = spec.video_band
+        lines.append(
+            f"- Decision: a face is fake if p >= {spec.uncertain_high}, real if p < "
+            f"{spec.uncertain_low}; a video is fake if p >= {high}, real if p < {low}; "
+            f"uncertain in between; accuracy figures use the single cut p >= "
+            f"{spec.fake_threshold}.")
+    else:
+        lines.append(
+            f"- Decision: fake if p >= {spec.uncertain_high}, real if p < {spec.uncertain_low}, "
+            f"uncertain in between; accuracy figures use the single cut p >= "
+            f"{spec.fake_threshold}.")
     if training:
         lines += [
             "",
@@ -114,7 +161,8 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
                 f"- Data: `{training.get('train_dir')}`; every sample made fresh (self-blended, "
                 "degraded) from the faces below.",
                 f"- Run: {training.get('samples_seen')} samples in {training.get('train_seconds')}"
-                f" s ({training.get('samples_per_second')}/s) on {training.get('trained_on')}, "
+                f" s ({training.get('samples_per_second')}/s)"
+                + (f" on {training['trained_on']}" if training.get("trained_on") else "") + ", "
                 f"Keras on {training.get('backend')}; batch {training.get('batch_size')}, Adam, "
                 f"peak lr {training.get('learning_rate')}, {training.get('schedule')}.",
             ]
@@ -162,7 +210,13 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
         if not block:
             continue
         o = block.get("overall", block)
-        lines.append(f"| `{block.get('dir', '')}` | {level} | {_fmt(o.get('n'))} | "
+        # A calibration fitted on the set makes its accuracy and ECE in-sample: say so.
+        fitted_here = (key == "videos" and spec.has_video_calibration
+                       and video_cal.get("dir") == block.get("dir"))
+        lines.append(f"| `{block.get('dir', '')}`"
+                     + (" (video calibration fitted here: accuracy, ECE and uncertain share "
+                        "in-sample)" if fitted_here else "")
+                     + f" | {level} | {_fmt(o.get('n'))} | "
                      f"{auc_text(o)} | {_fmt(o.get('accuracy'))} | {_fmt(o.get('ece'))} | "
                      f"{_pct(o.get('uncertain_rate'))} | {_fmt(o.get('accuracy_decided'))} |")
     for key, level in (("frames", "Frame"), ("videos", "Video")):
@@ -177,6 +231,11 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
             lines += ["", f"No face found in {_fmt(o.get('no_face'))} of {_fmt(o.get('n'))} "
                           f"videos; {_fmt(o.get('errors'))} could not be decoded (both count "
                           "as 0.5 for AUC and accuracy)."]
+            if spec.has_video_calibration and video_cal.get("dir") == block.get("dir"):
+                lines += ["", "The video calibration and band were fitted on these videos: "
+                              "their accuracy, ECE and uncertain share here are in-sample (the "
+                              "AUC is not affected by a calibration). The leave-one-out "
+                              "figures are under Video calibration."]
         elif o.get("unreadable"):
             lines += ["", f"{o['unreadable']} images could not be read."]
         lines += _breakdown("By path component (method, compression, source), each against "
@@ -189,6 +248,8 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
             for label, rel in images.items():
                 if (Path(card_dir) / rel).is_file():
                     lines += ["", f"![{label}]({rel})"]
+    if video_cal:
+        lines += _video_calibration(video_cal)
     if spec.notes:
         lines += ["", "## Notes", "", spec.notes]
     return "\n".join(lines) + "\n"

@@ -34,6 +34,18 @@ class ModelVersionApiTests(ApiTestCase):
         body = self.client.get(reverse("api:model-version-active")).json()
         self.assertEqual(body["id"], self.active.id)
 
+    def test_a_version_says_which_band_its_video_verdicts_use(self):
+        self.as_user(self.alice)
+        body = self.client.get(reverse("api:model-version-active")).json()
+        self.assertEqual((body["video_uncertain_low"], body["video_uncertain_high"]),
+                         self.active.video_band)
+        self.assertEqual(body["video_calibration_a"], self.active.video_calibration_a)
+        # A version without a video calibration: null, and its face band serves videos too.
+        body = self.client.get(reverse("api:model-version-detail", args=[self.old.id])).json()
+        self.assertIsNone(body["video_calibration_a"])
+        self.assertEqual((body["video_uncertain_low"], body["video_uncertain_high"]),
+                         (self.old.uncertain_low, self.old.uncertain_high))
+
     def test_unknown_version_and_no_active_version_are_404(self):
         self.as_user(self.alice)
         self.assertError(self.client.get(reverse("api:model-version-detail", args=[999999])),

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -110,3 +111,43 @@ def test_the_int8_version_is_registered_inactive_and_serves_its_own_file():
     v3 = ModelVersion.objects.get(name="lite0_sbi", version="3")
     assert row.resolved_weights_path == v3.resolved_weights_path
     assert (row.calibration_a, row.calibration_b) != (v3.calibration_a, v3.calibration_b)
+
+
+def test_a_video_calibration_travels_from_spec_to_registry_and_back(tmp_path):
+    path = _spec_copy(tmp_path, "test-6")
+    spec = json.loads(path.read_text())
+    spec.update(person_pooling="mean_logit", video_calibration_a=0.5, video_calibration_b=0.4,
+                video_uncertain_low=0.25, video_uncertain_high=0.67)
+    path.write_text(json.dumps(spec))
+    row = model_version_register(spec_path=path)
+    assert row.video_band == (0.25, 0.67)
+    served = row.to_spec()
+    assert (served.video_calibration_a, served.video_calibration_b) == (0.5, 0.4)
+    assert served.calibrate_person_logit(0.0) == pytest.approx(1 / (1 + np.exp(-0.4)))
+
+
+def test_an_inconsistent_video_calibration_is_refused_by_the_registry(tmp_path):
+    from django.core.exceptions import ValidationError
+
+    path = _spec_copy(tmp_path, "test-7")
+    row = model_version_register(spec_path=path)
+    row.video_calibration_a, row.video_calibration_b = -1.0, 0.0
+    with pytest.raises(ValidationError, match="positive"):
+        row.full_clean()
+    row.video_calibration_a = row.video_calibration_b = None
+    row.video_uncertain_low, row.video_uncertain_high = 0.8, 0.2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+
+
+def test_the_active_version_calibrates_videos_apart_from_faces_and_v5_is_unchanged():
+    active = ModelVersion.objects.get(is_active=True)
+    v5 = ModelVersion.objects.get(name="lite0_sbi", version="5")
+    assert active.resolved_weights_path == v5.resolved_weights_path
+    assert active.video_calibration_a is not None and active.video_band != (
+        active.uncertain_low, active.uncertain_high)
+    assert (active.calibration_a, active.calibration_b) == (v5.calibration_a, v5.calibration_b)
+    # v5's analyses keep their meaning: it has no video calibration.
+    assert v5.video_calibration_a is None and v5.video_band == (v5.uncertain_low,
+                                                                v5.uncertain_high)
+    assert active.metrics["video_calibration"]["n"] == active.metrics["videos"]["overall"]["n"]

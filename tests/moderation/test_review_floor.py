@@ -17,7 +17,7 @@ class ReviewFloorTests(PlatformTestCase):
     def setUp(self):
         super().setUp()
         self.version = model_version_active()
-        self.version.uncertain_low, self.version.uncertain_high = 0.3, 0.6
+        self.version.video_uncertain_low, self.version.video_uncertain_high = 0.3, 0.6
         self.version.save()
 
     def test_without_a_floor_scores_below_the_band_are_auto_cleared(self):

@@ -19,22 +19,23 @@ from .helpers import routed
 class RoutingTests(PlatformTestCase):
     def setUp(self):
         super().setUp()
-        self.version = model_version_active()  # shipped: band 0.31-0.58
+        self.version = model_version_active()
+        # Videos are routed by the version's video band (the shipped version has its own).
+        self.low, self.high = self.version.video_band
 
     def test_it_flags_scores_at_or_above_the_upper_end_of_the_band(self):
-        item = routed(uploader=self.alice, probability=self.version.uncertain_high)
+        item = routed(uploader=self.alice, probability=self.high)
         self.assertEqual(item.state, ReviewState.FLAGGED)
-        self.assertEqual(item.model_score, self.version.uncertain_high)
+        self.assertEqual(item.model_score, self.high)
         self.assertEqual(item.model_version, self.version)
 
     def test_it_sends_the_uncertain_band_to_review(self):
-        for p in (self.version.uncertain_low, self.version.uncertain_high - 0.001):
+        for p in (self.low, self.high - 0.001):
             item = routed(uploader=self.alice, verdict="uncertain", probability=p)
             self.assertEqual(item.state, ReviewState.NEEDS_REVIEW, p)
 
     def test_it_auto_clears_scores_below_the_band_but_keeps_them_reviewable(self):
-        item = routed(uploader=self.alice, verdict="real", probability=self.version.uncertain_low
-                      - 0.001)
+        item = routed(uploader=self.alice, verdict="real", probability=self.low - 0.001)
         self.assertEqual(item.state, ReviewState.AUTO_CLEARED)
         self.assertTrue(item.is_open)
 
@@ -49,10 +50,26 @@ class RoutingTests(PlatformTestCase):
         self.assertEqual(item.state, ReviewState.AUTO_CLEARED)
 
     def test_it_uses_the_thresholds_stored_with_the_jobs_model_version(self):
-        self.version.uncertain_low, self.version.uncertain_high = 0.1, 0.2
+        self.version.video_uncertain_low, self.version.video_uncertain_high = 0.1, 0.2
         self.version.save()
         self.assertEqual(routed(uploader=self.alice, probability=0.25).state, ReviewState.FLAGGED)
         self.assertEqual(routed(uploader=self.alice, probability=0.15).state,
+                         ReviewState.NEEDS_REVIEW)
+
+    def test_a_version_without_a_video_band_routes_by_its_face_band(self):
+        self.version.video_uncertain_low = self.version.video_uncertain_high = None
+        self.version.video_calibration_a = self.version.video_calibration_b = None
+        self.version.uncertain_low, self.version.uncertain_high = 0.1, 0.2
+        self.version.save()
+        self.assertEqual(routed(uploader=self.alice, probability=0.2).state, ReviewState.FLAGGED)
+        self.assertEqual(routed(uploader=self.alice, probability=0.05).state,
+                         ReviewState.AUTO_CLEARED)
+
+    def test_a_video_between_the_face_band_and_the_video_band_goes_to_review(self):
+        # The face band would flag it; the video band, fitted on videos, is not sure.
+        self.assertLess(self.version.uncertain_high, self.high)
+        p = (self.version.uncertain_high + self.high) / 2
+        self.assertEqual(routed(uploader=self.alice, verdict="uncertain", probability=p).state,
                          ReviewState.NEEDS_REVIEW)
 
     def test_routing_twice_keeps_one_item_and_one_routing_event(self):
@@ -71,6 +88,7 @@ class RoutingTests(PlatformTestCase):
         self.assertEqual((event.from_state, event.to_state, event.actor), ("", "flagged", None))
         self.assertEqual(event.model_score, 0.9)
         self.assertIn("p=0.900", event.note)
+        self.assertIn(f"band {self.low}–{self.high}", event.note)
 
     def test_items_routed_to_review_queue_their_heatmaps_after_commit(self):
         with mock.patch.object(services, "heatmaps_enqueue") as enqueue:

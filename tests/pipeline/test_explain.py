@@ -58,7 +58,7 @@ def test_the_overlay_keeps_the_crops_size():
 
 
 @pytest.mark.parametrize("spec_name", ["paper_cnn_v1.json", "lite0_sbi_v1.json", "lite0_sbi_v2.json",
-                                       "lite0_sbi_v3.json", "lite0_sbi_v5.json"])
+                                       "lite0_sbi_v3.json", "lite0_sbi_v6.json"])
 def test_both_shipped_architectures_get_heatmaps(spec_name):
     # paper_cnn is a Sequential stack; EfficientNet-Lite0 a functional graph with residual adds.
     from django.conf import settings
