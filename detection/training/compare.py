@@ -8,7 +8,9 @@ then scored as that version serves (its mirror view and person pooling); a candi
 `.keras` file or a LiteRT conversion (float32 or int8) that outputs the logit:
 
 - the **held-out faces** of the training recipe (the selection set: by-file split, or a
-  listing such as `lite0_sbi_v2.held_out.json` for weights continued from v2);
+  listing such as `lite0_sbi_v2.held_out.json` for weights continued from v2), as made and
+  once more as a low-resolution re-encoding leaves them (`reencoded`: halved, one H.264 frame
+  at CRF 32, scaled back), a robustness check drawn from training data only;
 - the **frame-level** validation faces (OpenForensics val) and the **video-level** labelled
   videos (FF++), reported beside it with 95% bootstrap intervals, never used to choose.
 
@@ -41,8 +43,24 @@ class Faces:
 
     held_x: np.ndarray | None = None  # float32 model input, as the recipe makes it
     held_y: np.ndarray | None = None
+    held_reencoded_x: np.ndarray | None = None  # the same, through `reencoded`
     frames: list[tuple[str, int, str, np.ndarray]] = field(default_factory=list)
     videos: list[tuple] = field(default_factory=list)  # (path, label, group, info, frames, crops)
+
+
+def reencoded(images: np.ndarray, crf: int = 32) -> np.ndarray:
+    """Model inputs (RGB, 0-255) as a site's low-resolution re-encoding leaves them: halved,
+    coded as one H.264 frame at `crf`, scaled back up. One fixed transform, no randomness."""
+    from .sbi import h264_roundtrip
+
+    out = np.empty_like(images)
+    for i, image in enumerate(images):
+        bgr = np.ascontiguousarray(np.clip(image, 0, 255).astype(np.uint8)[..., ::-1])
+        h, w = bgr.shape[:2]
+        small = cv2.resize(bgr, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        back = cv2.resize(h264_roundtrip(small, crf), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[i] = back[..., ::-1]
+    return out
 
 
 def _shrink(crop: np.ndarray, size: int) -> np.ndarray:
@@ -140,6 +158,10 @@ def score(classifier, spec, faces: Faces) -> tuple[dict, dict]:
         out["held_out"] = metrics.auc(faces.held_y, z)
         out["held_out_ci95"] = metrics.auc_interval(faces.held_y, z)
         raw["held_out"] = (faces.held_y, z)
+    if faces.held_reencoded_x is not None and len(faces.held_reencoded_x):
+        z = classifier.logits_batch(faces.held_reencoded_x)
+        out["held_out_reencoded"] = metrics.auc(faces.held_y, z)
+        raw["held_out_reencoded"] = (faces.held_y, z)
     if faces.frames:
         labels = [r[1] for r in faces.frames]
         z = classifier.logits([r[3] for r in faces.frames])
@@ -161,7 +183,7 @@ def score(classifier, spec, faces: Faces) -> tuple[dict, dict]:
     return out, raw
 
 
-SETS = ("held_out", "frames", "videos")
+SETS = ("held_out", "held_out_reencoded", "frames", "videos")
 
 
 def against(raw: dict, reference: dict) -> dict:
@@ -193,7 +215,8 @@ def _row(name: str, figures: dict) -> str:
         value = figures.get(key)
         return "   n/a" if value is None else f"{value:.4f}"
 
-    parts = [f"{name:<40}", f"held-out {f('held_out')}", f"frames {f('frames')}",
+    parts = [f"{name:<40}", f"held-out {f('held_out')}",
+             f"re-encoded {f('held_out_reencoded')}", f"frames {f('frames')}",
              f"videos {f('videos')}"]
     by = figures.get("videos_by_component") or {}
     parts += [f"{short} {by[k]:.3f}" for k, short in VIDEO_COMPONENTS.items()
@@ -276,6 +299,7 @@ def main(argv=None) -> int:
     held = faces_of(train_dir, f"held_out_{held_tag}_{spec.input_size}.pkl", held_out)
     if held is not None:
         faces.held_x, faces.held_y = held[0].astype(np.float32), held[1]
+        faces.held_reencoded_x = reencoded(held[0]).astype(np.float32)
     faces.frames = faces_of(val_dir, f"frames_{tag}.pkl",
                             lambda: cut_frames(analyser, val_dir, True)) or []
     # The videos' faces depend on how often the whole frame is searched: cached apart.

@@ -61,6 +61,7 @@ class ParallelTrainConfig:
     input_size: int = 128
     sbi_share: float = 0.6
     mask_source: str = "keypoints"  # or "mesh": the face mesh's outline (samples.MASK_SOURCES)
+    h264_share: float = 0.0  # share of the compressions made as H.264 frames (sbi.degrade)
     seconds: float = 300.0  # training budget (after start-up)
     max_samples: int | None = None
     workers: int = max(1, (os.cpu_count() or 2) - 2)
@@ -90,7 +91,8 @@ def _make_chunk(index: int) -> tuple[np.ndarray, np.ndarray]:
 
     rng = np.random.default_rng([_DATA["seed"], index])
     return make_samples(_DATA["reals"], _DATA["real_kps"], _DATA["fakes"], _DATA["chunk"],
-                        _DATA["sbi_share"], _DATA["size"], rng, _DATA["mask_source"])
+                        _DATA["sbi_share"], _DATA["size"], rng, _DATA["mask_source"],
+                        _DATA["h264_share"])
 
 
 def learning_rate_at(progress: float, config: ParallelTrainConfig,
@@ -124,7 +126,9 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
         raise ValueError("chunk must be a multiple of batch_size")
     _DATA.update(reals=reals, real_kps=real_kps, fakes=fakes, chunk=config.chunk,
                  sbi_share=config.sbi_share, size=config.input_size, seed=config.seed,
-                 mask_source=config.mask_source)
+                 mask_source=config.mask_source, h264_share=config.h264_share)
+    if not 0 <= config.h264_share <= 1:
+        raise ValueError("h264_share is a share, 0 to 1")
     if config.mask_source == "mesh" and (real_kps.shape[1] <= 6
                                          or not np.isfinite(real_kps[:, 6:]).any()):
         raise ValueError("--mask-source mesh needs a pack with the faces' mesh outlines "
@@ -269,6 +273,9 @@ def main(argv=None) -> None:
     parser.add_argument("--mask-source", choices=("keypoints", "mesh"), default="keypoints",
                         help="shape the self-blending masks by BlazeFace's six keypoints or by "
                              "the face mesh's outline (stored in the pack)")
+    parser.add_argument("--h264-share", type=float, default=0.0,
+                        help="share of the training compressions made as H.264 video frames "
+                             "(libx264) instead of JPEG, every class alike (default 0)")
     parser.add_argument("--freeze-blocks", type=int, default=0)
     parser.add_argument("--snapshots", type=float, nargs="*", default=(),
                         help="also keep the weights at these shares of the budget (0.5 ...)")
@@ -286,7 +293,8 @@ def main(argv=None) -> None:
         pack=a.pack, out_dir=a.out, init_weights=a.init_weights, input_size=a.input_size,
         seconds=seconds, max_samples=a.max_samples, deadline=a.deadline, workers=a.workers, chunk=a.chunk,
         batch_size=a.batch_size, learning_rate=a.learning_rate, sbi_share=a.sbi_share,
-        mask_source=a.mask_source, freeze_blocks=a.freeze_blocks, snapshots=tuple(a.snapshots),
+        mask_source=a.mask_source, h264_share=a.h264_share, freeze_blocks=a.freeze_blocks,
+        snapshots=tuple(a.snapshots),
         checkpoint_every_s=a.checkpoint_every, seed=a.seed, arms=tuple(a.arms)),
         log=lambda m: print(m, flush=True))
 

@@ -33,12 +33,13 @@ MASK_SOURCES = ("keypoints", "mesh")
 
 def make_samples(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
                  rng: np.random.Generator, mask_source: str = "keypoints",
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 h264_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """`n` shuffled samples, half real: (uint8 RGB (n, size, size, 3), float32 labels).
 
     `real_kps` rows: BlazeFace's six keypoints, then (pools of `POOL_FORMAT` 4 on) the face
     mesh's outline; `mask_source` "mesh" shapes the self-blending masks by that outline where
-    a face has one, "keypoints" by the six keypoints alone."""
+    a face has one, "keypoints" by the six keypoints alone. `h264_share`: the share of the
+    compressions (every class alike) made as H.264 video frames instead of JPEG (`degrade`)."""
     if mask_source not in MASK_SOURCES:
         raise ValueError(f"mask_source must be one of {MASK_SOURCES}, not {mask_source!r}")
     half = n // 2
@@ -47,13 +48,13 @@ def make_samples(reals, real_kps, fakes, n: int, sbi_share: float, size: int,
     sbi_idx = rng.choice(len(reals), n_sbi, replace=len(reals) < n_sbi)
     fake_idx = rng.choice(len(fakes), half - n_sbi, replace=len(fakes) < half - n_sbi) \
         if half - n_sbi else np.array([], int)
-    images = [degrade(jitter_crop(reals[i], rng), rng) for i in real_idx]
+    images = [degrade(jitter_crop(reals[i], rng), rng, h264_share) for i in real_idx]
     for i in sbi_idx:
         kps = real_kps[i] if np.isfinite(real_kps[i][:6]).all() else None
         # Jitter after blending, so the blended region is not always in the same place.
         images.append(degrade(jitter_crop(
-            self_blend(reals[i], kps, rng, mesh=mask_source == "mesh"), rng), rng))
-    images += [degrade(jitter_crop(fakes[i], rng), rng) for i in fake_idx]
+            self_blend(reals[i], kps, rng, mesh=mask_source == "mesh"), rng), rng, h264_share))
+    images += [degrade(jitter_crop(fakes[i], rng), rng, h264_share) for i in fake_idx]
     x = np.ascontiguousarray(resize_batch(np.stack(images), size)[..., ::-1])
     y = np.concatenate([np.zeros(half), np.ones(len(images) - half)]).astype(np.float32)
     order = rng.permutation(len(y))

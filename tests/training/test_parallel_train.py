@@ -118,3 +118,11 @@ def test_arms_train_side_by_side_on_the_same_samples(tmp_path):
     head = start.get_layer("fake").get_weights()[0]
     for name in ("free", "frozen"):
         assert not np.array_equal(weights(out / name / "trained.keras", "fake"), head)
+
+
+def test_an_h264_share_must_be_a_share(tmp_path):
+    _pack(tmp_path)
+    with pytest.raises(ValueError, match="h264_share"):
+        train_parallel(ParallelTrainConfig(pack=tmp_path / "pack.npz", out_dir=tmp_path / "out",
+                                           h264_share=1.5, workers=1, chunk=32,
+                                           batch_size=16), log=lambda _: None)
