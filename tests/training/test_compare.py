@@ -80,7 +80,10 @@ def test_candidates_score_as_the_full_evaluation_and_the_held_out_faces_choose(s
             lo, hi = line[f"{key}_ci95"]
             assert lo <= line[key] <= hi
         assert set(line["videos_by_component"]) == {"Method"}  # fakes by method
+        # The held-out faces once more as a low-resolution re-encoding leaves them.
+        assert 0.0 <= line["held_out_reencoded"] <= 1.0
     out = capsys.readouterr().out
+    assert "re-encoded" in out
     best = max(lines, key=lambda line: line["held_out"])
     assert f"held-out choice: {best['candidate']}" in out
 
