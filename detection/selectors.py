@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from statistics import median
+
 from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import Http404
@@ -66,3 +69,45 @@ def job_with_results(job: AnalysisJob) -> AnalysisJob:
 
 def webhook_events_for_job(job: AnalysisJob):
     return job.webhook_events.prefetch_related("deliveries").order_by("created_at")
+
+
+@dataclass(frozen=True)
+class FaceSize:
+    """How large the faces a job's verdict rests on were, against what the model looks at."""
+
+    px: int  # median side of the deciding person's face boxes, in the video's pixels
+    model_px: int  # a face box's side inside the model's input (input size / (1 + 2 margin))
+
+    @property
+    def small(self) -> bool:
+        """Smaller than the model looks at: each face was scaled up to be scored, and verdicts
+        on small, recompressed faces are less reliable (the model cards' robustness table)."""
+        return self.px < self.model_px
+
+
+def person_face_sides(job: AnalysisJob) -> dict[int | None, int]:
+    """Median face box side (px) per person id (None: faces of no tracked person), one query."""
+    sides: dict[int | None, list[int]] = {}
+    for person_id, w, h in (FaceResult.objects.filter(frame__job=job)
+                            .values_list("person_id", "box_w", "box_h")):
+        sides.setdefault(person_id, []).append(max(w, h))
+    return {key: int(round(median(values))) for key, values in sides.items()}
+
+
+def job_face_size(job: AnalysisJob) -> FaceSize | None:
+    """The face size of the person who decides the video (every face of a job made before
+    people were tracked); None without a face or a model version."""
+    version = job.model_version
+    if version is None or not job.faces_scored:
+        return None
+    sides = person_face_sides(job)
+    counted = [p for p in job.persons.all() if p.counts_for_video and p.id in sides]
+    if counted:
+        px = sides[max(counted, key=lambda p: p.fake_probability).id]
+    else:
+        every = [v for v in sides.values()]
+        if not every:
+            return None
+        px = int(round(median(every)))
+    return FaceSize(px=px, model_px=int(round(version.input_size
+                                              / (1 + 2 * version.face_margin))))

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import JobStatus, Verdict, WebhookEvent
+from .selectors import job_face_size, person_face_sides
 
 
 class NullIfBlankChoiceField(serializers.ChoiceField):
@@ -139,6 +140,21 @@ class PersonSerializer(serializers.Serializer):
     fake_probability = serializers.FloatField()
     frames_seen = serializers.IntegerField()
     counts_for_video = serializers.BooleanField()
+    face_px = serializers.SerializerMethodField(
+        help_text="Median side of the person's face boxes, in the video's pixels.")
+
+    def get_face_px(self, person) -> int | None:
+        return (self.context.get("face_sides") or {}).get(person.id)
+
+
+class FaceSizeSerializer(serializers.Serializer):
+    px = serializers.IntegerField(
+        help_text="Median side of the deciding person's face boxes, in the video's pixels.")
+    model_px = serializers.IntegerField(
+        help_text="A face box's side inside the model's input: smaller faces are scaled up.")
+    small = serializers.BooleanField(
+        help_text="The faces were smaller than the model looks at: verdicts on small, "
+                  "recompressed faces are less reliable (see the model card).")
 
 
 class JobDetailSerializer(JobSerializer):
@@ -155,11 +171,20 @@ class JobDetailSerializer(JobSerializer):
     faces_scored = serializers.IntegerField(allow_null=True)
     frames = FrameSerializer(many=True)
     persons = serializers.SerializerMethodField()
+    face_size = serializers.SerializerMethodField()
 
     @extend_schema_field(PersonSerializer(many=True))
     def get_persons(self, job):
         persons = getattr(job, "persons", None)  # per-person tracking, when the model has it
-        return PersonSerializer(persons.all(), many=True).data if persons is not None else []
+        if persons is None:
+            return []
+        return PersonSerializer(persons.all(), many=True,
+                                context={"face_sides": person_face_sides(job)}).data
+
+    @extend_schema_field(FaceSizeSerializer(allow_null=True))
+    def get_face_size(self, job):
+        size = job_face_size(job)
+        return FaceSizeSerializer(size).data if size is not None else None
 
 
 class UploadResultSerializer(serializers.Serializer):

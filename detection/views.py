@@ -61,7 +61,8 @@ def job_detail(request, job_id):
     persons = list(job.persons.prefetch_related("faces__frame"))
     return render(request, "detection/job_detail.html",
                   {"job": job, "video": job.video, "frames": frames, "faces": faces,
-                   "persons": persons, "timeline": timeline, "version": version})
+                   "persons": persons, "timeline": timeline, "version": version,
+                   "face_size": selectors.job_face_size(job)})
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import moderator_required
-from detection.selectors import job_get_for_user
+from detection.selectors import job_face_size, job_get_for_user
 
 from . import charts, selectors, services
 from .filters import ReviewItemFilter
@@ -37,6 +37,7 @@ def _item_page(request, item: ReviewItem, form: DecisionForm | None = None, stat
         "item": item, "job": job, "video": job.video, "version": job.model_version,
         "timeline": selectors.evidence_timeline(job),
         "groups": selectors.evidence_groups(job),
+        "face_size": job_face_size(job),
         "history": selectors.review_history(item),
         "form": form or DecisionForm(),
         "claim_held": item.claimed_by_id == request.user.pk and item.claim_expires_at
