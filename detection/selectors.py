@@ -80,8 +80,9 @@ class FaceSize:
 
     @property
     def small(self) -> bool:
-        """Smaller than the model looks at: each face was scaled up to be scored, and verdicts
-        on small, recompressed faces are less reliable (the model cards' robustness table)."""
+        """Smaller than the model looks at: each face was scaled up to be scored. A fact about
+        the input, shown with the verdict; it does not catch every unreliable one (re-encoding
+        moves scores at larger sizes too: the model cards' robustness table)."""
         return self.px < self.model_px
 
 

@@ -121,8 +121,14 @@ class JobDetailTests(ApiTestCase):
         face = body["frames"][0]["faces"][0]
         self.assertEqual(face["box"], {"x": 0, "y": 0, "w": 10, "h": 10})
         self.assertEqual(face["fake_probability"], 0.8)
+        # The person has no face rows here (made apart from the job's one face): no size.
         self.assertEqual(body["persons"], [{"index": 0, "fake_probability": 0.8,
-                                            "frames_seen": 1, "counts_for_video": True}])
+                                            "frames_seen": 1, "counts_for_video": True,
+                                            "face_px": None}])
+        version = self.job.model_version
+        self.assertEqual(body["face_size"], {
+            "px": 10, "model_px": round(version.input_size / (1 + 2 * version.face_margin)),
+            "small": True})
         self.assertEqual(body["frames_sampled"], 1)
 
     def test_a_queued_job_has_no_result_yet(self):
