@@ -79,3 +79,4 @@ class FaceSizeApiTests(ApiTestCase):
         self.assertEqual(body["face_size"]["px"], 52)
         self.assertTrue(body["face_size"]["small"])
         self.assertEqual([p["face_px"] for p in body["persons"]], [210, 52])
+
