@@ -95,20 +95,20 @@ def person_face_sides(job: AnalysisJob) -> dict[int | None, int]:
     return {key: int(round(median(values))) for key, values in sides.items()}
 
 
-def job_face_size(job: AnalysisJob) -> FaceSize | None:
+def job_face_size(job: AnalysisJob, sides: dict | None = None) -> FaceSize | None:
     """The face size of the person who decides the video (every face of a job made before
-    people were tracked); None without a face or a model version."""
+    people were tracked); None without a face or a model version. `sides`: the job's
+    `person_face_sides`, when the caller has them already."""
     version = job.model_version
     if version is None or not job.faces_scored:
         return None
-    sides = person_face_sides(job)
+    sides = person_face_sides(job) if sides is None else sides
+    if not sides:
+        return None
     counted = [p for p in job.persons.all() if p.counts_for_video and p.id in sides]
     if counted:
         px = sides[max(counted, key=lambda p: p.fake_probability).id]
     else:
-        every = [v for v in sides.values()]
-        if not every:
-            return None
-        px = int(round(median(every)))
+        px = int(round(median(sides.values())))
     return FaceSize(px=px, model_px=int(round(version.input_size
                                               / (1 + 2 * version.face_margin))))

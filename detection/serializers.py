@@ -179,12 +179,20 @@ class JobDetailSerializer(JobSerializer):
         if persons is None:
             return []
         return PersonSerializer(persons.all(), many=True,
-                                context={"face_sides": person_face_sides(job)}).data
+                                context={"face_sides": self._face_sides(job)}).data
 
     @extend_schema_field(FaceSizeSerializer(allow_null=True))
     def get_face_size(self, job):
-        size = job_face_size(job)
+        size = job_face_size(job, self._face_sides(job))
         return FaceSizeSerializer(size).data if size is not None else None
+
+
+    def _face_sides(self, job) -> dict:
+        """The job's face sizes per person, read once for both fields that use them."""
+        cache = self.__dict__.setdefault("_sides", {})
+        if job.pk not in cache:
+            cache[job.pk] = person_face_sides(job)
+        return cache[job.pk]
 
 
 class UploadResultSerializer(serializers.Serializer):

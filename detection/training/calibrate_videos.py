@@ -63,8 +63,6 @@ class VideoCalibration:
 
 def _figures(labels: np.ndarray, probabilities: np.ndarray, low: float, high: float) -> dict:
     weights = metrics.balanced_weights(labels)
-    called_real, called_fake = probabilities < low, probabilities >= high
-    fakes, reals = labels == 1, labels == 0
     return {
         "ece": metrics.expected_calibration_error(labels, probabilities),
         "balanced_ece": metrics.expected_calibration_error(labels, probabilities,
@@ -72,11 +70,7 @@ def _figures(labels: np.ndarray, probabilities: np.ndarray, low: float, high: fl
         "accuracy": metrics.accuracy(labels, probabilities, 0.5),
         "balanced_accuracy": float(np.average((probabilities >= 0.5) == labels,
                                               weights=weights)),
-        "uncertain_rate": float(np.mean(~called_real & ~called_fake)),
-        "fakes_called_real": float(np.mean(called_real[fakes])),
-        "reals_called_fake": float(np.mean(called_fake[reals])),
-        "fakes_called_fake": float(np.mean(called_fake[fakes])),
-        "reals_called_real": float(np.mean(called_real[reals])),
+        **metrics.band_rates(labels, probabilities, low, high),
     }
 
 
@@ -114,9 +108,9 @@ def fit(spec: ModelSpec, rows: list[dict], *, max_miss: float = 0.1,
     if spec.person_pooling != "mean_logit":
         raise ValueError("a video calibration needs a version that pools people by mean logit "
                          f"(this one: {spec.person_pooling})")
-    rated = [r for r in rows if r.get("logit") is not None]
     if any("logit" not in r for r in rows):
         raise ValueError("these rows have no logits: evaluate the videos again with this code")
+    rated = [r for r in rows if r["logit"] is not None]
     labels = np.array([int(r["label"]) for r in rated])
     logits = np.array([float(r["logit"]) for r in rated])
     n_fake = int(labels.sum())

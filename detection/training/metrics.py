@@ -99,6 +99,22 @@ def expected_calibration_error(labels, probabilities, bins: int = 10, weights=No
     return float(error / weights.sum())
 
 
+def band_rates(labels, probabilities, low: float, high: float) -> dict:
+    """What an uncertain band [low, high) does with labelled items: the share left uncertain,
+    and per class the shares called real (below `low`) and fake (from `high`)."""
+    labels = np.asarray(labels)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    called_real, called_fake = probabilities < low, probabilities >= high
+    fakes, reals = labels == 1, labels == 0
+    return {
+        "uncertain_rate": float(np.mean(~called_real & ~called_fake)),
+        "fakes_called_real": float(np.mean(called_real[fakes])),
+        "reals_called_fake": float(np.mean(called_fake[reals])),
+        "fakes_called_fake": float(np.mean(called_fake[fakes])),
+        "reals_called_real": float(np.mean(called_real[reals])),
+    }
+
+
 def fit_platt(labels, raw_scores) -> tuple[float, float]:
     """(a, b) such that sigmoid(a * logit(raw) + b) is calibrated on these held-out scores."""
     return fit_platt_logits(labels, logit(raw_scores))

@@ -106,15 +106,11 @@ def _key(row: dict, root: Path) -> str:
 
 
 def _summary(labels: np.ndarray, probabilities: np.ndarray, spec: ModelSpec) -> dict:
-    low, high = spec.video_band
-    fakes, reals = labels == 1, labels == 0
     return {
         "auc": metrics.auc(labels, probabilities),
         "auc_ci95": metrics.auc_interval(labels, probabilities),
         "ece": metrics.expected_calibration_error(labels, probabilities),
-        "fakes_called_real": float(np.mean(probabilities[fakes] < low)),
-        "reals_called_fake": float(np.mean(probabilities[reals] >= high)),
-        "uncertain_rate": float(np.mean((probabilities >= low) & (probabilities < high))),
+        **metrics.band_rates(labels, probabilities, *spec.video_band),
     }
 
 
