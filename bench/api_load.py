@@ -49,9 +49,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from detection import webhooks  # noqa: E402
+from webhooks import transport as webhooks  # noqa: E402
 from tests import media  # noqa: E402
-from tests.api.webhook_receiver import Receiver  # noqa: E402
+from tests.webhooks.receiver import Receiver  # noqa: E402
 
 PY = sys.executable
 

@@ -126,7 +126,7 @@ def peak_rss_mb() -> float:
 
 
 def build_analyser(spec_path: Path, config: AnalysisConfig, backend: str) -> Analyser:
-    """What the worker builds (detection/analysers.py): LiteRT when a conversion exists."""
+    """What the worker builds (detection/model_cache.py): LiteRT when a conversion exists."""
     spec = ModelSpec.load(spec_path)
     return Analyser(spec, make_classifier(spec, spec.weights_path(spec_path), prefer=backend),
                     config=config)

@@ -53,6 +53,7 @@ def main(argv=None) -> int:
     from accounts.models import User
     from detection import services
     from moderation.services import heatmaps_compute
+    from orchestration.jobs import job_run
     from tests import media
 
     call_command("migrate", verbosity=0)
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
         clip = media.face_clip(work / f"clip{i}.mp4", n_frames=a.frames + i)
         with open(clip, "rb") as handle:
             job = services.video_upload(user=user, uploaded_file=File(handle, name=clip.name))
-        job = services.job_run(job_id=job.id)
+        job = job_run(job_id=job.id)
         rows.append({"step": f"clip {i + 1}: analysis ({job.status}, {job.verdict})",
                      "peak_mb": _peak_mb()})
         count = heatmaps_compute(job_id=job.id)

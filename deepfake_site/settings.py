@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served from our own static files
     "accounts",
     "detection",
+    "webhooks",
     "moderation",
 ]
 
@@ -247,8 +248,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "detection.models.JobStatus",
         "VerdictEnum": "detection.models.Verdict",
         "ReviewStateEnum": "moderation.models.ReviewState",
-        "WebhookEventStateEnum": "detection.models.WebhookEvent.State",
-        "WebhookEventTypeEnum": "detection.models.WebhookEvent.Type",
+        "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
+        "WebhookEventTypeEnum": "webhooks.models.WebhookEvent.Type",
     },
 }
 

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from . import selectors, services
 from .models import AnalysisJob, JobStatus, ModelVersion, Verdict
 from .serializers import (JobDetailSerializer, JobSerializer, ModelVersionSerializer,
-                          UploadResultSerializer, WebhookEventSerializer)
+                          UploadResultSerializer)
 
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the other form fields and part headers
@@ -141,17 +141,6 @@ class JobDetailApi(APIView):
         return Response(JobDetailSerializer(job, context={"request": request}).data)
 
 
-class JobWebhooksApi(APIView):
-    """Webhook events of a job and every delivery attempt, for debugging a receiver."""
-
-    @extend_schema(operation_id="job_webhooks", tags=["jobs"],
-                   responses=WebhookEventSerializer(many=True))
-    def get(self, request, job_id):
-        job = selectors.job_get_for_user(request.user, job_id)
-        events = selectors.webhook_events_for_job(job)
-        return Response(WebhookEventSerializer(events, many=True).data)
-
-
 class ModelVersionListApi(generics.ListAPIView):
     """Model versions with their metrics; `is_active` marks the one new analyses use."""
 
@@ -185,7 +174,6 @@ urlpatterns = [
     path("videos/", VideoUploadApi.as_view(), name="video-upload"),
     path("jobs/", JobListApi.as_view(), name="job-list"),
     path("jobs/<uuid:job_id>/", JobDetailApi.as_view(), name="job-detail"),
-    path("jobs/<uuid:job_id>/webhooks/", JobWebhooksApi.as_view(), name="job-webhooks"),
     path("model-versions/", ModelVersionListApi.as_view(), name="model-version-list"),
     path("model-versions/active/", ModelVersionActiveApi.as_view(), name="model-version-active"),
     path("model-versions/<int:version_id>/", ModelVersionDetailApi.as_view(),

@@ -67,10 +67,6 @@ def job_with_results(job: AnalysisJob) -> AnalysisJob:
     return job
 
 
-def webhook_events_for_job(job: AnalysisJob):
-    return job.webhook_events.prefetch_related("deliveries").order_by("created_at")
-
-
 @dataclass(frozen=True)
 class FaceSize:
     """How large the faces a job's verdict rests on were, against what the model looks at."""

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import JobStatus, Verdict, WebhookEvent
+from .models import JobStatus, Verdict
 from .selectors import job_face_size, person_face_sides
 
 
@@ -199,24 +199,3 @@ class UploadResultSerializer(serializers.Serializer):
     duplicate = serializers.BooleanField(
         help_text="True: this account sent the same file before; `job` is that analysis.")
     job = JobSerializer()
-
-
-class WebhookDeliverySerializer(serializers.Serializer):
-    attempt = serializers.IntegerField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
-    status_code = serializers.IntegerField(allow_null=True)
-    error = serializers.CharField()
-
-
-class WebhookEventSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    type = serializers.ChoiceField(choices=WebhookEvent.Type.choices)
-    state = serializers.ChoiceField(choices=WebhookEvent.State.choices)
-    url = serializers.CharField()
-    attempts = serializers.IntegerField()
-    next_attempt_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    delivered_at = serializers.DateTimeField(allow_null=True)
-    payload = serializers.DictField()
-    deliveries = WebhookDeliverySerializer(many=True)

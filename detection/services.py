@@ -1,10 +1,15 @@
-"""Writes for the detection app: uploads, jobs, results, model versions."""
+"""Writes for the detection app: uploads, jobs, results, model versions.
+
+What happens after an analysis outside detection (the review item, the client's webhook) is
+orchestrated one level up, in `orchestration.jobs`; detection knows nothing of it.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,18 +24,21 @@ from django.utils import timezone
 from detection.pipeline.errors import ModelLoadError, PipelineError
 from detection.pipeline.spec import ModelSpec
 from detection.pipeline.types import VideoResult
-from moderation.services import review_item_route
 
-from . import webhooks
-from .analysers import analyser_for_spec
+from .callback_urls import CallbackUrlRefused, callback_url_check
+from .model_cache import analyser_for_spec
 from .models import (AnalysisJob, FaceResult, FrameResult, JobStatus, ModelVersion, PersonResult,
-                     Video, WebhookDelivery, WebhookEvent)
+                     Video)
 from .selectors import model_version_active
 
 logger = logging.getLogger(__name__)
 
 CROP_MAX_SIDE = 224  # stored crops are evidence for people, not model input: keep them small
 CROP_JPEG_QUALITY = 90
+ANALYSE_TASK = "orchestration.tasks.analyse_job"
+
+# Called as f(job=job) inside the transaction that stores a result (see job_analyse).
+InResultTransaction = Callable[[AnalysisJob], object]
 
 
 # --- Uploads and jobs -------------------------------------------------------------------------
@@ -112,8 +120,8 @@ def video_submit(*, user, uploaded_file, callback_url: str = "", client_referenc
 
 def callback_url_validate(*, url: str) -> None:
     try:
-        webhooks.callback_url_check(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
-    except webhooks.CallbackUrlRefused as exc:
+        callback_url_check(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+    except CallbackUrlRefused as exc:
         raise ValidationError({"callback_url": [str(exc)]}, code="invalid") from None
 
 
@@ -131,7 +139,8 @@ def job_create(*, video: Video, model_version: ModelVersion | None = None,
 def job_enqueue(*, job_id) -> None:
     from django_q.tasks import async_task
 
-    async_task("detection.tasks.analyse_job", str(job_id), task_name=f"analyse-{job_id}")
+    # The worker's entry point is the orchestration's (analysis, then review and webhooks).
+    async_task(ANALYSE_TASK, str(job_id), task_name=f"analyse-{job_id}")
 
 
 def job_claim(*, job_id) -> bool:
@@ -149,56 +158,29 @@ def job_fail(*, job: AnalysisJob, code: str, message: str) -> AnalysisJob:
     return job
 
 
-def jobs_fail_stale() -> int:
+def jobs_fail_stale() -> list[AnalysisJob]:
     """Fail running jobs whose worker died (killed on timeout, machine restart).
 
     A job cannot run longer than the worker timeout, so anything running well past it is dead.
+    Returns the stale jobs now failed (by this call or a concurrent one).
     """
     cutoff = timezone.now() - dt.timedelta(seconds=settings.DETECTION_JOB_TIMEOUT_S + 60)
     stale = list(AnalysisJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff)
                  .values_list("id", flat=True))
-    failed = AnalysisJob.objects.filter(id__in=stale, status=JobStatus.RUNNING).update(
+    AnalysisJob.objects.filter(id__in=stale, status=JobStatus.RUNNING).update(
         status=JobStatus.FAILED, error_code="timeout", finished_at=timezone.now(),
         error="The analysis did not finish in time (the worker stopped or timed out). "
               "Upload the video again to retry.")
-    for job in AnalysisJob.objects.filter(id__in=stale, status=JobStatus.FAILED):
-        webhook_job_finished(job=job)
-    return failed
+    return list(AnalysisJob.objects.filter(id__in=stale, status=JobStatus.FAILED))
 
 
-def webhook_job_finished_recover(*, older_than_s: int = 60, limit: int = 100) -> int:
-    """Record the "finished" event of jobs that ended without one.
+def job_analyse(*, job_id, in_result_transaction: InResultTransaction | None = None
+                ) -> AnalysisJob | None:
+    """Claim and analyse one job; every outcome is stored on the job, nothing is raised.
 
-    A job's result is committed first and its event recorded just after; a worker that stops in
-    between (killed, machine lost) would leave the client's callback unsent for good. Run before
-    each job, this finds such jobs (finished over `older_than_s` ago, so never one whose worker is
-    about to record it) and records the event; delivery then retries as usual.
+    None when the job was not claimed (missing, or no longer queued).
+    `in_result_transaction(job=job)` runs inside the transaction that stores the result.
     """
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
-    missing = (AnalysisJob.objects
-               .filter(status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff)
-               .exclude(callback_url="")
-               .exclude(webhook_events__type=WebhookEvent.Type.JOB_FINISHED)
-               .order_by("finished_at")[:limit])
-    recorded = 0
-    for job in missing:
-        if webhook_job_finished(job=job) is not None:
-            logger.warning("job %s: recorded its missing finished webhook event", job.id)
-            recorded += 1
-    return recorded
-
-
-def job_run(*, job_id) -> AnalysisJob | None:
-    """Claim and analyse one job; every outcome is stored on the job, nothing is raised."""
-    job = _job_analyse(job_id=job_id)
-    if job is not None and job.is_finished:
-        webhook_job_finished(job=job)  # done or failed: tell the client's callback URL
-    return job
-
-
-def _job_analyse(*, job_id) -> AnalysisJob | None:
-    jobs_fail_stale()
-    webhook_job_finished_recover()
     if not job_claim(job_id=job_id):
         logger.info("job %s not claimed (missing or no longer queued)", job_id)
         return None
@@ -220,7 +202,8 @@ def _job_analyse(*, job_id) -> AnalysisJob | None:
                                 "The team has been notified in the server log.")
     try:
         return job_store_result(job=job, model_version=version, result=result,
-                                seconds=time.perf_counter() - started)
+                                seconds=time.perf_counter() - started,
+                                in_transaction=in_result_transaction)
     except Exception as exc:
         logger.exception("job %s: storing results failed", job_id)
         return job_fail(job=job, code="internal_error",
@@ -239,8 +222,12 @@ def _encode_crop(image) -> bytes:
 
 
 def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: VideoResult,
-                     seconds: float) -> AnalysisJob:
-    """Write crops, then every row of the result in one transaction."""
+                     seconds: float, in_transaction: InResultTransaction | None = None
+                     ) -> AnalysisJob:
+    """Write crops, then every row of the result in one transaction.
+
+    `in_transaction(job=job)` runs last inside it: if it raises, nothing of the result is kept.
+    """
     stored_started = time.perf_counter()
     saved_paths: list[str] = []
     try:
@@ -287,7 +274,8 @@ def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: V
             job.save(update_fields=["model_version", "status", "verdict", "fake_probability",
                                     "frames_sampled", "frames_with_face", "faces_scored",
                                     "timings", "finished_at"])
-            review_item_route(job=job)  # the review queue item, in the same transaction
+            if in_transaction is not None:
+                in_transaction(job=job)
     except Exception:
         for name in saved_paths:
             default_storage.delete(name)
@@ -342,140 +330,3 @@ def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
     model_version.is_active = True
     model_version.save(update_fields=["is_active"])
     return model_version
-
-
-# --- Webhooks ---------------------------------------------------------------------------------
-
-def webhook_payload(*, job: AnalysisJob, event_id, event_type: str, data: dict | None = None) -> dict:
-    """The event body: small and stable; the full result is one GET of `job.url` away."""
-    from django.urls import reverse
-
-    version = job.model_version
-    return {
-        "id": str(event_id),
-        "type": event_type,
-        "created_at": timezone.now().isoformat(),
-        "job": {
-            "id": str(job.id),
-            "url": reverse("api:job-detail", args=[job.id]),
-            "status": job.status,
-            "verdict": job.verdict or None,
-            "fake_probability": job.fake_probability,
-            "error_code": job.error_code or None,
-            "error": job.error or None,
-            "client_reference": job.client_reference,
-            "video_sha256": job.video.sha256,
-            "model_version": f"{version.name} v{version.version}" if version else None,
-            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        },
-        **({"data": data} if data else {}),
-    }
-
-
-def webhook_event_create(*, job: AnalysisJob, event_type: str,
-                         data: dict | None = None) -> WebhookEvent | None:
-    """Record an event for the job's callback URL and queue its delivery (after commit).
-
-    None when the job has no callback URL. Moderation calls this with
-    `event_type=WebhookEvent.Type.JOB_MODERATED` and the decision in `data`.
-    """
-    if not job.callback_url:
-        return None
-    event = WebhookEvent(job=job, type=event_type, url=job.callback_url)
-    event.payload = webhook_payload(job=job, event_id=event.id, event_type=event_type, data=data)
-    event.next_attempt_at = timezone.now()
-    event.save()
-    transaction.on_commit(lambda: webhook_enqueue(event_id=event.id))
-    return event
-
-
-def webhook_job_finished(*, job: AnalysisJob) -> WebhookEvent | None:
-    """The one "finished" event of a job (idempotent: a second call returns the first)."""
-    try:
-        existing = job.webhook_events.filter(type=WebhookEvent.Type.JOB_FINISHED).first()
-        return existing or webhook_event_create(job=job,
-                                                event_type=WebhookEvent.Type.JOB_FINISHED)
-    except Exception:  # the analysis is stored; a webhook problem must not undo or hide it
-        logger.exception("job %s: could not record its webhook event", job.id)
-        return None
-
-
-def webhook_job_moderated(*, job: AnalysisJob, state: str, outcome: str,
-                          decision: str) -> WebhookEvent | None:
-    """A moderator's final decision on the job (called by moderation.services, in its
-    transaction: the event is delivered only if the decision commits)."""
-    return webhook_event_create(job=job, event_type=WebhookEvent.Type.JOB_MODERATED, data={
-        "moderation": {"state": state, "outcome": outcome, "decision": decision,
-                       "changes_model_verdict": outcome != job.verdict}})
-
-
-def webhook_enqueue(*, event_id, at: dt.datetime | None = None) -> None:
-    from django_q.models import Schedule
-    from django_q.tasks import async_task, schedule
-
-    if at is None:
-        async_task("detection.tasks.deliver_webhook", str(event_id),
-                   task_name=f"webhook-{event_id}")
-    else:
-        # A one-off schedule: the cluster's scheduler queues it when `at` has passed.
-        schedule("detection.tasks.deliver_webhook", str(event_id),
-                 name=f"webhook-{event_id}-{at.timestamp():.0f}",
-                 schedule_type=Schedule.ONCE, next_run=at)
-
-
-def webhook_backoff_s(*, attempt: int) -> float:
-    """Seconds to wait after failed attempt n (1-based): base, 2x base, 4x base, ..."""
-    return settings.WEBHOOK_BACKOFF_S * 2 ** (attempt - 1)
-
-
-def webhook_deliver(*, event_id) -> WebhookDelivery | None:
-    """Make one delivery attempt of a pending event, record it, and schedule the next if needed.
-
-    Returns the recorded attempt, or None when the event is not pending (delivered, given up,
-    unknown) or another worker took this attempt.
-    """
-    event = WebhookEvent.objects.filter(id=event_id, state=WebhookEvent.State.PENDING).first()
-    if event is None:
-        return None
-    attempt = event.attempts + 1
-    # Claim this attempt with a conditional update, so two workers never send the same one.
-    if not WebhookEvent.objects.filter(id=event.id, state=WebhookEvent.State.PENDING,
-                                       attempts=event.attempts).update(attempts=attempt):
-        return None
-    event.attempts = attempt
-    body = webhooks.canonical_body(event.payload)
-    started = timezone.now()
-    permanent = False
-    try:
-        # Checked again at send time: the name may resolve elsewhere than at upload.
-        webhooks.callback_url_check(event.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
-    except webhooks.CallbackUrlRefused as exc:
-        result = webhooks.PostResult(None, str(exc), "")
-        permanent = True
-    else:
-        result = webhooks.post(event.url, body, {
-            webhooks.SIGNATURE_HEADER: webhooks.signature_header(settings.WEBHOOK_SECRET, body),
-            webhooks.EVENT_ID_HEADER: str(event.id),
-            webhooks.EVENT_TYPE_HEADER: event.type,
-        }, timeout_s=settings.WEBHOOK_TIMEOUT_S)
-    finished = timezone.now()
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.create(
-            event=event, attempt=attempt, started_at=started, finished_at=finished,
-            status_code=result.status_code, error=result.error[:2000],
-            response_excerpt=result.response_excerpt)
-        fields = ["state", "next_attempt_at", "delivered_at"]
-        if result.ok:
-            event.state, event.next_attempt_at, event.delivered_at = (
-                WebhookEvent.State.DELIVERED, None, finished)
-        elif permanent or attempt >= settings.WEBHOOK_MAX_ATTEMPTS:
-            event.state, event.next_attempt_at = WebhookEvent.State.FAILED, None
-            logger.warning("webhook %s for job %s given up after %d attempts: %s", event.id,
-                           event.job_id, attempt, result.error)
-        else:
-            event.next_attempt_at = finished + dt.timedelta(
-                seconds=webhook_backoff_s(attempt=attempt))
-            at = event.next_attempt_at
-            transaction.on_commit(lambda: webhook_enqueue(event_id=event.id, at=at))
-        event.save(update_fields=fields)
-    return delivery

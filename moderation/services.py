@@ -1,5 +1,7 @@
 """Writes for the review queue: routing, claims, decisions, appeals, heatmaps.
 
+Heatmaps are drawn by detection (`detection.heatmaps`); this app picks the crops and keeps them.
+
 Every change to an item's state is a conditional UPDATE (the row is changed only if it is still
 in the state the caller saw, and claimed by the caller) followed by one appended event, inside
 one transaction: two moderators can never both decide the same item.
@@ -8,18 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 
+import cv2
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from detection.models import AnalysisJob, JobStatus, Verdict
+from detection.heatmaps import heatmap_overlays
+from detection.models import AnalysisJob, FaceResult, JobStatus, Verdict
+from detection.pipeline.errors import ModelLoadError
+from webhooks.services import webhook_job_moderated
 
 from .models import (DECIDED_STATES, DECISION_TO_STATE, MODERATOR_REASONS, OPEN_STATES, Decision,
-                     ReasonCode, ReviewEvent, ReviewItem, ReviewState)
+                     HeatmapOverlay, ReasonCode, ReviewEvent, ReviewItem, ReviewState)
 
 logger = logging.getLogger(__name__)
 
@@ -192,8 +199,6 @@ def review_item_decide(*, item_id: int, moderator, decision: str, reason: str, n
                                from_state=before.state, to_state=new_state, reason=reason,
                                note=note, model_score=before.model_score)
     if new_state in DECIDED_STATES:  # a final outcome: tell the API client's callback URL
-        from detection.services import webhook_job_moderated  # (it imports this module)
-
         webhook_job_moderated(job=before.job, state=new_state, decision=decision,
                               outcome="fake" if new_state == ReviewState.CONFIRMED_FAKE
                               else "real")
@@ -239,40 +244,8 @@ def heatmaps_request(*, job: AnalysisJob) -> None:
     transaction.on_commit(lambda: heatmaps_enqueue(job_id=job.id))
 
 
-_keras_lock = threading.Lock()
-_keras_cache: dict[str, object] = {}
-
-
-def _keras_model(spec):
-    """The Keras model of a version, loaded once per worker process.
-
-    Grad-CAM needs gradients, so it runs on the Keras model even where the analyser scores
-    with a converted (LiteRT) file. One version is kept at a time, as in detection.analysers.
-    """
-    from detection.pipeline.classify import KerasFaceClassifier
-
-    key = str(spec.weights_file)
-    with _keras_lock:
-        model = _keras_cache.get(key)
-        if model is None:
-            model = KerasFaceClassifier(spec, spec.weights_file).model
-            _keras_cache.clear()
-            _keras_cache[key] = model
-        return model
-
-
 def heatmaps_compute(*, job_id) -> int:
     """Grad-CAM overlays for the job's most suspicious crops; returns how many were added."""
-    import cv2
-    import numpy as np
-    from django.core.files.base import ContentFile
-
-    from detection.models import FaceResult
-    from detection.pipeline.errors import ModelLoadError
-    from detection.pipeline.explain import grad_cam, overlay
-
-    from .models import HeatmapOverlay
-
     job = AnalysisJob.objects.select_related("model_version").filter(id=job_id).first()
     if job is None or job.model_version is None or job.status != JobStatus.DONE:
         return 0
@@ -298,20 +271,17 @@ def heatmaps_compute(*, job_id) -> int:
         kept.append(face)
     if not kept:
         return 0
-    spec = version.to_spec()
     try:
-        model = _keras_model(spec)
+        jpegs = heatmap_overlays(spec=version.to_spec(), crops=crops)
     except ModelLoadError as exc:  # e.g. a version shipped only as a converted file
         logger.warning("no heatmaps for job %s: %s", job_id, exc)
         return 0
-    heatmaps = grad_cam(model, crops, input_size=spec.input_size, channels=spec.channels)
     added = 0
-    for face, crop, heat in zip(kept, crops, heatmaps):
-        ok, buf = cv2.imencode(".jpg", overlay(crop, heat), [cv2.IMWRITE_JPEG_QUALITY, 88])
-        if not ok:
+    for face, jpeg in zip(kept, jpegs):
+        if jpeg is None:
             continue
         row = HeatmapOverlay(face=face, model_version=version)
-        row.image.save(f"{face.id}_{version.pk}.jpg", ContentFile(buf.tobytes()), save=False)
+        row.image.save(f"{face.id}_{version.pk}.jpg", ContentFile(jpeg), save=False)
         try:
             with transaction.atomic():
                 row.save()

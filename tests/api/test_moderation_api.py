@@ -2,7 +2,7 @@ from unittest import mock
 
 from django.urls import reverse
 
-from detection.models import WebhookEvent
+from webhooks.models import WebhookEvent
 from moderation.models import ReviewState
 from tests.factories import UserFactory
 from tests.moderation.helpers import decided, routed
@@ -140,7 +140,7 @@ class ModerationWebhookTests(ApiTestCase):
     def test_a_final_decision_sends_a_moderated_event_and_an_escalation_does_not(self):
         item = routed(uploader=self.alice, verdict="fake", probability=0.9,
                       callback_url="https://93.184.215.14/hook")
-        with mock.patch("detection.services.webhook_enqueue") as enqueue, \
+        with mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
                 self.captureOnCommitCallbacks(execute=True):
             decided(item, self.mod, decision="escalate", reason="second_opinion")
             self.assertFalse(WebhookEvent.objects.exists())

@@ -1,7 +1,7 @@
 """The worker's pipeline settings come from the environment-driven settings."""
 from django.test import SimpleTestCase, override_settings
 
-from detection.analysers import analysis_config
+from detection.model_cache import analysis_config
 
 
 class AnalysisSettingsTests(SimpleTestCase):

@@ -3,7 +3,7 @@ import pytest
 from django.core.files import File
 
 from detection.models import JobStatus
-from detection.services import job_run
+from orchestration.jobs import job_run
 from tests.factories import JobFactory, VideoFactory
 from tests.pipeline import bad_media
 

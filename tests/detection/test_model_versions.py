@@ -98,7 +98,7 @@ def test_the_admin_lists_each_versions_aucs_with_their_intervals():
 
 
 def test_the_int8_version_is_registered_inactive_and_serves_its_own_file():
-    from detection.analysers import analyser_for_spec
+    from detection.model_cache import analyser_for_spec
     from detection.pipeline.classify import LiteRTFaceClassifier
 
     row = ModelVersion.objects.get(name="lite0_sbi", version="4")

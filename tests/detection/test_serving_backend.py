@@ -1,7 +1,7 @@
 """The worker serves the registered model's LiteRT conversion, not TensorFlow."""
 import pytest
 
-from detection import analysers
+from detection import model_cache
 from detection.pipeline.classify import LiteRTFaceClassifier
 from detection.selectors import model_version_active
 
@@ -13,7 +13,7 @@ def test_the_active_shipped_version_is_served_by_litert():
     version = model_version_active()
     # The float conversion of the version's own weights (v6 serves v5's weights and file).
     assert version.metrics["serving"]["file"] == f"{version.resolved_weights_path.stem}.tflite"
-    analyser = analysers.analyser_for_spec(version.to_spec())
+    analyser = model_cache.analyser_for_spec(version.to_spec())
     assert isinstance(analyser.classifier, LiteRTFaceClassifier)
     # The conversion sits beside the weights; a version sharing another's weights has its own.
     assert analyser.classifier.path == (version.resolved_weights_path.parent

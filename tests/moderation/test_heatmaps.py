@@ -3,6 +3,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import override_settings
 
+from detection import model_cache
 from detection.models import FaceResult, FrameResult
 from moderation import tasks
 from moderation.models import HeatmapOverlay
@@ -51,12 +52,10 @@ class HeatmapTaskTests(PlatformTestCase):
         self.assertFalse(HeatmapOverlay.objects.filter(face=self.faces[3]).exists())
 
     def test_a_version_without_keras_weights_gets_no_heatmaps_and_no_crash(self):
-        from moderation import services
-
         version = self.job.model_version
         version.weights_path = "detection/models/missing.keras"
         version.save()
-        services._keras_cache.clear()
+        model_cache.models_forget()
         with self.assertLogs("moderation.services", "WARNING") as logs:
             self.assertEqual(tasks.heatmaps_compute(str(self.job.id)), 0)
         self.assertIn("missing.keras", logs.output[0])

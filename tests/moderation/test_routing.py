@@ -4,11 +4,11 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from detection import services as detection_services
 from detection.models import AnalysisJob, JobStatus
 from detection.pipeline.types import FrameOutcome, VideoInfo, VideoResult
 from detection.selectors import model_version_active
 from moderation import services
+from orchestration.jobs import job_run
 from moderation.models import ReviewEvent, ReviewItem, ReviewState
 from tests.base import PlatformTestCase
 from tests.factories import JobFactory, VideoFactory, done_job
@@ -100,6 +100,8 @@ class RoutingTests(PlatformTestCase):
 
 
 class WorkerRoutingTests(PlatformTestCase):
+    """The worker stores a result and routes it to review in one transaction."""
+
     def _result(self, p):
         return VideoResult(verdict="fake", fake_probability=p, frames_sampled=1,
                            frames_with_face=0, faces_scored=0,
@@ -107,23 +109,28 @@ class WorkerRoutingTests(PlatformTestCase):
                            info=VideoInfo(width=64, height=64, fps=10.0, frame_count=10,
                                           duration_s=1.0, codec="mp4v"))
 
-    def _running_job(self):
-        return JobFactory(video=VideoFactory(uploaded_by=self.alice), status=JobStatus.RUNNING)
+    def _run(self, p):
+        """job_run on a queued job, its analyser answering a fixed result."""
+        job = JobFactory(video=VideoFactory(uploaded_by=self.alice))
+        analyser = mock.Mock(**{"analyse.return_value": self._result(p)})
+        with mock.patch("detection.services.analyser_for_spec", return_value=analyser):
+            job_run(job_id=job.id)
+        return job
 
     def test_storing_a_result_routes_the_job_into_the_queue(self):
-        job = self._running_job()
-        detection_services.job_store_result(job=job, model_version=model_version_active(),
-                                            result=self._result(0.95), seconds=1.0)
+        job = self._run(0.95)
+        self.assertEqual(AnalysisJob.objects.get(pk=job.pk).status, JobStatus.DONE)
         self.assertEqual(ReviewItem.objects.get(job=job).state, ReviewState.FLAGGED)
 
     def test_routing_happens_in_the_same_transaction_as_the_result(self):
-        job = self._running_job()
-        with mock.patch("detection.services.review_item_route", side_effect=RuntimeError("boom")):
-            with self.assertRaises(RuntimeError):
-                detection_services.job_store_result(job=job, model_version=model_version_active(),
-                                                    result=self._result(0.95), seconds=1.0)
-        self.assertEqual(AnalysisJob.objects.get(pk=job.pk).status, JobStatus.RUNNING)
+        with mock.patch("orchestration.jobs.review_item_route", side_effect=RuntimeError("boom")):
+            job = self._run(0.95)
+        job = AnalysisJob.objects.get(pk=job.pk)
+        # Nothing of the result was kept: the job failed while storing, with no rows.
+        self.assertEqual((job.status, job.error_code), (JobStatus.FAILED, "internal_error"))
+        self.assertIn("storing results", job.error)
         self.assertFalse(job.frames.exists())
+        self.assertFalse(ReviewItem.objects.filter(job=job).exists())
 
 
 class BackfillTests(PlatformTestCase):

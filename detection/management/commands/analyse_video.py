@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from detection.analysers import analyser_for_spec, analysis_config, default_spec
+from detection.model_cache import analyser_for_spec, analysis_config, default_spec
 from detection.pipeline.errors import PipelineError
 from detection.pipeline.spec import ModelSpec
 

@@ -39,7 +39,7 @@ class Command(BaseCommand):
                                  "(default: DETECTION_FULL_LOOK_EVERY)")
 
     def handle(self, *args, **o):
-        from detection.analysers import analysis_config
+        from detection.model_cache import analysis_config
         from detection.training.evaluate import evaluate_folder, load_analyser, spec_metrics
         from detection.training.run import write_card
 

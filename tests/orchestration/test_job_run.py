@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from detection import services
 from detection.models import AnalysisJob, FaceResult, FrameResult, JobStatus
-from detection.tasks import analyse_job
+from orchestration.jobs import job_run, stale_jobs_fail
+from orchestration.tasks import analyse_job
 from tests.factories import JobFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_the_task_analyses_a_video_and_stores_every_result(clips):
 
 def test_no_face_is_stored_as_its_own_verdict(clips):
     job = _job_for(clips["no_face"])
-    services.job_run(job_id=job.id)
+    job_run(job_id=job.id)
     job.refresh_from_db()
     assert (job.status, job.verdict, job.fake_probability) == ("done", "no_face", None)
     assert FrameResult.objects.filter(job=job, fake_probability__isnull=True).count() == 24
@@ -54,7 +55,7 @@ def test_no_face_is_stored_as_its_own_verdict(clips):
                                         ("truncated", "not_a_video")])
 def test_bad_input_is_stored_as_failed_with_the_reason(clips, name, code):
     job = _job_for(clips[name])
-    services.job_run(job_id=job.id)
+    job_run(job_id=job.id)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error_code == code
@@ -73,7 +74,7 @@ def test_a_job_is_claimed_only_while_queued():
 def test_a_job_that_is_not_queued_is_left_alone(clips):
     job = _job_for(clips["face"])
     AnalysisJob.objects.filter(id=job.id).update(status=JobStatus.DONE)
-    assert services.job_run(job_id=job.id) is None
+    assert job_run(job_id=job.id) is None
     assert not FrameResult.objects.filter(job=job).exists()
 
 
@@ -84,7 +85,7 @@ def test_an_unknown_job_id_is_ignored():
 def test_an_unexpected_error_is_recorded_and_does_not_escape(clips):
     job = _job_for(clips["face"])
     with mock.patch("detection.services.analyser_for_spec", side_effect=MemoryError("boom")):
-        services.job_run(job_id=job.id)  # must not raise: the worker lives on
+        job_run(job_id=job.id)  # must not raise: the worker lives on
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.error_code == "internal_error"
     assert "MemoryError" in job.error
@@ -93,7 +94,7 @@ def test_an_unexpected_error_is_recorded_and_does_not_escape(clips):
 def test_a_failure_while_storing_leaves_no_partial_rows_or_files(clips, settings):
     job = _job_for(clips["face"])
     with mock.patch.object(FaceResult, "save", side_effect=[None, None, RuntimeError("disk")]):
-        services.job_run(job_id=job.id)
+        job_run(job_id=job.id)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "storing" in job.error
     assert not FrameResult.objects.filter(job=job).exists()
@@ -104,7 +105,7 @@ def test_a_failure_while_storing_leaves_no_partial_rows_or_files(clips, settings
 def test_a_missing_video_file_fails_cleanly(clips):
     job = _job_for(clips["face"])
     shutil.os.remove(job.video.file.path)
-    services.job_run(job_id=job.id)
+    job_run(job_id=job.id)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "not found" in job.error
 
@@ -115,7 +116,7 @@ def test_a_job_without_any_active_model_fails_with_a_clear_reason(clips):
     job = _job_for(clips["face"])
     AnalysisJob.objects.filter(id=job.id).update(model_version=None)
     ModelVersion.objects.update(is_active=False)
-    services.job_run(job_id=job.id)
+    job_run(job_id=job.id)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "No model version is active" in job.error
 
@@ -125,7 +126,7 @@ def test_jobs_whose_worker_died_are_failed_after_the_timeout(settings):
                        started_at=timezone.now() - dt.timedelta(
                            seconds=settings.DETECTION_JOB_TIMEOUT_S + 120))
     fresh = JobFactory(status=JobStatus.RUNNING, started_at=timezone.now())
-    assert services.jobs_fail_stale() == 1
+    assert stale_jobs_fail() == 1
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.status == JobStatus.FAILED and stale.error_code == "timeout"

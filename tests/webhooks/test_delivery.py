@@ -11,12 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from detection import services, webhooks
-from detection.models import JobStatus, WebhookDelivery, WebhookEvent
-from detection.tasks import deliver_webhook
+from detection.models import JobStatus
+from orchestration.jobs import job_run, stale_jobs_fail
+from webhooks import services
+from webhooks import transport as webhooks
+from webhooks.models import WebhookDelivery, WebhookEvent
+from webhooks.tasks import deliver_webhook
 from tests.factories import PASSWORD, JobFactory, UserFactory, done_job
 
-from .webhook_receiver import Receiver
+from .receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +38,7 @@ def _event(url, **job_fields):
     for key, value in {"callback_url": url, "client_reference": "ref-9", **job_fields}.items():
         setattr(job, key, value)
     job.save()
-    with mock.patch("detection.services.webhook_enqueue"):
+    with mock.patch("webhooks.services.webhook_enqueue"):
         return services.webhook_job_finished(job=job)
 
 
@@ -67,7 +70,7 @@ def test_a_failed_attempt_is_retried_later_with_the_same_event_id_and_body(
     with Receiver(statuses=[500]) as receiver:
         event = _event(receiver.url)
         before = timezone.now()
-        with mock.patch("detection.services.webhook_enqueue") as enqueue, \
+        with mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
                 django_capture_on_commit_callbacks(execute=True):
             assert deliver_webhook(str(event.id)) == 500
         event.refresh_from_db()
@@ -91,7 +94,7 @@ def test_backoff_doubles_and_the_event_gives_up_after_the_last_attempt():
     assert [services.webhook_backoff_s(attempt=n) for n in (1, 2, 3)] == [30, 60, 120]
     with Receiver(statuses=[503, 503, 503, 503]) as receiver:
         event = _event(receiver.url)
-        with mock.patch("detection.services.webhook_enqueue"):
+        with mock.patch("webhooks.services.webhook_enqueue"):
             for _ in range(3):
                 deliver_webhook(str(event.id))
             assert deliver_webhook(str(event.id)) is None  # nothing left to try
@@ -106,7 +109,7 @@ def test_the_retry_is_a_one_off_schedule_for_the_worker():
     at = timezone.now() + dt.timedelta(seconds=30)
     services.webhook_enqueue(event_id=event.id, at=at)
     schedule = Schedule.objects.get()
-    assert schedule.func == "detection.tasks.deliver_webhook"
+    assert schedule.func == "webhooks.tasks.deliver_webhook"
     assert schedule.args == repr((str(event.id),))
     assert schedule.schedule_type == Schedule.ONCE
     assert abs((schedule.next_run - at).total_seconds()) < 1
@@ -116,7 +119,7 @@ def test_an_unreachable_receiver_is_recorded_as_an_error():
     with Receiver() as receiver:
         url = receiver.url  # the port is closed once the receiver stops
     event = _event(url)
-    with mock.patch("detection.services.webhook_enqueue"):
+    with mock.patch("webhooks.services.webhook_enqueue"):
         assert deliver_webhook(str(event.id)) is None
     delivery = WebhookDelivery.objects.get(event=event)
     assert delivery.status_code is None and "refused" in delivery.error.lower()
@@ -132,7 +135,7 @@ def test_a_slow_receiver_times_out(settings):
     try:
         event = _event(f"http://127.0.0.1:{listener.getsockname()[1]}/hook")
         started = time.monotonic()
-        with mock.patch("detection.services.webhook_enqueue"):
+        with mock.patch("webhooks.services.webhook_enqueue"):
             deliver_webhook(str(event.id))
         assert time.monotonic() - started < 5
     finally:
@@ -144,7 +147,7 @@ def test_redirects_are_not_followed():
     with Receiver() as target, Receiver(redirect_to=None) as redirector:
         redirector._redirect_to = target.url
         event = _event(redirector.url)
-        with mock.patch("detection.services.webhook_enqueue"):
+        with mock.patch("webhooks.services.webhook_enqueue"):
             assert deliver_webhook(str(event.id)) == 307
     assert target.requests == []
     assert WebhookDelivery.objects.get(event=event).status_code == 307
@@ -154,7 +157,7 @@ def test_the_url_is_checked_again_at_delivery_time(settings):
     with Receiver() as receiver:
         event = _event(receiver.url)
         settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
-        with mock.patch("detection.services.webhook_enqueue") as enqueue:
+        with mock.patch("webhooks.services.webhook_enqueue") as enqueue:
             deliver_webhook(str(event.id))
     assert receiver.requests == []
     enqueue.assert_not_called()  # a refused URL is not retried
@@ -165,7 +168,7 @@ def test_the_url_is_checked_again_at_delivery_time(settings):
 
 def test_a_finished_event_is_created_once_per_job():
     event = _event("http://127.0.0.1:9/hook")
-    with mock.patch("detection.services.webhook_enqueue"):
+    with mock.patch("webhooks.services.webhook_enqueue"):
         again = services.webhook_job_finished(job=event.job)
     assert again == event
     assert WebhookEvent.objects.count() == 1
@@ -180,9 +183,9 @@ def test_a_job_without_callback_url_has_no_events():
 def test_a_failed_analysis_enqueues_its_event_after_commit(django_capture_on_commit_callbacks):
     job = JobFactory(callback_url="http://127.0.0.1:9/hook")
     with mock.patch("detection.services.analyser_for_spec", side_effect=MemoryError("boom")), \
-            mock.patch("detection.services.webhook_enqueue") as enqueue, \
+            mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
             django_capture_on_commit_callbacks(execute=True):
-        services.job_run(job_id=job.id)
+        job_run(job_id=job.id)
     event = WebhookEvent.objects.get(job=job)
     assert event.payload["job"]["status"] == JobStatus.FAILED
     assert event.payload["job"]["error_code"] == "internal_error"
@@ -193,9 +196,9 @@ def test_a_finished_analysis_enqueues_its_event(clips, django_capture_on_commit_
     job = JobFactory(callback_url="http://127.0.0.1:9/hook")
     with open(clips["no_face"], "rb") as fh:
         job.video.file.save("clip.mp4", File(fh), save=True)
-    with mock.patch("detection.services.webhook_enqueue") as enqueue, \
+    with mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
             django_capture_on_commit_callbacks(execute=True):
-        services.job_run(job_id=job.id)
+        job_run(job_id=job.id)
     event = WebhookEvent.objects.get(job=job)
     assert (event.payload["job"]["status"], event.payload["job"]["verdict"]) == ("done",
                                                                                "no_face")
@@ -206,8 +209,8 @@ def test_a_job_failed_as_stale_gets_its_event(settings):
     job = JobFactory(status=JobStatus.RUNNING, callback_url="http://127.0.0.1:9/hook",
                      started_at=timezone.now() - dt.timedelta(
                          seconds=settings.DETECTION_JOB_TIMEOUT_S + 120))
-    with mock.patch("detection.services.webhook_enqueue"):
-        assert services.jobs_fail_stale() == 1
+    with mock.patch("webhooks.services.webhook_enqueue"):
+        assert stale_jobs_fail() == 1
     assert WebhookEvent.objects.get(job=job).payload["job"]["error_code"] == "timeout"
 
 
@@ -215,10 +218,10 @@ def test_a_job_failed_as_stale_gets_its_event(settings):
 def test_admins_see_events_and_attempts_in_the_admin_site(client):
     with Receiver(statuses=[500]) as receiver:
         event = _event(receiver.url)
-        with mock.patch("detection.services.webhook_enqueue"):
+        with mock.patch("webhooks.services.webhook_enqueue"):
             deliver_webhook(str(event.id))
     UserFactory(username="root", role="admin", is_staff=True, is_superuser=True)
     client.login(username="root", password=PASSWORD)
-    page = client.get(reverse("admin:detection_webhookevent_change", args=[event.id]))
+    page = client.get(reverse("admin:webhooks_webhookevent_change", args=[event.id]))
     assert page.status_code == 200
     assert b"HTTP 500" in page.content

@@ -1,7 +1,8 @@
-"""One loaded Analyser per model version per worker process.
+"""Loaded models, one per model version per worker process.
 
 Loading TensorFlow and a model costs seconds and hundreds of MB: it happens once per process,
-on the first job that needs that version, never per job.
+on the first job that needs that version, never per job. Two caches, each keeping one version:
+the Analyser that scores videos, and the Keras model Grad-CAM heatmaps need.
 """
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import threading
 from django.conf import settings
 
 from detection.pipeline import Analyser, AnalysisConfig
+from detection.pipeline import classify
 from detection.pipeline.classify import make_classifier
 from detection.pipeline.spec import ModelSpec
 
 _lock = threading.Lock()
 _cache: dict[tuple, Analyser] = {}
+_keras_lock = threading.Lock()
+_keras_cache: dict[str, object] = {}
 
 
 def analysis_config() -> AnalysisConfig:
@@ -37,6 +41,35 @@ def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> 
             _cache.clear()
             _cache[key] = analyser
         return analyser
+
+
+def keras_model_for_spec(spec: ModelSpec):
+    """The Keras model of a version (for Grad-CAM, which needs gradients).
+
+    Heatmaps run on the Keras model even where the analyser scores with a converted (LiteRT)
+    file. Raises ModelLoadError when the version has no Keras weights.
+    """
+    key = str(spec.weights_file)
+    with _keras_lock:
+        model = _keras_cache.get(key)
+        if model is None:
+            model = classify.KerasFaceClassifier(spec, spec.weights_file).model
+            _keras_cache.clear()
+            _keras_cache[key] = model
+        return model
+
+
+def analysers_loaded() -> int:
+    """How many analysers this process holds (at most one)."""
+    with _lock:
+        return len(_cache)
+
+
+def models_forget() -> None:
+    """Drop every loaded model (the next use loads it again)."""
+    with _lock, _keras_lock:
+        _cache.clear()
+        _keras_cache.clear()
 
 
 def default_spec() -> ModelSpec:

@@ -1,7 +1,7 @@
 import hashlib
 import hmac
 
-from detection import webhooks
+from webhooks import transport as webhooks
 
 SECRET = "s3cret-for-tests"
 BODY = b'{"id":"e1","type":"job.finished"}'

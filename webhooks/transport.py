@@ -1,4 +1,6 @@
-"""Webhook plumbing without the database: URL checks, signing, one HTTP POST.
+"""Webhook plumbing without the database: signing and one HTTP POST.
+
+The callback URL policy (public http(s) addresses only) is `detection.callback_urls`.
 
 The signature header is `X-Deepfake-Signature: t=<unix seconds>,v1=<hex>` where `<hex>` is
 HMAC-SHA256(secret, f"{t}.{body}"). Receivers recompute it over the raw body and reject old
@@ -8,56 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 SIGNATURE_HEADER = "X-Deepfake-Signature"
 EVENT_ID_HEADER = "X-Deepfake-Event-Id"
 EVENT_TYPE_HEADER = "X-Deepfake-Event"
 USER_AGENT = "deepfake-moderation-webhooks/1"
-
-
-class CallbackUrlRefused(ValueError):
-    """The URL may not receive webhooks (bad scheme, unresolvable, or a non-public address)."""
-
-
-def callback_url_check(url: str, *, allow_private: bool) -> None:
-    """Refuse anything but http(s) to public addresses, so we are not a proxy into our network.
-
-    Every address the host resolves to is checked (an attacker's name may resolve to several).
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise CallbackUrlRefused(f"The callback URL is malformed ({exc}).") from None
-    if parts.scheme not in ("http", "https"):
-        raise CallbackUrlRefused("The callback URL must use http or https.")
-    host = parts.hostname
-    if not host:
-        raise CallbackUrlRefused("The callback URL has no host.")
-    port = port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise CallbackUrlRefused(
-            f"The callback host {host!r} cannot be resolved ({exc}).") from None
-    if allow_private:
-        return
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            raise CallbackUrlRefused(
-                f"The callback host {host!r} resolves to a non-public address ({address}); "
-                "only public addresses may receive webhooks.")
 
 
 def canonical_body(payload: dict) -> bytes:

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
-from detection import services, webhooks
+from detection import callback_urls, services
 from detection.models import Video
 
 from .base import ApiTestCase
@@ -33,25 +33,25 @@ from .base import ApiTestCase
     "http://example.org:99999/hook",
 ])
 def test_it_refuses_non_http_private_and_unresolvable_urls(url):
-    with pytest.raises(webhooks.CallbackUrlRefused):
-        webhooks.callback_url_check(url, allow_private=False)
+    with pytest.raises(callback_urls.CallbackUrlRefused):
+        callback_urls.callback_url_check(url, allow_private=False)
 
 
 def test_it_accepts_a_public_address():
-    webhooks.callback_url_check("https://93.184.215.14/hook", allow_private=False)
+    callback_urls.callback_url_check("https://93.184.215.14/hook", allow_private=False)
 
 
 def test_every_resolved_address_must_be_public():
     answers = [(2, 1, 6, "", ("93.184.215.14", 443)), (2, 1, 6, "", ("10.0.0.1", 443))]
     with mock.patch("socket.getaddrinfo", return_value=answers), \
-            pytest.raises(webhooks.CallbackUrlRefused, match="non-public"):
-        webhooks.callback_url_check("https://two-faced.example/hook", allow_private=False)
+            pytest.raises(callback_urls.CallbackUrlRefused, match="non-public"):
+        callback_urls.callback_url_check("https://two-faced.example/hook", allow_private=False)
 
 
 def test_the_setting_allows_private_addresses_for_local_testing():
-    webhooks.callback_url_check("http://127.0.0.1:8000/hook", allow_private=True)
-    with pytest.raises(webhooks.CallbackUrlRefused):  # the scheme is still checked
-        webhooks.callback_url_check("ftp://127.0.0.1/hook", allow_private=True)
+    callback_urls.callback_url_check("http://127.0.0.1:8000/hook", allow_private=True)
+    with pytest.raises(callback_urls.CallbackUrlRefused):  # the scheme is still checked
+        callback_urls.callback_url_check("ftp://127.0.0.1/hook", allow_private=True)
 
 
 @override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False)

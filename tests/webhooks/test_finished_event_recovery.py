@@ -6,8 +6,10 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from detection import services
-from detection.models import AnalysisJob, JobStatus, WebhookEvent
+from detection.models import AnalysisJob, JobStatus
+from orchestration.jobs import job_run
+from webhooks import services
+from webhooks.models import WebhookEvent
 from tests.factories import JobFactory, done_job
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +26,7 @@ def _finished(minutes_ago, callback="https://hooks.example.org/x", status=JobSta
 def test_a_finished_job_without_its_event_gets_one():
     lost = _finished(5)
     failed = _finished(5, status=JobStatus.FAILED)
-    with mock.patch("detection.services.webhook_enqueue") as enqueue:
+    with mock.patch("webhooks.services.webhook_enqueue") as enqueue:
         with mock.patch("django.db.transaction.on_commit", side_effect=lambda f: f()):
             assert services.webhook_job_finished_recover() == 2
     events = WebhookEvent.objects.filter(type=WebhookEvent.Type.JOB_FINISHED)
@@ -38,7 +40,7 @@ def test_recent_jobs_jobs_without_callbacks_and_recorded_events_are_left_alone()
     _finished(0)  # its worker may be about to record the event itself
     _finished(5, callback="")
     sent = _finished(5)
-    with mock.patch("detection.services.webhook_enqueue"):
+    with mock.patch("webhooks.services.webhook_enqueue"):
         services.webhook_job_finished(job=sent)
         assert services.webhook_job_finished_recover() == 0
     assert WebhookEvent.objects.count() == 1
@@ -46,6 +48,6 @@ def test_recent_jobs_jobs_without_callbacks_and_recorded_events_are_left_alone()
 
 def test_each_job_run_sweeps_first():
     lost = _finished(5)
-    with mock.patch("detection.services.webhook_enqueue"):
-        services.job_run(job_id=lost.id)  # not queued: nothing to analyse, but the sweep ran
+    with mock.patch("webhooks.services.webhook_enqueue"):
+        job_run(job_id=lost.id)  # not queued: nothing to analyse, but the sweep ran
     assert WebhookEvent.objects.filter(job=lost, type=WebhookEvent.Type.JOB_FINISHED).exists()

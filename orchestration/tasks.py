@@ -1,0 +1,7 @@
+"""django-q2 entry points: thin, ids in, the orchestration does the work."""
+from . import jobs
+
+
+def analyse_job(job_id: str) -> str | None:
+    job = jobs.job_run(job_id=job_id)
+    return job.status if job else None
