@@ -339,13 +339,15 @@ def main() -> int:
           f"{args.frames} frames sampled, median of {args.repeat} interleaved runs, "
           f"{args.threads} CPU threads")
     print(f"{'video':<24} {'res':>9} {'decode s':>8} {'full s':>7} {'ratio':>5} {'fps':>6} "
-          f"{'decode':>7} {'faces':>6} {'model':>6} {'after':>6} {'aggr':>6} {'crops':>5}")
+          f"{'decode':>7} {'faces':>6} {'model':>6} {'after':>6} {'people':>6} {'aggr':>6} "
+          f"{'crops':>5}")
     for r in rows:
         s = r["stages_s"]
         print(f"{Path(r['video']).name[:24]:<24} {r['resolution']:>9} {r['decode_only_s']:>8.3f} "
               f"{r['full_analysis_s']:>7.3f} {r['ratio_full_to_decode']:>5.2f} "
               f"{r['video_frames_per_s']:>6.1f} {s['decode']:>7.3f} {s['faces']:>6.3f} "
-              f"{s['model']:>6.3f} {s.get('after_decode', 0.0):>6.3f} {s['aggregate']:>6.3f} "
+              f"{s['model']:>6.3f} {s.get('after_decode', 0.0):>6.3f} {s.get('people', 0.0):>6.3f} "
+              f"{s['aggregate']:>6.3f} "
               f"{r['faces_scored']:>5}")
     # The same analysis with its stages one after another, for comparison: the pipeline finds
     # and scores faces on a second thread while the video decodes.

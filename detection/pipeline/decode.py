@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import queue
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,96 +194,3 @@ def _grab_frames(cap: cv2.VideoCapture, wanted: list[int], fps: float, config: A
             on_frame(frames[-1])
     interval = max(timestamp - previous, 0.0) if index > 0 else 0.0
     return frames, index + 1, timestamp, interval
-
-
-_END = object()
-
-
-def _lowest_priority() -> None:
-    """Make the calling thread run only on CPU time nothing else wants (Linux SCHED_IDLE; the
-    highest nice value elsewhere). Best effort: without either it runs as it is."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        return
-    except (AttributeError, OSError):
-        pass
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):
-        pass
-
-
-def sample_frames_with_helper(
-    path: str | os.PathLike, config: AnalysisConfig,
-    helper: Callable[[SampledFrame], None], rest: Callable[[list[SampledFrame]], None],
-    timings: dict[str, float] | None = None,
-) -> tuple[VideoInfo, list[SampledFrame]]:
-    """`sample_frames`, with the next stage's per-frame work started while the video decodes.
-
-    FFmpeg leaves part of a 2-core machine idle while it decodes H.264 (about a quarter of a
-    core on a 1080p clip). A helper thread at the lowest CPU priority runs `helper(frame)` on
-    each sampled frame as it is decoded, in order, on that idle time only (it still slows the
-    decoder by a few per cent: Python's lock, memory traffic). Once the last frame is decoded
-    the helper stops after the frame it is on, and this thread runs `rest(frames)` once, on the
-    frames it had not reached, in order, at full speed. Every frame goes through exactly one of
-    the two.
-
-    Errors: a decode error is raised once the helper has stopped; a helper error is raised
-    after decoding ends, and no frame goes through `rest` after it.
-
-    `timings`, if given, receives "decode" (seconds of the decoding pass) and "after_decode"
-    (seconds from the end of decoding until every frame has been through one of the two).
-    """
-    handoff: queue.SimpleQueue = queue.SimpleQueue()
-    stop = threading.Event()
-    turn = threading.Lock()  # held by the helper while it works on a frame
-    outcome: dict = {}
-
-    def run() -> None:
-        _lowest_priority()
-        while True:
-            frame = handoff.get()
-            if frame is _END:
-                return
-            with turn:
-                if stop.is_set():
-                    outcome["left"] = frame
-                    return
-                try:
-                    helper(frame)
-                except BaseException as exc:  # re-raised on the calling thread
-                    outcome["error"] = exc
-                    return
-
-    worker = threading.Thread(target=run, name="frame-helper", daemon=True)
-    worker.start()
-    started = time.perf_counter()
-    try:
-        info, frames = sample_frames(path, config, on_frame=handoff.put)
-    finally:
-        decoded = time.perf_counter()
-        # Stop first, then wait for the frame the helper is on. Setting the flag only once
-        # holding the lock let the helper keep it: a thread that releases a Python lock and
-        # takes it straight back usually wins it again, so the helper went on through the
-        # queued frames, alone on one core, while this thread waited for it (measured: a
-        # quarter of a second on a 10 s 1080p clip in some runs).
-        stop.set()
-        with turn:
-            pass
-        handoff.put(_END)
-        worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    left = [outcome["left"]] if "left" in outcome else []
-    while True:  # the helper has ended: what is still queued is this thread's
-        try:
-            frame = handoff.get_nowait()
-        except queue.Empty:
-            break
-        if frame is not _END:
-            left.append(frame)
-    rest(left)
-    if timings is not None:
-        timings["decode"] = decoded - started
-        timings["after_decode"] = time.perf_counter() - decoded
-    return info, frames

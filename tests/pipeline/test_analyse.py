@@ -17,7 +17,8 @@ def test_it_analyses_a_clip_with_a_face(clips, shipped_analyser):
     assert result.frames_with_face >= 28  # the face is in every frame; Haar may miss a few
     scored = [f for f in result.frames if f.faces]
     assert all(0.0 <= f.fake_probability <= 1.0 for f in scored)
-    assert set(result.timings) == {"decode", "faces", "model", "after_decode", "aggregate"}
+    assert set(result.timings) == {"decode", "faces", "people", "model", "after_decode",
+                                   "aggregate"}
     assert scored[0].faces[0].crop.ndim == 3
 
 

@@ -31,7 +31,8 @@ def test_overlapped_and_sequential_analyses_agree(clips, litert_analyser):
     assert overlapped.fake_probability == pytest.approx(sequential.fake_probability, abs=1e-6)
     assert [p.frames_seen for p in overlapped.persons] == [p.frames_seen
                                                             for p in sequential.persons]
-    assert {"decode", "faces", "model", "after_decode", "aggregate"} == set(overlapped.timings)
+    assert {"decode", "faces", "people", "model", "after_decode", "aggregate"} == set(
+        overlapped.timings)
 
 
 def test_the_helper_scores_on_one_thread_with_its_own_interpreters(litert_analyser):

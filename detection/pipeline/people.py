@@ -1,4 +1,4 @@
-"""Track faces across the sampled frames into people.
+"""People stage: track faces across the sampled frames into people.
 
 Sampled frames are ~0.3 s apart, so a face moves a little between them; boxes are linked to the
 person whose last box overlaps most (IoU), or whose centre is close relative to the face size.

@@ -1,4 +1,4 @@
-from detection.pipeline.track import assign_people, iou, people_for_crops
+from detection.pipeline.people import assign_people, iou, people_for_crops
 from detection.pipeline.types import FaceBox
 
 
