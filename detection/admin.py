@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import services
-from .training.model_card import auc_text
+from .training.report.model_card import auc_text
 from .models import AnalysisJob, FaceResult, FrameResult, ModelVersion, Video
 
 

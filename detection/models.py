@@ -46,7 +46,7 @@ class ModelVersion(models.Model):
         choices=list(PERSON_POOLINGS.items()),
         help_text="How a person's faces make the person's probability.")
     # People and videos: a second calibration fitted on labelled videos, and its band (see
-    # detection/training/calibrate_videos.py). Empty: they use the face calibration and band.
+    # detection/training/evaluation/calibration.py). Empty: they use the face calibration and band.
     video_calibration_a = models.FloatField(
         null=True, blank=True,
         help_text="Video calibration: p = sigmoid(a * mean logit + b) for people and videos.")

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import selectors, services
 from .charts import Point, score_timeline_svg
 from .forms import UploadForm
-from .ranges import ranged_file_response
+from .http_ranges import ranged_file_response
 
 
 def _wants_json(request) -> bool:

@@ -32,7 +32,7 @@ AROUND = 2.5
 # the crops (and the classifier, trained on full-range boxes) follow the full-range convention,
 # so its boxes are mapped onto it: width and height / 0.949, centre moved by (-0.009, -0.054) of
 # the width and height. Medians over 297 real OpenForensics *training* pictures (both models on
-# the same face; `python -m detection.training.short_range_boxes`); FF++ frames give the same
+# the same face; `python -m detection.training short-range-boxes`); FF++ frames give the same
 # within 0.01. The keypoints of the two models agree (median eye difference 1.8% of the face).
 SHORT_BOX_SCALE = 0.949
 SHORT_BOX_SHIFT = (0.009, 0.054)

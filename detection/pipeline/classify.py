@@ -298,7 +298,7 @@ def convert_to_tflite(weights_path: str | Path, out_path: str | Path | None = No
     as the mirror view is served): weights and activations in 8 bits, float input and output.
     XNNPACK's int8 kernels score about twice as many faces a second on one CPU core; the scores
     move (a few tenths of a logit), so such a file is its own version, calibrated on its own
-    scores (`detection.training.quantize`).
+    scores (`detection.training.export.quantization`).
 
     Keras 3 exports a SavedModel, which the TFLite converter reads; the file is written beside
     the weights unless `out_path` says otherwise.

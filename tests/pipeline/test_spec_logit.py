@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from detection.pipeline.spec import RAW_EPS, ModelSpec, logit, sigmoid
-from detection.training.metrics import fit_platt, fit_platt_logits
+from detection.training.evaluation.metrics import fit_platt, fit_platt_logits
 
 
 def test_numbers_in_numbers_out_and_arrays_in_arrays_out():

@@ -3,8 +3,8 @@ size, so small validation sets (67 videos) are read for what they can tell apart
 import numpy as np
 import pytest
 
-from detection.training import metrics
-from detection.training.model_card import auc_text
+from detection.training.evaluation import metrics
+from detection.training.report.model_card import auc_text
 
 
 def test_the_interval_contains_the_auc_and_narrows_with_more_data():

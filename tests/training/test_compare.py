@@ -36,7 +36,7 @@ def _clip(path, alpha, beta):
 @pytest.fixture
 def setup(tmp_path):
     from detection.pipeline.spec import ModelSpec
-    from detection.training.architectures import build
+    from detection.training.recipes.architectures import build
 
     data = tmp_path / "data"
     for label, tint in (("real", 0), ("fake", 25)):
@@ -62,8 +62,8 @@ def setup(tmp_path):
 
 def test_candidates_score_as_the_full_evaluation_and_the_held_out_faces_choose(setup, tmp_path,
                                                                                capsys):
-    from detection.training.compare import main
-    from detection.training.evaluate import evaluate_frames, evaluate_videos, load_analyser
+    from detection.training.evaluation.compare import main
+    from detection.training.evaluation.evaluate import evaluate_frames, evaluate_videos, load_analyser
 
     data, models = setup
     cache, report = tmp_path / "cache", tmp_path / "report.jsonl"
@@ -110,7 +110,7 @@ def test_litert_conversions_are_candidates_too(setup, tmp_path):
     """A float32 conversion scores as its .keras does; an int8 one (quantize's kind) is scored
     the same way, so quantizations can be compared on the held-out faces before one ships."""
     from detection.pipeline.classify import convert_to_tflite
-    from detection.training.compare import main
+    from detection.training.evaluation.compare import main
 
     data, models = setup
     float_file = convert_to_tflite(models / "a.keras", tmp_path / "a.tflite")
@@ -137,9 +137,9 @@ def test_candidates_of_another_input_size_are_cut_at_their_size(setup, tmp_path)
     import keras
 
     from detection.pipeline.spec import ModelSpec
-    from detection.training.architectures import build
-    from detection.training.compare import main
-    from detection.training.evaluate import evaluate_frames, evaluate_videos, load_analyser
+    from detection.training.recipes.architectures import build
+    from detection.training.evaluation.compare import main
+    from detection.training.evaluation.evaluate import evaluate_frames, evaluate_videos, load_analyser
 
     data, models = setup
     keras.utils.set_random_seed(3)
@@ -163,7 +163,7 @@ def test_candidates_of_another_input_size_are_cut_at_their_size(setup, tmp_path)
 
 
 def test_a_reference_gives_each_candidate_its_paired_difference(setup, tmp_path, capsys):
-    from detection.training.compare import main
+    from detection.training.evaluation.compare import main
 
     data, models = setup
     report = tmp_path / "report.jsonl"

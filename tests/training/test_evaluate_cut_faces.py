@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from detection.pipeline import Analyser
-from detection.training.evaluate import _pipeline_crop, score_images
+from detection.training.evaluation.evaluate import _pipeline_crop, score_images
 from tests import media
 
 

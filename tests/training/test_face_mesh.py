@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detection.training.face_mesh import INNER, NOSE_PART, OUTLINE_POINTS, OVAL, FaceMesh
+from detection.training.data.face_mesh import INNER, NOSE_PART, OUTLINE_POINTS, OVAL, FaceMesh
 from tests import media
 
 

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detection.training.data import _detect_padded, face_pool
+from detection.training.data.labelled import _detect_padded, face_pool
 from tests import media
 
 pytestmark = pytest.mark.slow

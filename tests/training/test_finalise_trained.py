@@ -25,7 +25,7 @@ def _command(faces, *extra):
 
 
 def test_weights_trained_elsewhere_are_calibrated_and_recorded(faces, clips):
-    from detection.training.architectures import build
+    from detection.training.recipes.architectures import build
 
     weights = faces / "trained.keras"
     build("efficientnet_lite0", 64, 3).save(weights)
@@ -61,7 +61,7 @@ def test_a_new_serving_of_weights_already_shipped_names_them_and_calibrates_as_i
     pooling) names the weights file it shares instead of writing a copy, and its calibration
     is fitted on the logits it will serve."""
     from detection.pipeline.spec import ModelSpec
-    from detection.training.architectures import build
+    from detection.training.recipes.architectures import build
 
     out = faces / "out"
     out.mkdir()
@@ -85,7 +85,7 @@ def test_a_new_serving_of_weights_already_shipped_names_them_and_calibrates_as_i
 def test_weights_from_a_pack_split_by_position_are_refused(faces):
     from django.core.management.base import CommandError
 
-    from detection.training.architectures import build
+    from detection.training.recipes.architectures import build
 
     weights = faces / "old.keras"
     build("efficientnet_lite0", 64, 3).save(weights)
@@ -101,7 +101,7 @@ def test_weights_from_a_pack_split_by_position_are_refused(faces):
 def test_weights_from_a_pack_with_a_listing_are_not_calibrated_on_another_split(faces):
     """A pack that held out a listing's faces trained on some of the faces the by-file split
     would calibrate on: finalising must use the same listing."""
-    from detection.training.architectures import build
+    from detection.training.recipes.architectures import build
 
     weights = faces / "trained.keras"
     build("efficientnet_lite0", 64, 3).save(weights)

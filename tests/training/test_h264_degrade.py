@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from detection.training.compare import reencoded
-from detection.training.samples import make_samples
-from detection.training.sbi import degrade, h264_roundtrip
+from detection.training.evaluation.compare import reencoded
+from detection.training.data.samples import make_samples
+from detection.training.data.sbi import degrade, h264_roundtrip
 from tests import media
 
 
@@ -31,7 +31,7 @@ def test_without_an_h264_share_the_degradations_are_exactly_the_jpeg_ones():
 
 
 def test_an_h264_share_replaces_jpeg_in_that_share_of_the_compressions(monkeypatch):
-    from detection.training import sbi
+    from detection.training.data import sbi
 
     calls = []
     real = sbi.h264_roundtrip

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from detection.training.train import _split_by_list
+from detection.training.recipes.train import _split_by_list
 
 
 def test_exactly_the_listed_faces_are_held_out(tmp_path):
@@ -57,7 +57,7 @@ def _faces(root, n):
 def _listed_config(tmp_path):
     """Six real and six fake faces, a listing holding out two reals and one fake, and the
     blend recipe's config with it."""
-    from detection.training.train import BlendTrainConfig
+    from detection.training.recipes.train import BlendTrainConfig
 
     _faces(tmp_path / "data" / "real", 6)
     _faces(tmp_path / "data" / "fake", 6)
@@ -70,7 +70,7 @@ def _listed_config(tmp_path):
 
 
 def test_the_blend_recipe_holds_out_the_listed_faces(tmp_path):
-    from detection.training.train import prepare_blend_data
+    from detection.training.recipes.train import prepare_blend_data
 
     data = prepare_blend_data(_listed_config(tmp_path))
     assert len(data.real_cal) == 2 and len(data.real_fit) == 4
@@ -93,7 +93,7 @@ def test_train_detector_names_a_missing_listing(tmp_path):
 def test_a_pack_made_with_a_listing_leaves_out_exactly_those_faces_and_names_it(tmp_path):
     """Weights continued from earlier ones train on a pack without the faces those never saw,
     and the pack says which listing it held out (finalising checks it)."""
-    from detection.training.pack import pack_blend_data, read_pack
+    from detection.training.data.pack import pack_blend_data, read_pack
 
     written = pack_blend_data(_listed_config(tmp_path), tmp_path / "pack.npz")
     assert written["reals"] == 4 and written["fakes"] == 5

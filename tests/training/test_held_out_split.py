@@ -1,7 +1,7 @@
 """The held-out faces are chosen by file, so they stay held out when the pool changes."""
 import numpy as np
 
-from detection.training.train import _split_by_key
+from detection.training.recipes.train import _split_by_key
 
 
 def _held(keys, fraction=0.2, seed=7):

@@ -9,8 +9,8 @@ from django.conf import settings
 
 from detection.pipeline import Analyser
 from detection.pipeline.types import FaceBox
-from detection.training.data import face_pool, labelled_face
-from detection.training.evaluate import _pipeline_crop
+from detection.training.data.labelled import face_pool, labelled_face
+from detection.training.evaluation.evaluate import _pipeline_crop
 from tests import media
 
 pytestmark = pytest.mark.slow

@@ -3,8 +3,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detection.training.pack import pack_blend_data, read_pack, write_pack
-from detection.training.train import BlendTrainConfig, _split_by_key
+from detection.training.data.pack import pack_blend_data, read_pack, write_pack
+from detection.training.recipes.train import BlendTrainConfig, _split_by_key
 from tests import media
 
 
@@ -55,7 +55,7 @@ def test_the_held_out_faces_stay_out_of_the_pack(tmp_path):
 
 @pytest.mark.slow
 def test_the_pack_command_reads_a_data_root(tmp_path, capsys):
-    from detection.training.pack import main
+    from detection.training.data.pack import main
 
     for label in ("real", "fake"):
         folder = tmp_path / "data" / "faces" / "openforensics" / "train" / label

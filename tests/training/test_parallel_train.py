@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detection.training.pack import write_pack
-from detection.training.parallel_train import (Arm, ParallelTrainConfig, learning_rate_at,
+from detection.training.data.pack import write_pack
+from detection.training.recipes.parallel_train import (Arm, ParallelTrainConfig, learning_rate_at,
                                                train_parallel)
 from tests import media
 
@@ -88,7 +88,7 @@ def test_arms_train_side_by_side_on_the_same_samples(tmp_path):
     own folder, and its record carries its own settings (what finalising reads)."""
     import keras
 
-    from detection.training.architectures import build
+    from detection.training.recipes.architectures import build
 
     _pack(tmp_path)
     start = build("efficientnet_lite0", 64, 3)

@@ -3,8 +3,8 @@ development-only dependency; the real weights were checked on ImageNet photos, s
 import numpy as np
 import pytest
 
-from detection.training.architectures import LITE0_STAGES, efficientnet_lite0, load_lite0_imagenet
-from detection.training.port_efficientnet_lite0 import convert
+from detection.training.recipes.architectures import LITE0_STAGES, efficientnet_lite0, load_lite0_imagenet
+from detection.training.recipes.port_efficientnet_lite0 import convert
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""`python -m detection.training.robustness`: labelled videos re-encoded as sites re-encode
+"""`python -m detection.training robustness`: labelled videos re-encoded as sites re-encode
 uploads, analysed as the originals are, and compared with them clip for clip."""
 import json
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from detection.pipeline.spec import ModelSpec
-from detection.training import robustness
-from detection.training.robustness import Variant
+from detection.training.evaluation import robustness
+from detection.training.evaluation.robustness import Variant
 from tests import media
 
 

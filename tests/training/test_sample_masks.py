@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from detection.training.face_mesh import FaceMesh
-from detection.training.samples import make_samples
+from detection.training.data.face_mesh import FaceMesh
+from detection.training.data.samples import make_samples
 from tests import media
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from detection.training.sbi import degrade, face_mask, self_blend
+from detection.training.data.sbi import degrade, face_mask, self_blend
 
 KEYPOINTS = np.array([[50, 60], [90, 60], [70, 80], [70, 100], [30, 65], [110, 65]], np.float32)
 
@@ -55,7 +55,7 @@ def test_an_inner_face_mask_covers_eyes_nose_and_mouth_but_not_the_ears():
 
 
 def test_self_blending_uses_every_region():
-    from detection.training import sbi
+    from detection.training.data import sbi
 
     seen = set()
     original = sbi.face_mask
@@ -76,7 +76,7 @@ def test_self_blending_uses_every_region():
 def _outline():
     """A face mesh outline (face_mesh.OUTLINE_POINTS) for a face centred at (70, 85): an oval
     35 wide and 50 high, the inner face inside it, the nose in the middle."""
-    from detection.training.face_mesh import FACE_OVAL, INNER_FACE, NOSE
+    from detection.training.data.face_mesh import FACE_OVAL, INNER_FACE, NOSE
 
     angles = np.linspace(-np.pi / 2, 1.5 * np.pi, len(FACE_OVAL), endpoint=False)
     oval = np.stack([70 + 35 * np.cos(angles), 85 + 50 * np.sin(angles)], axis=1)

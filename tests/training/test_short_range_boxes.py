@@ -1,7 +1,7 @@
 """The measurement behind the short-range boxes' mapping runs on any folder of face pictures."""
 import cv2
 
-from detection.training.short_range_boxes import main, measure
+from detection.training.evaluation.short_range_boxes import main, measure
 from tests import media
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from detection.pipeline import Analyser
-from detection.training.data import face_pool
-from detection.training.train import BlendTrainConfig, train_blend_model
+from detection.training.data.labelled import face_pool
+from detection.training.recipes.train import BlendTrainConfig, train_blend_model
 from tests import media
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def test_training_faces_are_cut_as_the_pipeline_cuts_them(faces):
     assert 0 < right_eye[0] < 80 and 0 < left_eye[1] < 80
     # After the six keypoints, the face mesh's outline of each face, in the same crop pixels,
     # around the eyes.
-    from detection.training.face_mesh import OUTLINE_POINTS, OVAL
+    from detection.training.data.face_mesh import OUTLINE_POINTS, OVAL
 
     assert pool.keypoints.shape == (8, 6 + len(OUTLINE_POINTS), 2)
     oval = pool.keypoints[0][6:][OVAL]

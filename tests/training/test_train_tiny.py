@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from detection.pipeline import Analyser
-from detection.training.data import labelled_files, load_faces
-from detection.training.run import train_and_evaluate
-from detection.training.train import TrainConfig
+from detection.training.data.labelled import labelled_files, load_faces
+from detection.training.recipes.train import train_and_evaluate
+from detection.training.recipes.train import TrainConfig
 from tests import media
 
 pytestmark = pytest.mark.slow

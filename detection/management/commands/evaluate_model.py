@@ -40,8 +40,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         from detection.model_cache import analysis_config
-        from detection.training.evaluate import evaluate_folder, load_analyser, spec_metrics
-        from detection.training.run import write_card
+        from detection.training.evaluation.evaluate import evaluate_folder, load_analyser, spec_metrics
+        from detection.training.report.model_card import write_card
 
         data, spec_path = o["data"], o["model"] or Path(settings.DETECTION_DEFAULT_MODEL_SPEC)
         if not data.is_dir():

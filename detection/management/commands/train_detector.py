@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from detection.pipeline.spec import PERSON_POOLINGS
-from detection.training.data import real_pools_under
-from detection.training.train import BlendTrainConfig, TrainConfig
+from detection.training.data.labelled import real_pools_under
+from detection.training.recipes.train import BlendTrainConfig, TrainConfig
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
                                  "efficientnet_lite0: ImageNet-initialised, with self-blended fakes")
         parser.add_argument("--init-weights", type=Path,
                             help="efficientnet_lite0: ported ImageNet weights (.npz), made once by "
-                                 "`python -m detection.training.port_efficientnet_lite0`")
+                                 "`python -m detection.training port-lite0`")
         parser.add_argument("--real-pools", type=Path, nargs="*",
                             help="efficientnet_lite0: folders of real faces to self-blend "
                                  "(default: faces/utkface_real and faces/rmfd_real under --data)")
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1234)
         parser.add_argument("--trained-weights", type=Path,
                             help="efficientnet_lite0: weights trained elsewhere on a pack of these "
-                                 "faces (python -m detection.training.parallel_train); skip "
+                                 "faces (python -m detection.training train-parallel); skip "
                                  "training, then calibrate, evaluate and write the card")
         parser.add_argument("--test-time-flip", action="store_true",
                             help="efficientnet_lite0: the version scores each face and its mirror "
@@ -74,8 +74,9 @@ class Command(BaseCommand):
                                  "(parallel_train's trained.json), kept in the spec")
 
     def handle(self, *args, **o):
-        from detection.training.run import evaluate_into_spec, train_and_evaluate
-        from detection.training.train import finalise_trained, train_blend_model
+        from detection.training.evaluation.evaluate import evaluate_into_spec
+        from detection.training.recipes.train import (finalise_trained, train_and_evaluate,
+                                                      train_blend_model)
 
         data = o["data"]
         train_dir = o["train_dir"] or (data / "faces/openforensics/train" if data else None)

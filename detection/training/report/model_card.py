@@ -279,3 +279,10 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
     if spec.notes:
         lines += ["", "## Notes", "", spec.notes]
     return "\n".join(lines) + "\n"
+
+
+def write_card(spec: ModelSpec, spec_path: Path) -> Path:
+    """Render the card of `spec` beside its spec file (same name, .md)."""
+    card = Path(spec_path).with_suffix(".md")
+    card.write_text(render(spec, card_dir=card.parent))
+    return card

@@ -18,7 +18,7 @@ fake. So people and videos get a calibration of their own, fitted on labelled vi
   of fakes, where precision would: `low` lets at most `max_miss` of the fakes be called real
   (auto-cleared), `high` at most `max_false_flag` of the reals be called fake.
 
-`python -m detection.training.calibrate_videos --model SPEC (--data DIR | --report JSON)
+`python -m detection.training calibrate-videos --model SPEC (--data DIR | --report JSON)
 [--write]`; `--write` stores it in the spec and its card; `manage.py register_model` then
 updates the registry row.
 """
@@ -34,7 +34,7 @@ import numpy as np
 
 from detection.pipeline.spec import ModelSpec, sigmoid
 
-from . import metrics
+from detection.training.evaluation import metrics
 
 # Fewer than this many of either class and neither the fit nor the band means anything.
 MIN_PER_CLASS = 10
@@ -187,7 +187,7 @@ def main(argv=None) -> int:
     if args.report:
         rows, data = _rows_from_report(args.report, spec)
     else:
-        from .evaluate import analyse_videos, load_analyser
+        from detection.training.evaluation.evaluate import analyse_videos, load_analyser
 
         # The videos are scored with the version as it is; its video calibration, if any, is
         # refitted from the logits, which it does not change.
@@ -195,7 +195,7 @@ def main(argv=None) -> int:
     calibration = fit(spec, rows, max_miss=args.max_miss, max_false_flag=args.max_false_flag)
     print(_describe(calibration))
     if args.write:
-        from .run import write_card
+        from detection.training.report.model_card import write_card
 
         spec = apply(spec, calibration, data)
         spec.save(args.model)
@@ -203,7 +203,3 @@ def main(argv=None) -> int:
         print(f"updated {args.model} and {card}; `python manage.py register_model "
               f"{args.model}` updates a registered version")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

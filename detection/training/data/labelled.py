@@ -149,7 +149,7 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
         saved = np.load(cache, allow_pickle=False)
         return FacePool(saved["images"], saved["keypoints"], saved["labels"],
                         list(saved["groups"]), list(saved["keys"]))
-    from .face_mesh import OUTLINE_POINTS, FaceMesh
+    from detection.training.data.face_mesh import OUTLINE_POINTS, FaceMesh
 
     detector, mesh = BlazeFaceDetector(), FaceMesh()
     no_outline = np.full((len(OUTLINE_POINTS), 2), np.nan, np.float32)

@@ -65,7 +65,7 @@ def read_pack(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
 def pack_blend_data(config, path: Path, quality: int = 90) -> dict:
     """Detect and cut the faces of a `BlendTrainConfig`, split off the held-out faces, and
     write the faces to train on into a pack."""
-    from .train import HELD_OUT_SPLIT, prepare_blend_data
+    from detection.training.recipes.train import HELD_OUT_SPLIT, prepare_blend_data
 
     data = prepare_blend_data(config)
     meta = {"labelled_dirs": [str(p) for p in config.labelled_dirs],
@@ -83,8 +83,8 @@ def pack_blend_data(config, path: Path, quality: int = 90) -> dict:
 def main(argv=None) -> None:
     import argparse
 
-    from .data import real_pools_under
-    from .train import BlendTrainConfig
+    from detection.training.data.labelled import real_pools_under
+    from detection.training.recipes.train import BlendTrainConfig
 
     parser = argparse.ArgumentParser(
         description="Write a training pack for an accelerator run (parallel_train): the detected, "
@@ -109,7 +109,3 @@ def main(argv=None) -> None:
                               cache_dir=a.cache_dir, seed=a.seed, held_out_keys=a.held_out_keys)
     written = pack_blend_data(config, a.out, quality=a.quality)
     print(json.dumps(written, indent=1))
-
-
-if __name__ == "__main__":
-    main()

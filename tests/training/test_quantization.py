@@ -61,7 +61,7 @@ def test_an_int8_conversion_is_integer_and_keeps_the_float_models_ranking(tmp_pa
 @pytest.fixture
 def version(tmp_path):
     """A shipped-like version (Lite0 at 64 px, mirror view, log-odds pooling) and labelled faces."""
-    from detection.training.architectures import build
+    from detection.training.recipes.architectures import build
 
     media.labelled_faces(tmp_path / "labelled")
     models = tmp_path / "models"
@@ -76,8 +76,8 @@ def version(tmp_path):
 
 
 def _quantize(root, spec_path):
-    from detection.training.quantize import quantize_version
-    from detection.training.train import BlendTrainConfig
+    from detection.training.export.quantization import quantize_version
+    from detection.training.recipes.train import BlendTrainConfig
 
     config = BlendTrainConfig(labelled_dirs=[root / "labelled"], real_pools=[], val_dir=None,
                               out_dir=spec_path.parent, progress=False)
@@ -119,7 +119,7 @@ def test_a_quantized_version_is_never_served_by_the_float_model(version):
     with pytest.raises(ModelLoadError, match="int8"):
         make_classifier(spec, spec.weights_path(path), prefer="keras")
     # New weights under the same file name: the int8 file no longer matches them.
-    from detection.training.architectures import build
+    from detection.training.recipes.architectures import build
 
     build("efficientnet_lite0", 64, 3).save(spec.weights_path(path))
     with pytest.raises(ModelLoadError, match="quantized from other weights"):
@@ -152,7 +152,7 @@ def test_convert_model_refuses_to_replace_an_int8_serving_with_a_float_one(versi
 
 
 def test_bad_requests_are_clear_errors_and_write_nothing(version, capsys):
-    from detection.training.quantize import main
+    from detection.training.export.quantization import main
 
     root, spec_path = version
     data = root / "data"

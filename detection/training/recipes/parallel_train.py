@@ -7,7 +7,7 @@ making fresh self-blended batches (every sample is new, so a long run does not s
 twice) while the main process fits them. The learning rate follows a cosine over the time
 budget, and a checkpoint is written every `checkpoint_every_s` seconds so a run cut short still
 leaves weights. Any Keras 3 backend works (JAX, PyTorch or TensorFlow); the weights it writes load
-in all of them. Plain Python, no Django: `python -m detection.training.parallel_train --help`.
+in all of them. Plain Python, no Django: `python -m detection.training train-parallel --help`.
 
 The run reads a pack (`pack.py`) holding only the faces to train on; calibration and the model
 card are made afterwards where the held-out faces are (`train_detector --trained-weights`).
@@ -87,7 +87,7 @@ class ParallelTrainConfig:
 
 
 def _make_chunk(index: int) -> tuple[np.ndarray, np.ndarray]:
-    from .samples import make_samples
+    from detection.training.data.samples import make_samples
 
     rng = np.random.default_rng([_DATA["seed"], index])
     return make_samples(_DATA["reals"], _DATA["real_kps"], _DATA["fakes"], _DATA["chunk"],
@@ -108,7 +108,7 @@ def learning_rate_at(progress: float, config: ParallelTrainConfig,
 
 
 def _save(model, config: ParallelTrainConfig, path: Path) -> None:
-    from .architectures import build
+    from detection.training.recipes.architectures import build
 
     serving = build(config.architecture, config.input_size, 3)
     serving.set_weights(model.get_weights())
@@ -118,7 +118,7 @@ def _save(model, config: ParallelTrainConfig, path: Path) -> None:
 
 
 def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
-    from .pack import read_pack
+    from detection.training.data.pack import read_pack
 
     started = time.monotonic()
     reals, real_kps, fakes, meta = read_pack(config.pack)
@@ -132,7 +132,7 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
     if config.mask_source == "mesh" and (real_kps.shape[1] <= 6
                                          or not np.isfinite(real_kps[:, 6:]).any()):
         raise ValueError("--mask-source mesh needs a pack with the faces' mesh outlines "
-                         "(written by this version of detection.training.pack)")
+                         "(written by this version of detection.training.data.pack)")
     log(f"pack: {len(reals)} reals, {len(fakes)} fakes at {reals.shape[1]} px "
         f"({time.monotonic() - started:.1f} s)")
     # Fork the workers before the backend starts threads or a GPU context.
@@ -140,7 +140,7 @@ def train_parallel(config: ParallelTrainConfig, log=print) -> dict:
 
     import keras
 
-    from .architectures import build, freeze_first_blocks
+    from detection.training.recipes.architectures import build, freeze_first_blocks
 
     keras.utils.set_random_seed(config.seed)
     arms = config.resolved_arms()
@@ -297,7 +297,3 @@ def main(argv=None) -> None:
         snapshots=tuple(a.snapshots),
         checkpoint_every_s=a.checkpoint_every, seed=a.seed, arms=tuple(a.arms)),
         log=lambda m: print(m, flush=True))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """How the short-range BlazeFace model's boxes differ from the full-range model's on the same
 faces: the medians behind `blazeface.SHORT_BOX_SCALE` and `SHORT_BOX_SHIFT`.
 
-    python -m detection.training.short_range_boxes DIR [--limit 300]
+    python -m detection.training short-range-boxes DIR [--limit 300]
 
 Each picture is cut as training cuts faces (the full-range model in a grey border, which finds a
 tight-cut face); the short-range model then looks in the square `AROUND` times that face's side,
@@ -70,7 +70,3 @@ def main(argv=None) -> int:
     print(", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                     for k, v in found.items()))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """A new version that serves an existing version's weights as an int8 LiteRT file.
 
-    python -m detection.training.quantize --spec detection/models/lite0_sbi_v3.json \\
+    python -m detection.training quantize --spec detection/models/lite0_sbi_v3.json \\
         --data ../shared/data --version 4 [--samples 512] [--cache-dir var/cache]
 
 Why: on a 2-core machine the classifier is about half the work after decoding, and XNNPACK's
@@ -32,7 +32,7 @@ import numpy as np
 
 from detection.pipeline.spec import ModelSpec
 
-from . import metrics
+from detection.training.evaluation import metrics
 
 REPRESENTATIVE_SAMPLES = 512
 # How far the version's float AUC on the rebuilt held-out faces may stray from the one it
@@ -50,8 +50,8 @@ def quantize_version(spec_path: str | Path, config, version: str,
     from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
                                              convert_to_tflite, file_sha256)
 
-    from .samples import make_samples
-    from .train import _uncertain_band, prepare_blend_data
+    from detection.training.data.samples import make_samples
+    from detection.training.recipes.train import uncertain_band, prepare_blend_data
 
     spec_path = Path(spec_path)
     base = ModelSpec.load(spec_path)
@@ -95,7 +95,7 @@ def quantize_version(spec_path: str | Path, config, version: str,
     a, b = metrics.fit_platt_logits(held_y, z_int8)
     calibrated = dataclasses.replace(draft, calibration_a=a, calibration_b=b)
     probabilities = np.array([calibrated.calibrate_logit(z) for z in z_int8])
-    low, high = _uncertain_band(held_y, probabilities)
+    low, high = uncertain_band(held_y, probabilities)
     training = dict(base.metrics.get("training", {}))
     training.update({
         "quantized_from": f"{base.name} v{base.version}",
@@ -153,8 +153,8 @@ def main(argv=None) -> int:
     a = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from .data import real_pools_under
-    from .train import BlendTrainConfig
+    from detection.training.data.labelled import real_pools_under
+    from detection.training.recipes.train import BlendTrainConfig
 
     config = BlendTrainConfig(
         labelled_dirs=[a.data / "faces/openforensics/train"],
@@ -174,7 +174,3 @@ def main(argv=None) -> int:
           f" held-out AUC {f['held_out_auc_float']:.4f} float, {f['held_out_auc_int8']:.4f} "
           "int8. Next: manage.py evaluate_model --model " + str(path))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

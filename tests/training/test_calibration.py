@@ -1,4 +1,4 @@
-"""`python -m detection.training.calibrate_videos`: a class-balanced Platt scaling of labelled
+"""`python -m detection.training calibrate-videos`: a class-balanced Platt scaling of labelled
 videos' logits, judged leave-one-out, with a band chosen by error rates."""
 import json
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from detection.pipeline.spec import ModelSpec, sigmoid
-from detection.training import calibrate_videos as cv
-from detection.training import metrics
+from detection.training.evaluation import calibration as cv
+from detection.training.evaluation import metrics
 
 
 def _spec(**extra):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .face_mesh import INNER, JAW, NOSE_PART, OVAL
+from detection.training.data.face_mesh import INNER, JAW, NOSE_PART, OVAL
 
 
 def _jitter_colour(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -16,7 +16,7 @@ then scored as that version serves (its mirror view and person pooling); a candi
 
 Plain Python, no Django:
 
-    python -m detection.training.compare --data ../shared/data --cache var/compare \\
+    python -m detection.training compare --data ../shared/data --cache var/compare \\
         --held-out-keys detection/models/lite0_sbi_v2.held_out.json run/*/trained*.keras
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Faces:
 def reencoded(images: np.ndarray, crf: int = 32) -> np.ndarray:
     """Model inputs (RGB, 0-255) as a site's low-resolution re-encoding leaves them: halved,
     coded as one H.264 frame at `crf`, scaled back up. One fixed transform, no randomness."""
-    from .sbi import h264_roundtrip
+    from detection.training.data.sbi import h264_roundtrip
 
     out = np.empty_like(images)
     for i, image in enumerate(images):
@@ -74,8 +74,8 @@ def cut_frames(analyser, folder: Path, progress: bool = False) -> list[tuple]:
     pictures where no face is found are left out, as `evaluate_model` counts them apart."""
     from tqdm import tqdm
 
-    from .data import IMAGE_SUFFIXES, labelled_files
-    from .evaluate import labelled_crops
+    from detection.training.data.labelled import IMAGE_SUFFIXES, labelled_files
+    from detection.training.evaluation.evaluate import labelled_crops
 
     files = labelled_files(folder, IMAGE_SUFFIXES)
     size = analyser.spec.input_size
@@ -95,7 +95,7 @@ def cut_videos(analyser, folder: Path, progress: bool = False) -> list[tuple]:
     from detection.pipeline.faces import find_faces
     from detection.pipeline.types import SampledFrame
 
-    from .data import VIDEO_SUFFIXES, labelled_files
+    from detection.training.data.labelled import VIDEO_SUFFIXES, labelled_files
 
     rows = []
     size = analyser.spec.input_size
@@ -148,8 +148,8 @@ def score(classifier, spec, faces: Faces) -> tuple[dict, dict]:
     each set's labels and scores (for paired comparisons, never reported)."""
     from detection.pipeline.analyse import Analyser, score_faces
 
-    from . import metrics
-    from .evaluate import _prob, summarise_videos
+    from detection.training.evaluation import metrics
+    from detection.training.evaluation.evaluate import row_probability, summarise_videos
 
     out: dict = {}
     raw: dict = {}
@@ -179,7 +179,7 @@ def score(classifier, spec, faces: Faces) -> tuple[dict, dict]:
         out["videos"] = summary["overall"]["auc"]
         out["videos_ci95"] = summary["overall"]["auc_ci95"]
         out["videos_by_component"] = {k: v["auc"] for k, v in summary["by_component"].items()}
-        raw["videos"] = ([r["label"] for r in rows], [_prob(r) for r in rows])
+        raw["videos"] = ([r["label"] for r in rows], [row_probability(r) for r in rows])
     return out, raw
 
 
@@ -190,7 +190,7 @@ def against(raw: dict, reference: dict) -> dict:
     """Each set's AUC difference from the reference candidate's, with its paired bootstrap
     interval: on 67 videos two candidates' own intervals overlap by far, but most of their
     errors are shared, so the paired interval says whether one is really ahead."""
-    from . import metrics
+    from detection.training.evaluation import metrics
 
     out = {}
     for key in SETS:
@@ -233,7 +233,7 @@ def main(argv=None) -> int:
                         # The site's default model, read the way settings.py reads it.
                         default=Path(os.environ.get(
                             "DETECTION_DEFAULT_MODEL_SPEC",
-                            Path(__file__).resolve().parents[1] / "models" / "lite0_sbi_v6.json")),
+                            Path(__file__).resolve().parents[2] / "models" / "lite0_sbi_v6.json")),
                         help="the version whose serving (detector, margin, mirror view, "
                              "pooling) the candidates are scored with (default: the shipped "
                              "one, DETECTION_DEFAULT_MODEL_SPEC)")
@@ -257,9 +257,9 @@ def main(argv=None) -> int:
     a = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from .data import real_pools_under
-    from .evaluate import load_analyser
-    from .train import BlendTrainConfig, prepare_blend_data
+    from detection.training.data.labelled import real_pools_under
+    from detection.training.evaluation.evaluate import load_analyser
+    from detection.training.recipes.train import BlendTrainConfig, prepare_blend_data
 
     data = a.data
     train_dir = a.train_dir or (data / "faces/openforensics/train" if data else None)
@@ -338,7 +338,3 @@ def main(argv=None) -> int:
         best = max(ranked, key=lambda pf: pf[1]["held_out"])
         print(f"held-out choice: {best[0]} ({best[1]['held_out']:.4f})")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

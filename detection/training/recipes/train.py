@@ -9,10 +9,11 @@ import numpy as np
 
 from detection.pipeline.spec import ModelSpec
 
-from . import metrics
-from .architectures import build
-from .data import load_faces
-from .samples import make_samples
+from detection.training.evaluation import metrics
+from detection.training.recipes.architectures import build
+from detection.training.data.labelled import load_faces
+from detection.training.data.samples import make_samples
+from detection.training.evaluation.evaluate import evaluate_into_spec
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _split_by_list(keys: list[str], listing: Path, label: str) -> tuple[np.ndarr
     return np.setdiff1d(np.arange(len(keys)), held), held
 
 
-def _uncertain_band(labels: np.ndarray, probabilities: np.ndarray,
+def uncertain_band(labels: np.ndarray, probabilities: np.ndarray,
                     target_precision: float = 0.9) -> tuple[float, float]:
     """The narrowest band around 0.5 outside which held-out decisions reach `target_precision`.
 
@@ -162,7 +163,7 @@ def train_model(config: TrainConfig) -> TrainReport:
                      input_size=config.input_size, channels=config.channels,
                      face_margin=config.face_margin, calibration_a=a, calibration_b=b)
     cal_prob = np.array([spec.calibrate(r) for r in cal_raw])
-    low, high = _uncertain_band(cal_y, cal_prob)
+    low, high = uncertain_band(cal_y, cal_prob)
     spec = ModelSpec.from_dict({
         **spec.to_dict(),
         "uncertain_low": low,
@@ -259,7 +260,7 @@ class BlendData:
 
 
 def prepare_blend_data(config: BlendTrainConfig) -> BlendData:
-    from .data import face_pool
+    from detection.training.data.labelled import face_pool
 
     work = int(round(config.input_size * 1.25))  # blend at a higher resolution, then shrink
     labelled = face_pool(config.labelled_dirs, size=work, margin=config.face_margin,
@@ -301,8 +302,8 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
     import keras
     from tqdm import trange
 
-    from .architectures import build, freeze_first_blocks, load_lite0_imagenet
-    from .metrics import auc
+    from detection.training.recipes.architectures import build, freeze_first_blocks, load_lite0_imagenet
+    from detection.training.evaluation.metrics import auc
 
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -355,7 +356,7 @@ def finalise_blend_model(model, data: BlendData, config: BlendTrainConfig,
 
     `shipped_weights`: the weights are already a file in the model folder (another version's):
     the spec names that file instead of writing a 14 MB copy."""
-    from .architectures import build
+    from detection.training.recipes.architectures import build
 
     from detection.pipeline.classify import KerasFaceClassifier
 
@@ -370,7 +371,7 @@ def finalise_blend_model(model, data: BlendData, config: BlendTrainConfig,
     a, b = metrics.fit_platt_logits(cal_y, cal_logits)
     spec = replace(spec, calibration_a=a, calibration_b=b)
     cal_prob = np.array([spec.calibrate_logit(z) for z in cal_logits])
-    low, high = _uncertain_band(cal_y.astype(int), cal_prob)
+    low, high = uncertain_band(cal_y.astype(int), cal_prob)
     spec = ModelSpec.from_dict({
         **spec.to_dict(), "uncertain_low": low, "uncertain_high": high,
         # Weights trained earlier (a new serving of shipped weights) keep their date.
@@ -453,3 +454,13 @@ def finalise_trained(config: BlendTrainConfig, weights: Path,
     in_place = Path(weights).resolve().parent == Path(config.out_dir).resolve()
     return finalise_blend_model(model, data, config, training,
                                 shipped_weights=Path(weights) if in_place else None)
+
+
+def train_and_evaluate(config: TrainConfig, videos_dir: Path | None = None,
+                       cut_faces: bool = True) -> TrainReport:
+    """The labelled-crops recipe end to end: train, evaluate on held-out data, write the card."""
+    report = train_model(config)
+    report.spec = evaluate_into_spec(report.spec_path, val_dir=config.val_dir,
+                                     videos_dir=videos_dir, progress=config.progress,
+                                     cut_faces=cut_faces)
+    return report

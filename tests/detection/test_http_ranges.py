@@ -2,7 +2,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from detection.ranges import Unsatisfiable, parse_range
+from detection.http_ranges import Unsatisfiable, parse_range
 from tests.base import PlatformTestCase
 from tests.factories import PASSWORD, done_job
 
