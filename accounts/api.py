@@ -1,4 +1,5 @@
 """API tokens: obtain one with a password (scripts), revoke it, and say who is calling."""
+
 from django.contrib.auth import authenticate
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -21,29 +22,43 @@ class TokenObtainApi(APIView):
 
     class TokenObtainInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=4096, trim_whitespace=False,
-                                         style={"input_type": "password"})
+        password = serializers.CharField(
+            max_length=4096, trim_whitespace=False, style={"input_type": "password"}
+        )
 
     class TokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
 
-    @extend_schema(operation_id="token_obtain", tags=["auth"], auth=[],
-                   request=TokenObtainInputSerializer, responses=TokenOutputSerializer)
+    @extend_schema(
+        operation_id="token_obtain",
+        tags=["auth"],
+        auth=[],
+        request=TokenObtainInputSerializer,
+        responses=TokenOutputSerializer,
+    )
     def post(self, request):
         data = self.TokenObtainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["username"],
-                            password=data.validated_data["password"])
+        user = authenticate(
+            request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
         if user is None or not user.is_active:
-            raise serializers.ValidationError("Unable to log in with these credentials.",
-                                              code="authorization")
+            raise serializers.ValidationError(
+                "Unable to log in with these credentials.", code="authorization"
+            )
         token = services.api_token_get_or_create(user=user)
         return Response(self.TokenOutputSerializer({"token": token.key}).data)
 
 
 class TokenRevokeApi(APIView):
-    @extend_schema(operation_id="token_revoke", tags=["auth"], request=None,
-                   responses={204: OpenApiResponse(description="The token no longer works.")})
+    @extend_schema(
+        operation_id="token_revoke",
+        tags=["auth"],
+        request=None,
+        responses={204: OpenApiResponse(description="The token no longer works.")},
+    )
     def post(self, request):
         services.api_token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

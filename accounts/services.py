@@ -8,9 +8,16 @@ from .models import Role, User
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, role: str = Role.UPLOADER, email: str = "") -> User:
-    user = User(username=username, email=email, role=role,
-                is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN)
+def user_create(
+    *, username: str, password: str, role: str = Role.UPLOADER, email: str = ""
+) -> User:
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
     user.full_clean(exclude=["password"])
     validate_password(password, user)
     user.set_password(password)
@@ -41,13 +48,15 @@ def demo_accounts_ensure(*, passwords: dict[str, str] | None = None) -> list[Dem
             accounts.append(DemoAccount(username=username, role=role, password=None))
             continue
         password = passwords.get(role) or secrets.token_urlsafe(12)
-        user_create(username=username, password=password, role=role,
-                    email=f"{username}@example.com")
+        user_create(
+            username=username, password=password, role=role, email=f"{username}@example.com"
+        )
         accounts.append(DemoAccount(username=username, role=role, password=password))
     return accounts
 
 
 # --- API tokens -------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def api_token_create(*, user: User):

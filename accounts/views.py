@@ -21,7 +21,11 @@ def api_token(request):
                 messages.success(request, "Your API token was revoked; it no longer works.")
             return redirect("accounts:api_token")
         else:
-            return render(request, "accounts/api_token.html",
-                          {"token": None, "error": "Unknown action."}, status=400)
+            return render(
+                request,
+                "accounts/api_token.html",
+                {"token": None, "error": "Unknown action."},
+                status=400,
+            )
     token = Token.objects.filter(user=request.user).first()
     return render(request, "accounts/api_token.html", {"token": token, "new_key": new_key})

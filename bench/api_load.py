@@ -23,6 +23,7 @@ Prints uploads/s, p50/p95 latency of upload and status calls, and the time from 
 upload to the last verdict; writes JSON to bench/results/api_load.json. Exit status 1 if a
 check fails. Requests go to loopback addresses only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,13 +59,16 @@ PY = sys.executable
 
 # --- HTTP (stdlib only, one connection per call) ----------------------------------------------
 
+
 class Api:
     def __init__(self, base_url: str, token: str, timeout_s: float = 120.0):
         parts = urlsplit(base_url)
         host = parts.hostname or ""
         try:
-            loopback = all(ipaddress.ip_address(info[4][0]).is_loopback
-                           for info in socket.getaddrinfo(host, parts.port or 80))
+            loopback = all(
+                ipaddress.ip_address(info[4][0]).is_loopback
+                for info in socket.getaddrinfo(host, parts.port or 80)
+            )
         except (socket.gaierror, ValueError):
             loopback = False
         if parts.scheme != "http" or not loopback:
@@ -72,13 +76,21 @@ class Api:
         self.host, self.port = host, parts.port or 80
         self.token, self.timeout_s = token, timeout_s
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, dict, dict]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, dict, dict]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
         try:
-            conn.request(method, path, body=body, headers={
-                "Authorization": f"Token {self.token}", "Accept": "application/json",
-                **(headers or {})})
+            conn.request(
+                method,
+                path,
+                body=body,
+                headers={
+                    "Authorization": f"Token {self.token}",
+                    "Accept": "application/json",
+                    **(headers or {}),
+                },
+            )
             response = conn.getresponse()
             raw = response.read()
             try:
@@ -91,20 +103,33 @@ class Api:
 
     def upload(self, path: Path, reference: str, callback_url: str = "") -> tuple[int, dict, dict]:
         boundary = uuid.uuid4().hex
-        fields = {"client_reference": reference, **({"callback_url": callback_url}
-                                                     if callback_url else {})}
+        fields = {
+            "client_reference": reference,
+            **({"callback_url": callback_url} if callback_url else {}),
+        }
         parts = [
-            *(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-              f"{value}\r\n".encode() for name, value in fields.items()),
-            (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-             f'filename="{path.name}"\r\nContent-Type: video/mp4\r\n\r\n').encode(),
-            path.read_bytes(), f"\r\n--{boundary}--\r\n".encode(),
+            *(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+                for name, value in fields.items()
+            ),
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{path.name}"\r\nContent-Type: video/mp4\r\n\r\n'
+            ).encode(),
+            path.read_bytes(),
+            f"\r\n--{boundary}--\r\n".encode(),
         ]
-        return self.request("POST", "/api/v1/videos/", b"".join(parts),
-                            {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        return self.request(
+            "POST",
+            "/api/v1/videos/",
+            b"".join(parts),
+            {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
 
 
 # --- The site, started for the benchmark ------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -161,22 +186,43 @@ class Site:
         self.logs: list = []
 
     def manage(self, *args: str) -> str:
-        return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [PY, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     def start(self) -> tuple[str, str]:
         self.manage("migrate", "--noinput", "-v0")
-        token = self.manage("shell", "-c", (
-            "from accounts.services import user_create, api_token_create\n"
-            "u = user_create(username='bench', password='bench-password-1234')\n"
-            "print(api_token_create(user=u).key)")).strip().splitlines()[-1]
-        web = ([PY, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
-               if self.server == "runserver" else [PY, "-c", WSGI_SERVER, str(self.port)])
+        token = (
+            self.manage(
+                "shell",
+                "-c",
+                (
+                    "from accounts.services import user_create, api_token_create\n"
+                    "u = user_create(username='bench', password='bench-password-1234')\n"
+                    "print(api_token_create(user=u).key)"
+                ),
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+        web = (
+            [PY, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
+            if self.server == "runserver"
+            else [PY, "-c", WSGI_SERVER, str(self.port)]
+        )
         for name, command in (("web", web), ("worker", [PY, "manage.py", "qcluster"])):
             log = open(self.workdir / f"{name}.log", "w")
             self.logs.append(log)
-            self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
-                                                   stderr=subprocess.STDOUT))
+            self.processes.append(
+                subprocess.Popen(
+                    command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                )
+            )
         base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -201,6 +247,7 @@ class Site:
 
 # --- Benchmark --------------------------------------------------------------------------------
 
+
 def make_clips(folder: Path, n: int) -> list[Path]:
     """n distinct small clips (a face that drifts; a per-clip mark makes every file unique)."""
     base = media.face_image()
@@ -209,8 +256,9 @@ def make_clips(folder: Path, n: int) -> list[Path]:
         frames = []
         for i in range(24):
             shift = np.float32([[1, 0, 3 * np.sin((i + k) / 5)], [0, 1, 2 * np.cos(i / 7)]])
-            frame = cv2.warpAffine(base, shift, (base.shape[1], base.shape[0]),
-                                   borderMode=cv2.BORDER_REPLICATE)
+            frame = cv2.warpAffine(
+                base, shift, (base.shape[1], base.shape[0]), borderMode=cv2.BORDER_REPLICATE
+            )
             cv2.putText(frame, str(k), (4, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255))
             frames.append(frame)
         clips.append(media.write_video(folder / f"clip_{k:03d}.mp4", frames, fps=12.0))
@@ -224,8 +272,15 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 4)
 
 
-def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s: float,
-        receiver: Receiver | None = None, webhook_secret: str = "") -> dict:
+def run(
+    api: Api,
+    clips: list[Path],
+    concurrency: int,
+    timeout_s: float,
+    poll_s: float,
+    receiver: Receiver | None = None,
+    webhook_secret: str = "",
+) -> dict:
     lock = threading.Lock()
     upload_latency: list[float] = []
     status_latency: list[float] = []
@@ -240,8 +295,9 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
             pass
         started = time.perf_counter()
         try:
-            status, headers, body = api.upload(clip, f"bench-{index}",
-                                               receiver.url if receiver else "")
+            status, headers, body = api.upload(
+                clip, f"bench-{index}", receiver.url if receiver else ""
+            )
             error = None
         except OSError as exc:
             status, headers, body, error = None, {}, {}, f"{exc.__class__.__name__}: {exc}"
@@ -255,13 +311,23 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
         list(pool.map(upload, enumerate(clips)))
     upload_wall = time.perf_counter() - t0
 
-    accepted = {o["body"]["job"]["id"]: o for o in outcomes
-                if o["status"] == 202 and not o["body"].get("duplicate")}
-    refused = [o for o in outcomes if o["status"] in (400, 413, 429, 503)
-               and set(o["body"]) == {"code", "message", "field_errors"}]
+    accepted = {
+        o["body"]["job"]["id"]: o
+        for o in outcomes
+        if o["status"] == 202 and not o["body"].get("duplicate")
+    }
+    refused = [
+        o
+        for o in outcomes
+        if o["status"] in (400, 413, 429, 503)
+        and set(o["body"]) == {"code", "message", "field_errors"}
+    ]
     # Anything else (a 5xx, a dropped connection, an unexpected duplicate) is a defect.
-    broken = [o for o in outcomes if o not in refused
-              and not (o["status"] == 202 and o["body"]["job"]["id"] in accepted)]
+    broken = [
+        o
+        for o in outcomes
+        if o not in refused and not (o["status"] == 202 and o["body"]["job"]["id"] in accepted)
+    ]
 
     # Poll every accepted job until it finishes.
     pending = set(accepted)
@@ -301,8 +367,9 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
 
     webhook = None
     if receiver is not None:
-        webhook = webhook_report(receiver, set(finished), webhook_secret, t0,
-                                 deadline=time.perf_counter() + 180)
+        webhook = webhook_report(
+            receiver, set(finished), webhook_secret, t0, deadline=time.perf_counter() + 180
+        )
 
     verdicts: dict[str, int] = {}
     for body in finished.values():
@@ -329,13 +396,17 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
         "verdicts": verdicts,
         "upload_phase_s": round(upload_wall, 3),
         "uploads_per_s": round(len(accepted) / upload_wall, 2) if upload_wall else None,
-        "upload_latency_s": {"p50": percentile(upload_latency, 0.5),
-                             "p95": percentile(upload_latency, 0.95),
-                             "max": percentile(upload_latency, 1.0)},
+        "upload_latency_s": {
+            "p50": percentile(upload_latency, 0.5),
+            "p95": percentile(upload_latency, 0.95),
+            "max": percentile(upload_latency, 1.0),
+        },
         "status_calls": len(status_latency),
-        "status_latency_s": {"p50": percentile(status_latency, 0.5),
-                             "p95": percentile(status_latency, 0.95),
-                             "max": percentile(status_latency, 1.0)},
+        "status_latency_s": {
+            "p50": percentile(status_latency, 0.5),
+            "p95": percentile(status_latency, 0.95),
+            "max": percentile(status_latency, 1.0),
+        },
         "end_to_end_s": round(last_verdict_at - t0, 2) if last_verdict_at else None,
         "webhooks": webhook,
         "checks": checks,
@@ -343,9 +414,11 @@ def run(api: Api, clips: list[Path], concurrency: int, timeout_s: float, poll_s:
     }
 
 
-def webhook_report(receiver: Receiver, job_ids: set[str], secret: str, t0: float,
-                   deadline: float) -> dict:
+def webhook_report(
+    receiver: Receiver, job_ids: set[str], secret: str, t0: float, deadline: float
+) -> dict:
     """Wait for one accepted (2xx) delivery per finished job; check ids and signatures."""
+
     def delivered() -> dict[str, list[dict]]:
         by_job: dict[str, list[dict]] = {}
         for request in list(receiver.requests):
@@ -358,8 +431,10 @@ def webhook_report(receiver: Receiver, job_ids: set[str], secret: str, t0: float
         time.sleep(1)
     by_job = delivered()
     requests = list(receiver.requests)
-    signed = all(webhooks.signature_verify(secret, r["headers"][webhooks.SIGNATURE_HEADER],
-                                           r["body"]) for r in requests)
+    signed = all(
+        webhooks.signature_verify(secret, r["headers"][webhooks.SIGNATURE_HEADER], r["body"])
+        for r in requests
+    )
     event_ids = {r["headers"][webhooks.EVENT_ID_HEADER] for r in requests}
     once = all(len(v) == 1 for v in by_job.values())
     wall0 = time.time() - (time.perf_counter() - t0)  # t0 on the wall clock
@@ -371,7 +446,8 @@ def webhook_report(receiver: Receiver, job_ids: set[str], secret: str, t0: float
         "all_signatures_valid": signed,
         "delivered_once_each": once,
         "last_webhook_s": round(max(r["received_at"] for r in requests) - wall0, 2)
-        if requests else None,
+        if requests
+        else None,
         "ok": set(by_job) == job_ids and signed and once and len(event_ids) == len(job_ids),
     }
 
@@ -382,13 +458,22 @@ def main() -> int:
     parser.add_argument("--token", help="API token for --url")
     parser.add_argument("--uploads", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--timeout", type=float, default=900.0,
-                        help="seconds to wait for every job to finish")
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds to wait for every job to finish"
+    )
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polling rounds")
-    parser.add_argument("--server", choices=["wsgi", "runserver"], default="wsgi",
-                        help="web server to start without --url")
-    parser.add_argument("--webhook-failures", type=int, default=5,
-                        help="the receiver answers 500 to this many first deliveries")
+    parser.add_argument(
+        "--server",
+        choices=["wsgi", "runserver"],
+        default="wsgi",
+        help="web server to start without --url",
+    )
+    parser.add_argument(
+        "--webhook-failures",
+        type=int,
+        default=5,
+        help="the receiver answers 500 to this many first deliveries",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "api_load.json")
     args = parser.parse_args()
     if args.url and not args.token:
@@ -407,10 +492,14 @@ def main() -> int:
             base, token = site.start()
             receiver = Receiver(statuses=[500] * args.webhook_failures).__enter__()
         api = Api(base, token)
-        print(f"{args.uploads} uploads of {clips[0].stat().st_size // 1024} KB clips, "
-              f"{args.concurrency} at once, against {base} ...", flush=True)
-        result = run(api, clips, args.concurrency, args.timeout, args.poll, receiver,
-                     Site.WEBHOOK_SECRET)
+        print(
+            f"{args.uploads} uploads of {clips[0].stat().st_size // 1024} KB clips, "
+            f"{args.concurrency} at once, against {base} ...",
+            flush=True,
+        )
+        result = run(
+            api, clips, args.concurrency, args.timeout, args.poll, receiver, Site.WEBHOOK_SECRET
+        )
     finally:
         if receiver is not None:
             receiver.__exit__(None, None, None)
@@ -418,25 +507,41 @@ def main() -> int:
             site.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    result["target"] = (f"started by the benchmark ({args.server} + 1 qcluster worker, SQLite)"
-                        if not args.url else args.url)
-    result["machine"] = {"python": platform.python_version(), "cpu_count": os.cpu_count(),
-                         "platform": platform.platform()}
-    print(f"accepted {result['accepted']}/{result['uploads']} (refused {result['refused']}, "
-          f"broken {len(result['broken'])}), finished {result['finished']} "
-          f"(failed {result['failed_jobs']}), verdicts {result['verdicts']}")
-    print(f"uploads/s {result['uploads_per_s']}  upload p50 {result['upload_latency_s']['p50']} s"
-          f"  p95 {result['upload_latency_s']['p95']} s")
-    print(f"status calls {result['status_calls']}  p50 {result['status_latency_s']['p50']} s  "
-          f"p95 {result['status_latency_s']['p95']} s")
+    result["target"] = (
+        f"started by the benchmark ({args.server} + 1 qcluster worker, SQLite)"
+        if not args.url
+        else args.url
+    )
+    result["machine"] = {
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+    }
+    print(
+        f"accepted {result['accepted']}/{result['uploads']} (refused {result['refused']}, "
+        f"broken {len(result['broken'])}), finished {result['finished']} "
+        f"(failed {result['failed_jobs']}), verdicts {result['verdicts']}"
+    )
+    print(
+        f"uploads/s {result['uploads_per_s']}  upload p50 {result['upload_latency_s']['p50']} s"
+        f"  p95 {result['upload_latency_s']['p95']} s"
+    )
+    print(
+        f"status calls {result['status_calls']}  p50 {result['status_latency_s']['p50']} s  "
+        f"p95 {result['status_latency_s']['p95']} s"
+    )
     print(f"first upload -> last verdict: {result['end_to_end_s']} s")
     if result["webhooks"]:
         w = result["webhooks"]
-        print(f"webhooks: {w['jobs_notified']} jobs notified by {w['requests']} requests "
-              f"({w['failed_on_purpose']} refused on purpose, retried), signatures valid "
-              f"{w['all_signatures_valid']}, last at {w['last_webhook_s']} s")
-    print("checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}"
-                                 for k, v in result["checks"].items()))
+        print(
+            f"webhooks: {w['jobs_notified']} jobs notified by {w['requests']} requests "
+            f"({w['failed_on_purpose']} refused on purpose, retried), signatures valid "
+            f"{w['all_signatures_valid']}, last at {w['last_webhook_s']} s"
+        )
+    print(
+        "checks: "
+        + ", ".join(f"{k}={'ok' if v else 'FAILED'}" for k, v in result["checks"].items())
+    )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
     print(f"wrote {args.json}")

@@ -11,6 +11,7 @@ each analysis and after each heatmap pass. The analysis serves the LiteRT model;
 gradients, so the first heatmap pass loads TensorFlow and the Keras model once per worker.
 Target: under 1.5 GB. Exit status 1 above it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,13 @@ def main(argv=None) -> int:
     a = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="worker-memory-"))
-    os.environ.update({"DEEPFAKE_VAR_DIR": str(work / "var"), "DJANGO_LOG_LEVEL": "WARNING",
-                       "DJANGO_SETTINGS_MODULE": "deepfake_site.settings"})
+    os.environ.update(
+        {
+            "DEEPFAKE_VAR_DIR": str(work / "var"),
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "deepfake_site.settings",
+        }
+    )
     for name in ("DATABASE_URL", "REDIS_URL", "DETECTION_SYNC"):
         os.environ.pop(name, None)
     import django
@@ -64,8 +70,9 @@ def main(argv=None) -> int:
         with open(clip, "rb") as handle:
             job = services.video_upload(user=user, uploaded_file=File(handle, name=clip.name))
         job = job_run(job_id=job.id)
-        rows.append({"step": f"clip {i + 1}: analysis ({job.status}, {job.verdict})",
-                     "peak_mb": _peak_mb()})
+        rows.append(
+            {"step": f"clip {i + 1}: analysis ({job.status}, {job.verdict})", "peak_mb": _peak_mb()}
+        )
         count = heatmaps_compute(job_id=job.id)
         rows.append({"step": f"clip {i + 1}: {count} heatmaps", "peak_mb": _peak_mb()})
 
@@ -77,9 +84,17 @@ def main(argv=None) -> int:
     ok = peak < TARGET_MB
     print(f"worker peak RSS {peak} MB (target < {TARGET_MB} MB: {'OK' if ok else 'OVER'})")
     a.json.parent.mkdir(parents=True, exist_ok=True)
-    a.json.write_text(json.dumps({"rows": rows, "peak_mb": peak, "target_mb": TARGET_MB,
-                                  "machine": {"cpus": os.cpu_count(),
-                                              "python": platform.python_version()}}, indent=1))
+    a.json.write_text(
+        json.dumps(
+            {
+                "rows": rows,
+                "peak_mb": peak,
+                "target_mb": TARGET_MB,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {a.json}")
     shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1

@@ -1,4 +1,5 @@
 """What every API view shares: the error shape and pagination (the schema: api_schema.py)."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
@@ -13,12 +14,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class ErrorSerializer(serializers.Serializer):
     """The one shape of every error answer."""
 
-    code = serializers.CharField(help_text="Machine-readable, e.g. `invalid`, `not_found`, "
-                                           "`not_authenticated`, `throttled`.")
+    code = serializers.CharField(
+        help_text="Machine-readable, e.g. `invalid`, `not_found`, `not_authenticated`, `throttled`."
+    )
     message = serializers.CharField(help_text="Human-readable summary.")
     field_errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text="Messages per input field (empty unless the input was invalid).")
+        help_text="Messages per input field (empty unless the input was invalid).",
+    )
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -77,14 +80,17 @@ def _is_api(request) -> bool:
 def handler404(request, exception=None):
     """A URL that matches no route (e.g. a job id that is not a UUID): JSON under /api/."""
     if _is_api(request):
-        return JsonResponse({"code": "not_found", "message": "Not found.", "field_errors": {}},
-                            status=404)
+        return JsonResponse(
+            {"code": "not_found", "message": "Not found.", "field_errors": {}}, status=404
+        )
     return defaults.page_not_found(request, exception)
 
 
 def handler500(request):
     """An unexpected error (already logged by Django): the error shape under /api/."""
     if _is_api(request):
-        return JsonResponse({"code": "server_error", "message": "Internal server error.",
-                             "field_errors": {}}, status=500)
+        return JsonResponse(
+            {"code": "server_error", "message": "Internal server error.", "field_errors": {}},
+            status=500,
+        )
     return defaults.server_error(request)

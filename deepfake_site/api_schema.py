@@ -3,6 +3,7 @@
 Separate from api_common.py: importing drf-spectacular loads DRF's generic views, which import
 the pagination class named in settings (a cycle if both lived in one module).
 """
+
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 from .api_common import ErrorSerializer
@@ -25,12 +26,14 @@ class AutoSchema(SpectacularAutoSchema):
         errors = {**ERRORS, **(UNSAFE_ERRORS if self.method in ("POST", "PUT", "PATCH") else {})}
         for code, description in errors.items():
             if code not in responses:
-                response = self._get_response_for_code(ErrorSerializer, code,
-                                                       direction=direction)
+                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                 response["description"] = description
                 if code == "429":
-                    response["headers"] = {"Retry-After": {
-                        "schema": {"type": "integer"},
-                        "description": "Seconds to wait before the next request."}}
+                    response["headers"] = {
+                        "Retry-After": {
+                            "schema": {"type": "integer"},
+                            "description": "Seconds to wait before the next request.",
+                        }
+                    }
                 responses[code] = response
         return responses

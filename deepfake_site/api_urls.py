@@ -2,6 +2,7 @@
 
 No Redoc page: its template loads web fonts from a CDN.
 """
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 

@@ -1,4 +1,5 @@
 """Tiny typed readers for environment variables that fail loudly on bad values."""
+
 import os
 
 from django.core.exceptions import ImproperlyConfigured

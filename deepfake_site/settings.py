@@ -2,6 +2,7 @@
 
 Every variable is listed in the README's "Configuration" table.
 """
+
 import secrets
 from pathlib import Path
 
@@ -95,8 +96,11 @@ DATABASE_URL = envstr("DATABASE_URL", "")
 if DATABASE_URL:
     import dj_database_url
 
-    DATABASES = {"default": dj_database_url.parse(
-        DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -117,14 +121,21 @@ else:
 # process shares (API throttling counts per account across all web servers, not per process).
 REDIS_URL = envstr("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL, "KEY_PREFIX": "deepfake"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "deepfake",
+        }
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -174,8 +185,11 @@ DETECTION_FULL_LOOK_EVERY = max(1, envint("DETECTION_FULL_LOOK_EVERY", 4))
 DETECTION_MAX_DURATION_S = envfloat("DETECTION_MAX_DURATION_S", 600.0)
 # The model used when the database has no active model version (e.g. `analyse_video` on a
 # fresh checkout): the one shipped in the repository.
-DETECTION_DEFAULT_MODEL_SPEC = Path(envstr(
-    "DETECTION_DEFAULT_MODEL_SPEC", str(BASE_DIR / "detection" / "models" / "lite0_sbi_v6.json")))
+DETECTION_DEFAULT_MODEL_SPEC = Path(
+    envstr(
+        "DETECTION_DEFAULT_MODEL_SPEC", str(BASE_DIR / "detection" / "models" / "lite0_sbi_v6.json")
+    )
+)
 
 # --- Worker (django-q2) -----------------------------------------------------------------------
 DETECTION_JOB_TIMEOUT_S = envint("DETECTION_JOB_TIMEOUT_S", 900)
@@ -183,7 +197,9 @@ Q_CLUSTER = {
     "name": envstr("DETECTION_QUEUE_NAME", "deepfake"),
     # The database is the broker until Redis is configured.
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
-    "workers": envint("DETECTION_WORKERS", 1),  # each holds a model (0.4 GB peak; 1.0 GB with heatmaps)
+    "workers": envint(
+        "DETECTION_WORKERS", 1
+    ),  # each holds a model (0.4 GB peak; 1.0 GB with heatmaps)
     "timeout": DETECTION_JOB_TIMEOUT_S,
     # Must exceed the timeout, or a slow job is handed to a second worker while it still runs.
     "retry": DETECTION_JOB_TIMEOUT_S + 120,
@@ -236,7 +252,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Deepfake moderation API",
     "DESCRIPTION": "Upload videos, poll analyses, receive signed webhooks. "
-                   "Every error answers {code, message, field_errors}.",
+    "Every error answers {code, message, field_errors}.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

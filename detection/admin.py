@@ -7,9 +7,20 @@ from .models import AnalysisJob, FaceResult, FrameResult, ModelVersion, Video
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("name", "version", "architecture", "is_active", "input_size", "fake_threshold",
-                    "uncertain_low", "uncertain_high", "video_band", "frame_auc", "video_auc",
-                    "created_at")
+    list_display = (
+        "name",
+        "version",
+        "architecture",
+        "is_active",
+        "input_size",
+        "fake_threshold",
+        "uncertain_low",
+        "uncertain_high",
+        "video_band",
+        "frame_auc",
+        "video_auc",
+        "created_at",
+    )
     list_filter = ("is_active", "architecture")
     readonly_fields = ("is_active", "created_at")
     actions = ["activate"]
@@ -49,8 +60,16 @@ class FrameResultInline(admin.TabularInline):
 
 @admin.register(AnalysisJob)
 class AnalysisJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "video", "status", "verdict", "fake_probability", "model_version",
-                    "created_at", "finished_at")
+    list_display = (
+        "id",
+        "video",
+        "status",
+        "verdict",
+        "fake_probability",
+        "model_version",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("status", "verdict", "model_version")
     search_fields = ("id", "video__original_name", "video__sha256", "video__uploaded_by__username")
     readonly_fields = [f.name for f in AnalysisJob._meta.fields]
@@ -59,8 +78,14 @@ class AnalysisJobAdmin(admin.ModelAdmin):
 
 @admin.register(Video)
 class VideoAdmin(admin.ModelAdmin):
-    list_display = ("original_name", "uploaded_by", "size_bytes", "resolution", "duration_s",
-                    "created_at")
+    list_display = (
+        "original_name",
+        "uploaded_by",
+        "size_bytes",
+        "resolution",
+        "duration_s",
+        "created_at",
+    )
     search_fields = ("original_name", "sha256", "uploaded_by__username")
     readonly_fields = [f.name for f in Video._meta.fields]
 

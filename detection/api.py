@@ -3,6 +3,7 @@
 Visibility is the web pages' (`selectors.jobs_visible_to` / `job_get_for_user`): someone
 else's job answers 404, never 403.
 """
+
 import datetime as dt
 
 import django_filters
@@ -21,8 +22,12 @@ from rest_framework.views import APIView
 
 from . import selectors, services
 from .models import AnalysisJob, JobStatus, ModelVersion, Verdict
-from .serializers import (JobDetailSerializer, JobSerializer, ModelVersionSerializer,
-                          UploadResultSerializer)
+from .serializers import (
+    JobDetailSerializer,
+    JobSerializer,
+    ModelVersionSerializer,
+    UploadResultSerializer,
+)
 
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the other form fields and part headers
@@ -39,42 +44,63 @@ class VideoUploadApi(APIView):
     class VideoUploadInputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=False, help_text="The video file.")
         callback_url = serializers.URLField(
-            required=False, allow_blank=True, max_length=2000,
+            required=False,
+            allow_blank=True,
+            max_length=2000,
             help_text="http(s) URL on a public address that receives the signed "
-                      "`job.finished` event (and `job.moderated` events).")
+            "`job.finished` event (and `job.moderated` events).",
+        )
         client_reference = serializers.CharField(
-            required=False, allow_blank=True, max_length=200,
-            help_text="Your own label for this upload, echoed back and filterable.")
+            required=False,
+            allow_blank=True,
+            max_length=200,
+            help_text="Your own label for this upload, echoed back and filterable.",
+        )
         reanalyse = serializers.BooleanField(
-            required=False, default=False,
+            required=False,
+            default=False,
             help_text="Analyse again even if this account uploaded the same file before "
-                      "(a new job, under the currently active model).")
+            "(a new job, under the currently active model).",
+        )
 
     @extend_schema(
-        operation_id="video_upload", tags=["videos"],
+        operation_id="video_upload",
+        tags=["videos"],
         request={"multipart/form-data": VideoUploadInputSerializer},
-        responses={202: OpenApiResponse(UploadResultSerializer, description="Queued."),
-                   200: OpenApiResponse(UploadResultSerializer,
-                                        description="Duplicate: this account sent the same file "
-                                                    "before; the earlier analysis is returned.")})
+        responses={
+            202: OpenApiResponse(UploadResultSerializer, description="Queued."),
+            200: OpenApiResponse(
+                UploadResultSerializer,
+                description="Duplicate: this account sent the same file "
+                "before; the earlier analysis is returned.",
+            ),
+        },
+    )
     def post(self, request):
         # Refuse an announced oversize body before reading it (it would be streamed to disk).
         if int(request.META.get("CONTENT_LENGTH") or 0) > (
-                settings.DETECTION_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES):
+            settings.DETECTION_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
+        ):
             limit_mb = settings.DETECTION_MAX_UPLOAD_BYTES // (1024 * 1024)
             raise ValidationError({"file": [f"The file is larger than the {limit_mb} MB limit."]})
         data = self.VideoUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        outcome = services.video_submit(user=request.user, uploaded_file=fields["file"],
-                                        callback_url=fields.get("callback_url", ""),
-                                        client_reference=fields.get("client_reference", ""),
-                                        reanalyse=fields["reanalyse"])
-        body = UploadResultSerializer({"duplicate": outcome.duplicate, "job": outcome.job},
-                                      context={"request": request}).data
-        return Response(body, status=status.HTTP_200_OK if outcome.duplicate
-                        else status.HTTP_202_ACCEPTED,
-                        headers={"Location": body["job"]["url"]})
+        outcome = services.video_submit(
+            user=request.user,
+            uploaded_file=fields["file"],
+            callback_url=fields.get("callback_url", ""),
+            client_reference=fields.get("client_reference", ""),
+            reanalyse=fields["reanalyse"],
+        )
+        body = UploadResultSerializer(
+            {"duplicate": outcome.duplicate, "job": outcome.job}, context={"request": request}
+        ).data
+        return Response(
+            body,
+            status=status.HTTP_200_OK if outcome.duplicate else status.HTTP_202_ACCEPTED,
+            headers={"Location": body["job"]["url"]},
+        )
 
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -134,8 +160,7 @@ class JobListApi(generics.ListAPIView):
 
 
 class JobDetailApi(APIView):
-    @extend_schema(operation_id="job_detail", tags=["jobs"],
-                   responses=JobDetailSerializer)
+    @extend_schema(operation_id="job_detail", tags=["jobs"], responses=JobDetailSerializer)
     def get(self, request, job_id):
         job = selectors.job_with_results(selectors.job_get_for_user(request.user, job_id))
         return Response(JobDetailSerializer(job, context={"request": request}).data)
@@ -153,16 +178,22 @@ class ModelVersionListApi(generics.ListAPIView):
 
 
 class ModelVersionDetailApi(APIView):
-    @extend_schema(operation_id="model_version_detail", tags=["model versions"],
-                   responses=ModelVersionSerializer)
+    @extend_schema(
+        operation_id="model_version_detail",
+        tags=["model versions"],
+        responses=ModelVersionSerializer,
+    )
     def get(self, request, version_id: int):
         version = get_object_or_404(ModelVersion, id=version_id)
         return Response(ModelVersionSerializer(version).data)
 
 
 class ModelVersionActiveApi(APIView):
-    @extend_schema(operation_id="model_version_active", tags=["model versions"],
-                   responses=ModelVersionSerializer)
+    @extend_schema(
+        operation_id="model_version_active",
+        tags=["model versions"],
+        responses=ModelVersionSerializer,
+    )
     def get(self, request):
         version = selectors.model_version_active()
         if version is None:
@@ -176,6 +207,9 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", JobDetailApi.as_view(), name="job-detail"),
     path("model-versions/", ModelVersionListApi.as_view(), name="model-version-list"),
     path("model-versions/active/", ModelVersionActiveApi.as_view(), name="model-version-active"),
-    path("model-versions/<int:version_id>/", ModelVersionDetailApi.as_view(),
-         name="model-version-detail"),
+    path(
+        "model-versions/<int:version_id>/",
+        ModelVersionDetailApi.as_view(),
+        name="model-version-detail",
+    ),
 ]

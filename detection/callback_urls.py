@@ -3,6 +3,7 @@
 Checked when a job is submitted (here) and again by the webhooks app before each delivery, since a
 name may resolve elsewhere later.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -34,7 +35,8 @@ def callback_url_check(url: str, *, allow_private: bool) -> None:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
         raise CallbackUrlRefused(
-            f"The callback host {host!r} cannot be resolved ({exc}).") from None
+            f"The callback host {host!r} cannot be resolved ({exc})."
+        ) from None
     if allow_private:
         return
     for info in infos:
@@ -44,4 +46,5 @@ def callback_url_check(url: str, *, allow_private: bool) -> None:
         if not address.is_global or address.is_multicast:
             raise CallbackUrlRefused(
                 f"The callback host {host!r} resolves to a non-public address ({address}); "
-                "only public addresses may receive webhooks.")
+                "only public addresses may receive webhooks."
+            )

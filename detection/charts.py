@@ -1,4 +1,5 @@
 """Server-side SVG charts (no JavaScript library, no CDN)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,10 +14,17 @@ class Point:
     p: float | None
 
 
-def score_timeline_svg(points: list[Point], *, duration_s: float, fake_threshold: float,
-                       uncertain_low: float, uncertain_high: float,
-                       width: int = 720, height: int = 180,
-                       persons: list[tuple[str, list[Point]]] = ()) -> SafeString:
+def score_timeline_svg(
+    points: list[Point],
+    *,
+    duration_s: float,
+    fake_threshold: float,
+    uncertain_low: float,
+    uncertain_high: float,
+    width: int = 720,
+    height: int = 180,
+    persons: list[tuple[str, list[Point]]] = (),
+) -> SafeString:
     """Per-frame fake probability over time, with the threshold and the uncertain band.
 
     Frames in which no face was found are drawn as grey ticks on the axis, not as scores.
@@ -34,21 +42,51 @@ def score_timeline_svg(points: list[Point], *, duration_s: float, fake_threshold
 
     scored = [pt for pt in points if pt.p is not None]
     parts = [
-        format_html('<rect x="{}" y="{}" width="{}" height="{}" class="band"><title>uncertain '
-                    'band {}–{}</title></rect>', left, round(y(uncertain_high), 1), plot_w,
-                    round(y(uncertain_low) - y(uncertain_high), 1), uncertain_low, uncertain_high),
-        format_html('<line x1="{}" x2="{}" y1="{}" y2="{}" class="threshold"/>', left,
-                    left + plot_w, round(y(fake_threshold), 1), round(y(fake_threshold), 1)),
-        format_html('<line x1="{}" x2="{}" y1="{}" y2="{}" class="axis"/>', left, left + plot_w,
-                    top + plot_h, top + plot_h),
-        format_html('<line x1="{}" x2="{}" y1="{}" y2="{}" class="axis"/>', left, left, top,
-                    top + plot_h),
+        format_html(
+            '<rect x="{}" y="{}" width="{}" height="{}" class="band"><title>uncertain '
+            "band {}–{}</title></rect>",
+            left,
+            round(y(uncertain_high), 1),
+            plot_w,
+            round(y(uncertain_low) - y(uncertain_high), 1),
+            uncertain_low,
+            uncertain_high,
+        ),
+        format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" class="threshold"/>',
+            left,
+            left + plot_w,
+            round(y(fake_threshold), 1),
+            round(y(fake_threshold), 1),
+        ),
+        format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" class="axis"/>',
+            left,
+            left + plot_w,
+            top + plot_h,
+            top + plot_h,
+        ),
+        format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" class="axis"/>', left, left, top, top + plot_h
+        ),
     ]
     for p in (0.0, 0.5, 1.0):
-        parts.append(format_html('<text x="{}" y="{}" class="label" text-anchor="end">{}</text>',
-                                 left - 4, round(y(p) + 4, 1), f"{p:.1f}"))
-    parts.append(format_html('<text x="{}" y="{}" class="label" text-anchor="end">{} s</text>',
-                             left + plot_w, height - 6, f"{span:.1f}"))
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" class="label" text-anchor="end">{}</text>',
+                left - 4,
+                round(y(p) + 4, 1),
+                f"{p:.1f}",
+            )
+        )
+    parts.append(
+        format_html(
+            '<text x="{}" y="{}" class="label" text-anchor="end">{} s</text>',
+            left + plot_w,
+            height - 6,
+            f"{span:.1f}",
+        )
+    )
     parts.append(format_html('<text x="{}" y="{}" class="label">0 s</text>', left, height - 6))
     if len(scored) > 1:
         path = " ".join(f"{x(pt.t):.1f},{y(pt.p):.1f}" for pt in scored)
@@ -57,22 +95,45 @@ def score_timeline_svg(points: list[Point], *, duration_s: float, fake_threshold
         shown = [pt for pt in person_points if pt.p is not None]
         if len(shown) > 1:
             path = " ".join(f"{x(pt.t):.1f},{y(pt.p):.1f}" for pt in shown)
-            parts.append(format_html('<polyline points="{}" class="person-line person-{}"/>',
-                                     path, n % 6))
-        parts.append(format_html_join(
-            "", '<circle cx="{}" cy="{}" r="2.5" class="point person-point person-{}" '
+            parts.append(
+                format_html('<polyline points="{}" class="person-line person-{}"/>', path, n % 6)
+            )
+        parts.append(
+            format_html_join(
+                "",
+                '<circle cx="{}" cy="{}" r="2.5" class="point person-point person-{}" '
                 'data-t="{}"><title>{}, {} s: p(fake) {}</title></circle>',
-            ((round(x(pt.t), 1), round(y(pt.p), 1), n % 6, pt.t, label, pt.t, f"{pt.p:.3f}")
-             for pt in shown)))
-    parts.append(format_html_join(
-        "", '<circle cx="{}" cy="{}" r="3.5" class="point" data-t="{}"><title>{} s: p(fake) '
-            '{}</title></circle>',
-        ((round(x(pt.t), 1), round(y(pt.p), 1), pt.t, pt.t, f"{pt.p:.3f}") for pt in scored)))
-    parts.append(format_html_join(
-        "", '<line x1="{}" x2="{}" y1="{}" y2="{}" class="noface"><title>{} s: no face'
-            '</title></line>',
-        ((round(x(pt.t), 1), round(x(pt.t), 1), top + plot_h - 6, top + plot_h, pt.t)
-         for pt in points if pt.p is None)))
+                (
+                    (round(x(pt.t), 1), round(y(pt.p), 1), n % 6, pt.t, label, pt.t, f"{pt.p:.3f}")
+                    for pt in shown
+                ),
+            )
+        )
+    parts.append(
+        format_html_join(
+            "",
+            '<circle cx="{}" cy="{}" r="3.5" class="point" data-t="{}"><title>{} s: p(fake) '
+            "{}</title></circle>",
+            ((round(x(pt.t), 1), round(y(pt.p), 1), pt.t, pt.t, f"{pt.p:.3f}") for pt in scored),
+        )
+    )
+    parts.append(
+        format_html_join(
+            "",
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" class="noface"><title>{} s: no face'
+            "</title></line>",
+            (
+                (round(x(pt.t), 1), round(x(pt.t), 1), top + plot_h - 6, top + plot_h, pt.t)
+                for pt in points
+                if pt.p is None
+            ),
+        )
+    )
     body = mark_safe("".join(str(part) for part in parts))  # every piece escaped above
-    return format_html('<svg class="timeline" viewBox="0 0 {} {}" role="img" aria-label="Fake '
-                       'probability per sampled frame">{}</svg>', width, height, body)
+    return format_html(
+        '<svg class="timeline" viewBox="0 0 {} {}" role="img" aria-label="Fake '
+        'probability per sampled frame">{}</svg>',
+        width,
+        height,
+        body,
+    )

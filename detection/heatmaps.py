@@ -3,6 +3,7 @@
 Detection owns the models, so it draws the heatmaps; the caller chooses the crops and keeps the
 images.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -26,7 +27,8 @@ def heatmap_overlays(*, spec: ModelSpec, crops: list[np.ndarray]) -> list[bytes 
     heatmaps = grad_cam(model, crops, input_size=spec.input_size, channels=spec.channels)
     jpegs: list[bytes | None] = []
     for crop, heat in zip(crops, heatmaps):
-        ok, buf = cv2.imencode(".jpg", overlay(crop, heat),
-                               [cv2.IMWRITE_JPEG_QUALITY, HEATMAP_JPEG_QUALITY])
+        ok, buf = cv2.imencode(
+            ".jpg", overlay(crop, heat), [cv2.IMWRITE_JPEG_QUALITY, HEATMAP_JPEG_QUALITY]
+        )
         jpegs.append(buf.tobytes() if ok else None)
     return jpegs

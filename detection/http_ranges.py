@@ -4,6 +4,7 @@ Django's FileResponse always sends the whole file; Chromium's <video> needs `206
 Content` answers to seek in a file it has not fully downloaded. One range per request (what
 browsers send); several ranges are answered with the whole file, which the RFC allows.
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -75,8 +76,9 @@ def ranged_file_response(request, fh, *, name: str, size: int | None = None):
     else:
         first, last = span
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        response = StreamingHttpResponse(_read(fh, first, last), status=206,
-                                         content_type=content_type)
+        response = StreamingHttpResponse(
+            _read(fh, first, last), status=206, content_type=content_type
+        )
         response["Content-Length"] = str(last - first + 1)
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Accept-Ranges"] = "bytes"

@@ -4,6 +4,7 @@ Loading TensorFlow and a model costs seconds and hundreds of MB: it happens once
 on the first job that needs that version, never per job. Two caches, each keeping one version:
 the Analyser that scores videos, and the Keras model Grad-CAM heatmaps need.
 """
+
 from __future__ import annotations
 
 import threading
@@ -22,10 +23,12 @@ _keras_cache: dict[str, object] = {}
 
 
 def analysis_config() -> AnalysisConfig:
-    return AnalysisConfig(frames_to_sample=settings.DETECTION_FRAMES_TO_SAMPLE,
-                          max_duration_s=settings.DETECTION_MAX_DURATION_S,
-                          face_detector=settings.DETECTION_FACE_DETECTOR,
-                          full_look_every=settings.DETECTION_FULL_LOOK_EVERY)
+    return AnalysisConfig(
+        frames_to_sample=settings.DETECTION_FRAMES_TO_SAMPLE,
+        max_duration_s=settings.DETECTION_MAX_DURATION_S,
+        face_detector=settings.DETECTION_FACE_DETECTOR,
+        full_look_every=settings.DETECTION_FULL_LOOK_EVERY,
+    )
 
 
 def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> Analyser:

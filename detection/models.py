@@ -9,8 +9,20 @@ from django.utils import timezone
 
 from detection.pipeline.spec import PERSON_POOLINGS, ModelSpec
 
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".3gp",
-                  ".flv", ".ts"}
+VIDEO_SUFFIXES = {
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".avi",
+    ".mkv",
+    ".webm",
+    ".mpg",
+    ".mpeg",
+    ".wmv",
+    ".3gp",
+    ".flv",
+    ".ts",
+}
 
 
 def video_upload_to(instance: "Video", filename: str) -> str:
@@ -30,7 +42,8 @@ class ModelVersion(models.Model):
     weights_path = models.CharField(
         max_length=500,
         help_text="Path of the .keras weights file on the server, relative to the project "
-                  "folder or absolute.")
+        "folder or absolute.",
+    )
     input_size = models.PositiveSmallIntegerField(default=64)
     channels = models.PositiveSmallIntegerField(default=1, choices=[(1, "grayscale"), (3, "RGB")])
     face_margin = models.FloatField(default=0.2)
@@ -40,21 +53,28 @@ class ModelVersion(models.Model):
     uncertain_low = models.FloatField(default=0.35)
     uncertain_high = models.FloatField(default=0.65)
     test_time_flip = models.BooleanField(
-        default=False, help_text="Score each face and its mirror image; average the logits.")
+        default=False, help_text="Score each face and its mirror image; average the logits."
+    )
     person_pooling = models.CharField(
-        max_length=20, default="mean_probability",
+        max_length=20,
+        default="mean_probability",
         choices=list(PERSON_POOLINGS.items()),
-        help_text="How a person's faces make the person's probability.")
+        help_text="How a person's faces make the person's probability.",
+    )
     # People and videos: a second calibration fitted on labelled videos, and its band (see
     # detection/training/evaluation/calibration.py). Empty: they use the face calibration and band.
     video_calibration_a = models.FloatField(
-        null=True, blank=True,
-        help_text="Video calibration: p = sigmoid(a * mean logit + b) for people and videos.")
+        null=True,
+        blank=True,
+        help_text="Video calibration: p = sigmoid(a * mean logit + b) for people and videos.",
+    )
     video_calibration_b = models.FloatField(null=True, blank=True)
     video_uncertain_low = models.FloatField(
-        null=True, blank=True, help_text="A video is real below this (empty: uncertain_low).")
+        null=True, blank=True, help_text="A video is real below this (empty: uncertain_low)."
+    )
     video_uncertain_high = models.FloatField(
-        null=True, blank=True, help_text="A video is fake from this (empty: uncertain_high).")
+        null=True, blank=True, help_text="A video is fake from this (empty: uncertain_high)."
+    )
     metrics = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=False)
@@ -66,18 +86,26 @@ class ModelVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["name", "version"], name="unique_model_name_version"),
             # The database itself guarantees at most one active version.
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
-                                    name="one_active_model_version"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version"
+            ),
             models.CheckConstraint(
                 condition=Q(uncertain_low__lte=models.F("uncertain_high"))
-                & Q(uncertain_low__gte=0) & Q(uncertain_high__lte=1),
-                name="model_uncertain_band_ordered"),
+                & Q(uncertain_low__gte=0)
+                & Q(uncertain_high__lte=1),
+                name="model_uncertain_band_ordered",
+            ),
             models.CheckConstraint(
-                condition=(Q(video_uncertain_low__isnull=True)
-                           & Q(video_uncertain_high__isnull=True))
-                | (Q(video_uncertain_low__lte=models.F("video_uncertain_high"))
-                   & Q(video_uncertain_low__gte=0) & Q(video_uncertain_high__lte=1)),
-                name="model_video_band_ordered"),
+                condition=(
+                    Q(video_uncertain_low__isnull=True) & Q(video_uncertain_high__isnull=True)
+                )
+                | (
+                    Q(video_uncertain_low__lte=models.F("video_uncertain_high"))
+                    & Q(video_uncertain_low__gte=0)
+                    & Q(video_uncertain_high__lte=1)
+                ),
+                name="model_video_band_ordered",
+            ),
         ]
 
     def __str__(self):
@@ -92,8 +120,10 @@ class ModelVersion(models.Model):
         if not self.resolved_weights_path.is_file():
             raise ValidationError({"weights_path": f"No file at {self.resolved_weights_path}"})
         if not (0 <= self.uncertain_low <= self.fake_threshold <= self.uncertain_high <= 1):
-            raise ValidationError("Thresholds must satisfy 0 <= uncertain_low <= fake_threshold "
-                                  "<= uncertain_high <= 1.")
+            raise ValidationError(
+                "Thresholds must satisfy 0 <= uncertain_low <= fake_threshold "
+                "<= uncertain_high <= 1."
+            )
         try:
             self.to_spec()  # the video calibration's own rules (pairs, slope, pooling, band)
         except ValueError as exc:
@@ -116,13 +146,22 @@ class ModelVersion(models.Model):
 
     def to_spec(self) -> ModelSpec:
         return ModelSpec(
-            name=self.name, version=self.version, architecture=self.architecture,
-            weights_file=str(self.resolved_weights_path), input_size=self.input_size,
-            channels=self.channels, face_margin=self.face_margin,
-            calibration_a=self.calibration_a, calibration_b=self.calibration_b,
-            fake_threshold=self.fake_threshold, uncertain_low=self.uncertain_low,
-            uncertain_high=self.uncertain_high, metrics=self.metrics, trained_at=self.trained_at,
-            notes=self.notes, test_time_flip=self.test_time_flip,
+            name=self.name,
+            version=self.version,
+            architecture=self.architecture,
+            weights_file=str(self.resolved_weights_path),
+            input_size=self.input_size,
+            channels=self.channels,
+            face_margin=self.face_margin,
+            calibration_a=self.calibration_a,
+            calibration_b=self.calibration_b,
+            fake_threshold=self.fake_threshold,
+            uncertain_low=self.uncertain_low,
+            uncertain_high=self.uncertain_high,
+            metrics=self.metrics,
+            trained_at=self.trained_at,
+            notes=self.notes,
+            test_time_flip=self.test_time_flip,
             person_pooling=self.person_pooling,
             video_calibration_a=self.video_calibration_a,
             video_calibration_b=self.video_calibration_b,
@@ -134,11 +173,14 @@ class ModelVersion(models.Model):
 class Video(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     file = models.FileField(upload_to=video_upload_to, max_length=255)
-    original_name = models.CharField(max_length=255, help_text="The client's file name (label only).")
+    original_name = models.CharField(
+        max_length=255, help_text="The client's file name (label only)."
+    )
     size_bytes = models.BigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="videos")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="videos"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Filled in by the worker once the file has been opened.
     duration_s = models.FloatField(null=True, blank=True)
@@ -176,10 +218,12 @@ class Verdict(models.TextChoices):
 class AnalysisJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="jobs")
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True,
-                                      blank=True, related_name="jobs")
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED,
-                              db_index=True)
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="jobs"
+    )
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
     error_code = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -201,7 +245,8 @@ class AnalysisJob(models.Model):
             models.CheckConstraint(
                 condition=Q(fake_probability__isnull=True)
                 | Q(fake_probability__gte=0, fake_probability__lte=1),
-                name="job_probability_in_unit_interval"),
+                name="job_probability_in_unit_interval",
+            ),
         ]
 
     def __str__(self):
@@ -232,8 +277,9 @@ class FrameResult(models.Model):
 
     class Meta:
         ordering = ["job", "frame_index"]
-        constraints = [models.UniqueConstraint(fields=["job", "frame_index"],
-                                               name="unique_frame_per_job")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "frame_index"], name="unique_frame_per_job")
+        ]
 
 
 class PersonResult(models.Model):
@@ -244,13 +290,16 @@ class PersonResult(models.Model):
     fake_probability = models.FloatField()
     frames_seen = models.PositiveIntegerField()
     counts_for_video = models.BooleanField(
-        default=True, help_text="False for short tracks (likely a false detection or a passer-by), "
-                                "which do not decide the video's score.")
+        default=True,
+        help_text="False for short tracks (likely a false detection or a passer-by), "
+        "which do not decide the video's score.",
+    )
 
     class Meta:
         ordering = ["job", "index"]
-        constraints = [models.UniqueConstraint(fields=["job", "index"],
-                                               name="unique_person_per_job")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="unique_person_per_job")
+        ]
 
     def __str__(self):
         return f"Person {self.index + 1}"
@@ -262,10 +311,12 @@ class PersonResult(models.Model):
 
 class FaceResult(models.Model):
     frame = models.ForeignKey(FrameResult, on_delete=models.CASCADE, related_name="faces")
-    person = models.ForeignKey(PersonResult, on_delete=models.CASCADE, related_name="faces",
-                               null=True, blank=True)
-    is_representative = models.BooleanField(default=False,
-                                            help_text="The person's clearest (largest) view.")
+    person = models.ForeignKey(
+        PersonResult, on_delete=models.CASCADE, related_name="faces", null=True, blank=True
+    )
+    is_representative = models.BooleanField(
+        default=False, help_text="The person's clearest (largest) view."
+    )
     box_x = models.IntegerField()
     box_y = models.IntegerField()
     box_w = models.PositiveIntegerField()

@@ -27,8 +27,9 @@ def videos_visible_to(user) -> QuerySet[Video]:
 
 def jobs_visible_to(user) -> QuerySet[AnalysisJob]:
     # "review": the job list shows each video's review status without a query per row.
-    qs = AnalysisJob.objects.select_related("video", "video__uploaded_by", "model_version",
-                                            "review")
+    qs = AnalysisJob.objects.select_related(
+        "video", "video__uploaded_by", "model_version", "review"
+    )
     return qs if user.is_moderator else qs.filter(video__uploaded_by=user)
 
 
@@ -62,7 +63,8 @@ def job_with_results(job: AnalysisJob) -> AnalysisJob:
 
     faces = FaceResult.objects.select_related("person")
     frames = FrameResult.objects.order_by("frame_index").prefetch_related(
-        Prefetch("faces", queryset=faces))
+        Prefetch("faces", queryset=faces)
+    )
     prefetch_related_objects([job], Prefetch("frames", queryset=frames), "persons")
     return job
 
@@ -85,8 +87,9 @@ class FaceSize:
 def person_face_sides(job: AnalysisJob) -> dict[int | None, int]:
     """Median face box side (px) per person id (None: faces of no tracked person), one query."""
     sides: dict[int | None, list[int]] = {}
-    for person_id, w, h in (FaceResult.objects.filter(frame__job=job)
-                            .values_list("person_id", "box_w", "box_h")):
+    for person_id, w, h in FaceResult.objects.filter(frame__job=job).values_list(
+        "person_id", "box_w", "box_h"
+    ):
         sides.setdefault(person_id, []).append(max(w, h))
     return {key: int(round(median(values))) for key, values in sides.items()}
 
@@ -106,5 +109,4 @@ def job_face_size(job: AnalysisJob, sides: dict | None = None) -> FaceSize | Non
         px = sides[max(counted, key=lambda p: p.fake_probability).id]
     else:
         px = int(round(median(sides.values())))
-    return FaceSize(px=px, model_px=int(round(version.input_size
-                                              / (1 + 2 * version.face_margin))))
+    return FaceSize(px=px, model_px=int(round(version.input_size / (1 + 2 * version.face_margin))))

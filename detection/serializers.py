@@ -1,4 +1,5 @@
 """Output shapes of the detection API (module level: the OpenAPI component names are these)."""
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -34,19 +35,24 @@ class ModelVersionSerializer(serializers.Serializer):
     uncertain_low = serializers.FloatField(help_text="A face is real below this.")
     uncertain_high = serializers.FloatField(help_text="A face is fake from this.")
     video_calibration_a = serializers.FloatField(
-        allow_null=True, help_text="Video calibration, p = sigmoid(a * mean logit + b), for "
-                                   "people and videos; null: they use the face calibration.")
+        allow_null=True,
+        help_text="Video calibration, p = sigmoid(a * mean logit + b), for "
+        "people and videos; null: they use the face calibration.",
+    )
     video_calibration_b = serializers.FloatField(allow_null=True)
     video_uncertain_low = serializers.FloatField(
         source="video_uncertain_low_effective",
-        help_text="A video is real below this (the face band's when it has none of its own).")
+        help_text="A video is real below this (the face band's when it has none of its own).",
+    )
     video_uncertain_high = serializers.FloatField(
-        source="video_uncertain_high_effective", help_text="A video is fake from this.")
+        source="video_uncertain_high_effective", help_text="A video is fake from this."
+    )
     test_time_flip = serializers.BooleanField(
-        help_text="Each face is scored with its mirror image (logits averaged).")
+        help_text="Each face is scored with its mirror image (logits averaged)."
+    )
     person_pooling = serializers.CharField(
-        help_text="How a person's faces make their probability: `mean_probability` or "
-                  "`mean_logit`.")
+        help_text="How a person's faces make their probability: `mean_probability` or `mean_logit`."
+    )
     metrics = serializers.DictField(help_text="Evaluation results recorded at training time.")
     notes = serializers.CharField()
     trained_at = serializers.CharField()
@@ -76,8 +82,9 @@ class VideoSerializer(serializers.Serializer):
 
 
 class ModerationStateSerializer(serializers.Serializer):
-    state = serializers.CharField(help_text="The review item's state, e.g. `flagged`, "
-                                            "`confirmed_fake`, `overturned_real`.")
+    state = serializers.CharField(
+        help_text="The review item's state, e.g. `flagged`, `confirmed_fake`, `overturned_real`."
+    )
     status = serializers.CharField(source="public_status", help_text="What the uploader is told.")
     updated_at = serializers.DateTimeField()
 
@@ -131,7 +138,8 @@ class FrameSerializer(serializers.Serializer):
     frame_index = serializers.IntegerField()
     timestamp_s = serializers.FloatField()
     fake_probability = serializers.FloatField(
-        allow_null=True, help_text="The frame's most suspicious face; null without a face.")
+        allow_null=True, help_text="The frame's most suspicious face; null without a face."
+    )
     faces = FaceSerializer(many=True)
 
 
@@ -141,7 +149,8 @@ class PersonSerializer(serializers.Serializer):
     frames_seen = serializers.IntegerField()
     counts_for_video = serializers.BooleanField()
     face_px = serializers.SerializerMethodField(
-        help_text="Median side of the person's face boxes, in the video's pixels.")
+        help_text="Median side of the person's face boxes, in the video's pixels."
+    )
 
     def get_face_px(self, person) -> int | None:
         return (self.context.get("face_sides") or {}).get(person.id)
@@ -149,12 +158,15 @@ class PersonSerializer(serializers.Serializer):
 
 class FaceSizeSerializer(serializers.Serializer):
     px = serializers.IntegerField(
-        help_text="Median side of the deciding person's face boxes, in the video's pixels.")
+        help_text="Median side of the deciding person's face boxes, in the video's pixels."
+    )
     model_px = serializers.IntegerField(
-        help_text="A face box's side inside the model's input: smaller faces are scaled up.")
+        help_text="A face box's side inside the model's input: smaller faces are scaled up."
+    )
     small = serializers.BooleanField(
         help_text="The faces were smaller than the model looks at: verdicts on small, "
-                  "recompressed faces are less reliable (see the model card).")
+        "recompressed faces are less reliable (see the model card)."
+    )
 
 
 class JobDetailSerializer(JobSerializer):
@@ -163,8 +175,9 @@ class JobDetailSerializer(JobSerializer):
     error_code = serializers.CharField()
     error = serializers.CharField()
     callback_url = serializers.CharField()
-    timings = serializers.DictField(child=serializers.FloatField(),
-                                    help_text="Seconds per pipeline stage.")
+    timings = serializers.DictField(
+        child=serializers.FloatField(), help_text="Seconds per pipeline stage."
+    )
     seconds_total = serializers.FloatField(allow_null=True)
     frames_sampled = serializers.IntegerField(allow_null=True)
     frames_with_face = serializers.IntegerField(allow_null=True)
@@ -178,14 +191,14 @@ class JobDetailSerializer(JobSerializer):
         persons = getattr(job, "persons", None)  # per-person tracking, when the model has it
         if persons is None:
             return []
-        return PersonSerializer(persons.all(), many=True,
-                                context={"face_sides": self._face_sides(job)}).data
+        return PersonSerializer(
+            persons.all(), many=True, context={"face_sides": self._face_sides(job)}
+        ).data
 
     @extend_schema_field(FaceSizeSerializer(allow_null=True))
     def get_face_size(self, job):
         size = job_face_size(job, self._face_sides(job))
         return FaceSizeSerializer(size).data if size is not None else None
-
 
     def _face_sides(self, job) -> dict:
         """The job's face sizes per person, read once for both fields that use them."""
@@ -197,5 +210,6 @@ class JobDetailSerializer(JobSerializer):
 
 class UploadResultSerializer(serializers.Serializer):
     duplicate = serializers.BooleanField(
-        help_text="True: this account sent the same file before; `job` is that analysis.")
+        help_text="True: this account sent the same file before; `job` is that analysis."
+    )
     job = JobSerializer()

@@ -3,6 +3,7 @@
 What happens after an analysis outside detection (the review item, the client's webhook) is
 orchestrated one level up, in `orchestration.jobs`; detection knows nothing of it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,15 @@ from detection.pipeline.types import VideoResult
 
 from .callback_urls import CallbackUrlRefused, callback_url_check
 from .model_cache import analyser_for_spec
-from .models import (AnalysisJob, FaceResult, FrameResult, JobStatus, ModelVersion, PersonResult,
-                     Video)
+from .models import (
+    AnalysisJob,
+    FaceResult,
+    FrameResult,
+    JobStatus,
+    ModelVersion,
+    PersonResult,
+    Video,
+)
 from .selectors import model_version_active
 
 logger = logging.getLogger(__name__)
@@ -42,6 +50,7 @@ InResultTransaction = Callable[[AnalysisJob], object]
 
 
 # --- Uploads and jobs -------------------------------------------------------------------------
+
 
 def _upload_check_size(uploaded_file) -> None:
     if uploaded_file.size == 0:
@@ -59,20 +68,28 @@ def _upload_sha256(uploaded_file) -> str:
     return digest.hexdigest()
 
 
-def video_upload(*, user, uploaded_file, sha256: str | None = None, callback_url: str = "",
-                 client_reference: str = "") -> AnalysisJob:
+def video_upload(
+    *,
+    user,
+    uploaded_file,
+    sha256: str | None = None,
+    callback_url: str = "",
+    client_reference: str = "",
+) -> AnalysisJob:
     """Store an uploaded file under a generated name and queue its analysis."""
     _upload_check_size(uploaded_file)
     sha256 = sha256 or _upload_sha256(uploaded_file)
     name = Path(uploaded_file.name or "upload").name[:255]
-    video = Video(uploaded_by=user, original_name=name, size_bytes=uploaded_file.size,
-                  sha256=sha256)
+    video = Video(
+        uploaded_by=user, original_name=name, size_bytes=uploaded_file.size, sha256=sha256
+    )
     video.file.save(name, uploaded_file, save=False)
     try:
         with transaction.atomic():
             video.save()
-            return job_create(video=video, callback_url=callback_url,
-                              client_reference=client_reference)
+            return job_create(
+                video=video, callback_url=callback_url, client_reference=client_reference
+            )
     except Exception:
         video.file.delete(save=False)  # nothing half-stored: no row, no orphan file
         raise
@@ -84,8 +101,14 @@ class UploadOutcome:
     duplicate: bool  # True: the account had already sent this file; `job` is the earlier one
 
 
-def video_submit(*, user, uploaded_file, callback_url: str = "", client_reference: str = "",
-                 reanalyse: bool = False) -> UploadOutcome:
+def video_submit(
+    *,
+    user,
+    uploaded_file,
+    callback_url: str = "",
+    client_reference: str = "",
+    reanalyse: bool = False,
+) -> UploadOutcome:
     """An API upload: the same file (sha256) from the same account is analysed once.
 
     A repeat answers the latest analysis that did not fail; `reanalyse` (or only failed
@@ -102,19 +125,25 @@ def video_submit(*, user, uploaded_file, callback_url: str = "", client_referenc
     with transaction.atomic():
         account = type(user).objects.select_for_update().filter(pk=user.pk)
         list(account.values_list("pk", flat=True))  # evaluating it takes the lock
-        video = (Video.objects.filter(uploaded_by=user, sha256=sha256).order_by("-created_at")
-                 .first())
+        video = (
+            Video.objects.filter(uploaded_by=user, sha256=sha256).order_by("-created_at").first()
+        )
         if video is None:
             return UploadOutcome(
-                job=video_upload(user=user, uploaded_file=uploaded_file, sha256=sha256,
-                                 callback_url=callback_url, client_reference=client_reference),
-                duplicate=False)
+                job=video_upload(
+                    user=user,
+                    uploaded_file=uploaded_file,
+                    sha256=sha256,
+                    callback_url=callback_url,
+                    client_reference=client_reference,
+                ),
+                duplicate=False,
+            )
         if not reanalyse:
             earlier = video.jobs.exclude(status=JobStatus.FAILED).order_by("-created_at").first()
             if earlier is not None:
                 return UploadOutcome(job=earlier, duplicate=True)
-        job = job_create(video=video, callback_url=callback_url,
-                         client_reference=client_reference)
+        job = job_create(video=video, callback_url=callback_url, client_reference=client_reference)
     return UploadOutcome(job=job, duplicate=False)
 
 
@@ -125,12 +154,19 @@ def callback_url_validate(*, url: str) -> None:
         raise ValidationError({"callback_url": [str(exc)]}, code="invalid") from None
 
 
-def job_create(*, video: Video, model_version: ModelVersion | None = None,
-               callback_url: str = "", client_reference: str = "") -> AnalysisJob:
-    job = AnalysisJob.objects.create(video=video,
-                                     model_version=model_version or model_version_active(),
-                                     callback_url=callback_url,
-                                     client_reference=client_reference)
+def job_create(
+    *,
+    video: Video,
+    model_version: ModelVersion | None = None,
+    callback_url: str = "",
+    client_reference: str = "",
+) -> AnalysisJob:
+    job = AnalysisJob.objects.create(
+        video=video,
+        model_version=model_version or model_version_active(),
+        callback_url=callback_url,
+        client_reference=client_reference,
+    )
     # The worker must never see a row that was rolled back: enqueue only after commit.
     transaction.on_commit(lambda: job_enqueue(job_id=job.id))
     return job
@@ -145,8 +181,12 @@ def job_enqueue(*, job_id) -> None:
 
 def job_claim(*, job_id) -> bool:
     """Move a queued job to running; False if another worker got it first or it is not queued."""
-    return AnalysisJob.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()) == 1
+    return (
+        AnalysisJob.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING, started_at=timezone.now()
+        )
+        == 1
+    )
 
 
 def job_fail(*, job: AnalysisJob, code: str, message: str) -> AnalysisJob:
@@ -165,17 +205,24 @@ def jobs_fail_stale() -> list[AnalysisJob]:
     Returns the stale jobs now failed (by this call or a concurrent one).
     """
     cutoff = timezone.now() - dt.timedelta(seconds=settings.DETECTION_JOB_TIMEOUT_S + 60)
-    stale = list(AnalysisJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff)
-                 .values_list("id", flat=True))
+    stale = list(
+        AnalysisJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff).values_list(
+            "id", flat=True
+        )
+    )
     AnalysisJob.objects.filter(id__in=stale, status=JobStatus.RUNNING).update(
-        status=JobStatus.FAILED, error_code="timeout", finished_at=timezone.now(),
+        status=JobStatus.FAILED,
+        error_code="timeout",
+        finished_at=timezone.now(),
         error="The analysis did not finish in time (the worker stopped or timed out). "
-              "Upload the video again to retry.")
+        "Upload the video again to retry.",
+    )
     return list(AnalysisJob.objects.filter(id__in=stale, status=JobStatus.FAILED))
 
 
-def job_analyse(*, job_id, in_result_transaction: InResultTransaction | None = None
-                ) -> AnalysisJob | None:
+def job_analyse(
+    *, job_id, in_result_transaction: InResultTransaction | None = None
+) -> AnalysisJob | None:
     """Claim and analyse one job; every outcome is stored on the job, nothing is raised.
 
     None when the job was not claimed (missing, or no longer queued).
@@ -197,33 +244,50 @@ def job_analyse(*, job_id, in_result_transaction: InResultTransaction | None = N
         return job_fail(job=job, code=exc.code, message=str(exc))
     except Exception as exc:  # a bug or a resource error: record it, keep the worker alive
         logger.exception("job %s crashed", job_id)
-        return job_fail(job=job, code="internal_error",
-                        message=f"Internal error while analysing ({exc.__class__.__name__}). "
-                                "The team has been notified in the server log.")
+        return job_fail(
+            job=job,
+            code="internal_error",
+            message=f"Internal error while analysing ({exc.__class__.__name__}). "
+            "The team has been notified in the server log.",
+        )
     try:
-        return job_store_result(job=job, model_version=version, result=result,
-                                seconds=time.perf_counter() - started,
-                                in_transaction=in_result_transaction)
+        return job_store_result(
+            job=job,
+            model_version=version,
+            result=result,
+            seconds=time.perf_counter() - started,
+            in_transaction=in_result_transaction,
+        )
     except Exception as exc:
         logger.exception("job %s: storing results failed", job_id)
-        return job_fail(job=job, code="internal_error",
-                        message=f"Internal error while storing results ({exc.__class__.__name__}).")
+        return job_fail(
+            job=job,
+            code="internal_error",
+            message=f"Internal error while storing results ({exc.__class__.__name__}).",
+        )
 
 
 def _encode_crop(image) -> bytes:
     h, w = image.shape[:2]
     scale = min(1.0, CROP_MAX_SIDE / max(h, w))
     if scale < 1.0:
-        image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        image = cv2.resize(
+            image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+        )
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])
     if not ok:
         raise RuntimeError("JPEG encoding of a face crop failed")
     return buf.tobytes()
 
 
-def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: VideoResult,
-                     seconds: float, in_transaction: InResultTransaction | None = None
-                     ) -> AnalysisJob:
+def job_store_result(
+    *,
+    job: AnalysisJob,
+    model_version: ModelVersion,
+    result: VideoResult,
+    seconds: float,
+    in_transaction: InResultTransaction | None = None,
+) -> AnalysisJob:
     """Write crops, then every row of the result in one transaction.
 
     `in_transaction(job=job)` runs last inside it: if it raises, nothing of the result is kept.
@@ -236,28 +300,44 @@ def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: V
             info = result.info
             video.duration_s, video.width, video.height = info.duration_s, info.width, info.height
             video.fps, video.frame_count, video.codec = info.fps, info.frame_count, info.codec
-            video.save(update_fields=["duration_s", "width", "height", "fps", "frame_count",
-                                      "codec"])
+            video.save(
+                update_fields=["duration_s", "width", "height", "fps", "frame_count", "codec"]
+            )
             persons = {
                 p.index: PersonResult.objects.create(
-                    job=job, index=p.index, fake_probability=p.fake_probability,
-                    frames_seen=p.frames_seen, counts_for_video=p.counts_for_video)
+                    job=job,
+                    index=p.index,
+                    fake_probability=p.fake_probability,
+                    frames_seen=p.frames_seen,
+                    counts_for_video=p.counts_for_video,
+                )
                 for p in result.persons
             }
             representatives = {id(p.representative) for p in result.persons}
             for outcome in result.frames:
-                frame = FrameResult.objects.create(job=job, frame_index=outcome.index,
-                                                   timestamp_s=outcome.timestamp_s,
-                                                   fake_probability=outcome.fake_probability)
+                frame = FrameResult.objects.create(
+                    job=job,
+                    frame_index=outcome.index,
+                    timestamp_s=outcome.timestamp_s,
+                    fake_probability=outcome.fake_probability,
+                )
                 for n, face in enumerate(outcome.faces):
-                    row = FaceResult(frame=frame, person=persons.get(face.person),
-                                     is_representative=id(face) in representatives,
-                                     box_x=face.box.x, box_y=face.box.y,
-                                     box_w=face.box.w, box_h=face.box.h,
-                                     raw_score=face.raw_score,
-                                     fake_probability=face.fake_probability)
-                    row.crop.save(f"{outcome.index:06d}_{n}.jpg",
-                                  ContentFile(_encode_crop(face.crop)), save=False)
+                    row = FaceResult(
+                        frame=frame,
+                        person=persons.get(face.person),
+                        is_representative=id(face) in representatives,
+                        box_x=face.box.x,
+                        box_y=face.box.y,
+                        box_w=face.box.w,
+                        box_h=face.box.h,
+                        raw_score=face.raw_score,
+                        fake_probability=face.fake_probability,
+                    )
+                    row.crop.save(
+                        f"{outcome.index:06d}_{n}.jpg",
+                        ContentFile(_encode_crop(face.crop)),
+                        save=False,
+                    )
                     saved_paths.append(row.crop.name)
                     row.save()
             job.model_version = model_version
@@ -267,13 +347,25 @@ def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: V
             job.frames_sampled = result.frames_sampled
             job.frames_with_face = result.frames_with_face
             job.faces_scored = result.faces_scored
-            job.timings = {**result.timings,
-                           "store": round(time.perf_counter() - stored_started, 4),
-                           "total": round(seconds + time.perf_counter() - stored_started, 4)}
+            job.timings = {
+                **result.timings,
+                "store": round(time.perf_counter() - stored_started, 4),
+                "total": round(seconds + time.perf_counter() - stored_started, 4),
+            }
             job.finished_at = timezone.now()
-            job.save(update_fields=["model_version", "status", "verdict", "fake_probability",
-                                    "frames_sampled", "frames_with_face", "faces_scored",
-                                    "timings", "finished_at"])
+            job.save(
+                update_fields=[
+                    "model_version",
+                    "status",
+                    "verdict",
+                    "fake_probability",
+                    "frames_sampled",
+                    "frames_with_face",
+                    "faces_scored",
+                    "timings",
+                    "finished_at",
+                ]
+            )
             if in_transaction is not None:
                 in_transaction(job=job)
     except Exception:
@@ -284,6 +376,7 @@ def job_store_result(*, job: AnalysisJob, model_version: ModelVersion, result: V
 
 
 # --- Model versions ---------------------------------------------------------------------------
+
 
 def _relative_to_project(path: Path) -> str:
     try:
@@ -300,13 +393,21 @@ def model_version_register(*, spec_path: str | Path, activate: bool = False) -> 
     fields = dict(
         architecture=spec.architecture,
         weights_path=_relative_to_project(spec.weights_path(spec_path)),
-        input_size=spec.input_size, channels=spec.channels, face_margin=spec.face_margin,
-        calibration_a=spec.calibration_a, calibration_b=spec.calibration_b,
-        fake_threshold=spec.fake_threshold, uncertain_low=spec.uncertain_low,
-        uncertain_high=spec.uncertain_high, metrics=spec.metrics, notes=spec.notes,
-        trained_at=spec.trained_at, test_time_flip=spec.test_time_flip,
+        input_size=spec.input_size,
+        channels=spec.channels,
+        face_margin=spec.face_margin,
+        calibration_a=spec.calibration_a,
+        calibration_b=spec.calibration_b,
+        fake_threshold=spec.fake_threshold,
+        uncertain_low=spec.uncertain_low,
+        uncertain_high=spec.uncertain_high,
+        metrics=spec.metrics,
+        notes=spec.notes,
+        trained_at=spec.trained_at,
+        test_time_flip=spec.test_time_flip,
         person_pooling=spec.person_pooling,
-        video_calibration_a=spec.video_calibration_a, video_calibration_b=spec.video_calibration_b,
+        video_calibration_a=spec.video_calibration_a,
+        video_calibration_b=spec.video_calibration_b,
         video_uncertain_low=spec.video_uncertain_low,
         video_uncertain_high=spec.video_uncertain_high,
     )

@@ -31,10 +31,12 @@ def upload(request):
                 return JsonResponse({"job_id": str(job.id), "job_url": url}, status=201)
             return redirect(url)
     if request.method == "POST" and _wants_json(request):
-        return JsonResponse({"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}},
-                            status=400)
-    return render(request, "detection/upload.html", {"form": form},
-                  status=400 if form.errors else 200)
+        return JsonResponse(
+            {"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}}, status=400
+        )
+    return render(
+        request, "detection/upload.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -54,26 +56,47 @@ def job_detail(request, job_id):
     if frames and version:
         timeline = score_timeline_svg(
             [Point(f.timestamp_s, f.fake_probability) for f in frames],
-            duration_s=job.video.duration_s or 0.0, fake_threshold=version.fake_threshold,
-            uncertain_low=version.uncertain_low, uncertain_high=version.uncertain_high)
-    faces = sorted((face for f in frames for face in f.faces.all()),
-                   key=lambda face: face.fake_probability, reverse=True)
+            duration_s=job.video.duration_s or 0.0,
+            fake_threshold=version.fake_threshold,
+            uncertain_low=version.uncertain_low,
+            uncertain_high=version.uncertain_high,
+        )
+    faces = sorted(
+        (face for f in frames for face in f.faces.all()),
+        key=lambda face: face.fake_probability,
+        reverse=True,
+    )
     persons = list(job.persons.prefetch_related("faces__frame"))
-    return render(request, "detection/job_detail.html",
-                  {"job": job, "video": job.video, "frames": frames, "faces": faces,
-                   "persons": persons, "timeline": timeline, "version": version,
-                   "face_size": selectors.job_face_size(job)})
+    return render(
+        request,
+        "detection/job_detail.html",
+        {
+            "job": job,
+            "video": job.video,
+            "frames": frames,
+            "faces": faces,
+            "persons": persons,
+            "timeline": timeline,
+            "version": version,
+            "face_size": selectors.job_face_size(job),
+        },
+    )
 
 
 @login_required
 @require_GET
 def job_status(request, job_id):
     job = selectors.job_get_for_user(request.user, job_id)
-    return JsonResponse({
-        "id": str(job.id), "status": job.status, "finished": job.is_finished,
-        "verdict": job.verdict or None, "fake_probability": job.fake_probability,
-        "error": job.error or None,
-    })
+    return JsonResponse(
+        {
+            "id": str(job.id),
+            "status": job.status,
+            "finished": job.is_finished,
+            "verdict": job.verdict or None,
+            "fake_probability": job.fake_probability,
+            "error": job.error or None,
+        }
+    )
 
 
 @login_required
@@ -93,8 +116,9 @@ def video_file(request, job_id):
     try:
         # The type follows the stored (generated) name's suffix; unknown suffixes are .bin.
         # Range requests are answered with 206 so that players can seek.
-        response = ranged_file_response(request, job.video.file.open("rb"),
-                                        name=job.video.file.name)
+        response = ranged_file_response(
+            request, job.video.file.open("rb"), name=job.video.file.name
+        )
     except FileNotFoundError:
         raise Http404("Video file missing") from None
     response["Content-Disposition"] = "inline"

@@ -1,4 +1,5 @@
 """Read-only history in the admin site: decisions are made in the queue, never edited here."""
+
 from django.contrib import admin
 
 from .models import HeatmapOverlay, ReviewEvent, ReviewItem
@@ -31,18 +32,36 @@ class ReviewEventInline(admin.TabularInline):
 
 @admin.register(ReviewItem)
 class ReviewItemAdmin(ReadOnlyAdmin):
-    list_display = ("id", "job", "state", "model_score", "model_version", "claimed_by",
-                    "created_at", "updated_at")
+    list_display = (
+        "id",
+        "job",
+        "state",
+        "model_score",
+        "model_version",
+        "claimed_by",
+        "created_at",
+        "updated_at",
+    )
     list_filter = ("state", "model_version")
-    search_fields = ("job__video__original_name", "job__video__sha256",
-                     "job__video__uploaded_by__username")
+    search_fields = (
+        "job__video__original_name",
+        "job__video__sha256",
+        "job__video__uploaded_by__username",
+    )
     inlines = [ReviewEventInline]
 
 
 @admin.register(ReviewEvent)
 class ReviewEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "item", "actor", "from_state", "to_state", "reason",
-                    "model_score")
+    list_display = (
+        "created_at",
+        "item",
+        "actor",
+        "from_state",
+        "to_state",
+        "reason",
+        "model_score",
+    )
     list_filter = ("to_state", "reason")
     search_fields = ("note", "actor__username")
 

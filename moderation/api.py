@@ -3,6 +3,7 @@
 Thin views over moderation.services; the same rules as the web pages: moderator-only
 endpoints answer 403 to uploaders, an appeal on someone else's job answers 404.
 """
+
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -23,8 +24,7 @@ class IsModerator(BasePermission):
     message = "Moderators only."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated
-                    and request.user.is_moderator)
+        return bool(request.user and request.user.is_authenticated and request.user.is_moderator)
 
 
 class Conflict(exceptions.APIException):
@@ -33,14 +33,20 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-CONFLICT = OpenApiResponse(ErrorSerializer, description="The item changed under you (claimed "
-                                                        "by someone else, already decided...).")
+CONFLICT = OpenApiResponse(
+    ErrorSerializer,
+    description="The item changed under you (claimed by someone else, already decided...).",
+)
 
 
 class ReviewEventSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
-    actor = serializers.CharField(source="actor.username", allow_null=True, default=None,
-                                  help_text="Null when the system (routing) made the change.")
+    actor = serializers.CharField(
+        source="actor.username",
+        allow_null=True,
+        default=None,
+        help_text="Null when the system (routing) made the change.",
+    )
     from_state = serializers.CharField()
     to_state = serializers.ChoiceField(choices=ReviewState.choices)
     reason = serializers.CharField()
@@ -58,8 +64,7 @@ class ReviewItemSerializer(serializers.Serializer):
     video_name = serializers.CharField(source="job.video.original_name")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    claimed_by = serializers.CharField(source="claimed_by.username", allow_null=True,
-                                       default=None)
+    claimed_by = serializers.CharField(source="claimed_by.username", allow_null=True, default=None)
     claim_expires_at = serializers.DateTimeField(allow_null=True)
     appeal_message = serializers.CharField()
     appealed_at = serializers.DateTimeField(allow_null=True)
@@ -83,8 +88,9 @@ class ReviewItemListApi(generics.ListAPIView):
 class ReviewItemDetailApi(APIView):
     permission_classes = [IsModerator]
 
-    @extend_schema(operation_id="review_item_detail", tags=["moderation"],
-                   responses=ReviewItemSerializer)
+    @extend_schema(
+        operation_id="review_item_detail", tags=["moderation"], responses=ReviewItemSerializer
+    )
     def get(self, request, item_id: int):
         return Response(ReviewItemSerializer(selectors.review_item_get(item_id)).data)
 
@@ -92,8 +98,11 @@ class ReviewItemDetailApi(APIView):
 class ReviewItemHistoryApi(APIView):
     permission_classes = [IsModerator]
 
-    @extend_schema(operation_id="review_item_history", tags=["moderation"],
-                   responses=ReviewEventSerializer(many=True))
+    @extend_schema(
+        operation_id="review_item_history",
+        tags=["moderation"],
+        responses=ReviewEventSerializer(many=True),
+    )
     def get(self, request, item_id: int):
         item = selectors.review_item_get(item_id)
         return Response(ReviewEventSerializer(selectors.review_history(item), many=True).data)
@@ -104,8 +113,12 @@ class ReviewItemClaimApi(APIView):
 
     permission_classes = [IsModerator]
 
-    @extend_schema(operation_id="review_item_claim", tags=["moderation"], request=None,
-                   responses={200: ReviewItemSerializer, 409: CONFLICT})
+    @extend_schema(
+        operation_id="review_item_claim",
+        tags=["moderation"],
+        request=None,
+        responses={200: ReviewItemSerializer, 409: CONFLICT},
+    )
     def post(self, request, item_id: int):
         item = selectors.review_item_get(item_id)
         try:
@@ -118,8 +131,12 @@ class ReviewItemClaimApi(APIView):
 class ReviewItemReleaseApi(APIView):
     permission_classes = [IsModerator]
 
-    @extend_schema(operation_id="review_item_release", tags=["moderation"], request=None,
-                   responses={204: OpenApiResponse(description="Released."), 409: CONFLICT})
+    @extend_schema(
+        operation_id="review_item_release",
+        tags=["moderation"],
+        request=None,
+        responses={204: OpenApiResponse(description="Released."), 409: CONFLICT},
+    )
     def post(self, request, item_id: int):
         item = selectors.review_item_get(item_id)
         if not services.review_item_release(item_id=item.pk, moderator=request.user):
@@ -135,19 +152,27 @@ class ReviewItemDecideApi(APIView):
     class ReviewDecisionInputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=Decision.choices)
         reason = serializers.ChoiceField(choices=MODERATOR_REASONS)
-        note = serializers.CharField(required=False, allow_blank=True, max_length=2000,
-                                     help_text="Required when the reason is `other`.")
+        note = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=2000,
+            help_text="Required when the reason is `other`.",
+        )
 
-    @extend_schema(operation_id="review_item_decide", tags=["moderation"],
-                   request=ReviewDecisionInputSerializer,
-                   responses={200: ReviewItemSerializer, 409: CONFLICT})
+    @extend_schema(
+        operation_id="review_item_decide",
+        tags=["moderation"],
+        request=ReviewDecisionInputSerializer,
+        responses={200: ReviewItemSerializer, 409: CONFLICT},
+    )
     def post(self, request, item_id: int):
         item = selectors.review_item_get(item_id)
         data = self.ReviewDecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.review_item_decide(item_id=item.pk, moderator=request.user,
-                                        **data.validated_data)
+            services.review_item_decide(
+                item_id=item.pk, moderator=request.user, **data.validated_data
+            )
         except services.ReviewConflict as exc:
             raise Conflict(str(exc)) from None
         return Response(ReviewItemSerializer(selectors.review_item_get(item.pk)).data)
@@ -157,17 +182,21 @@ class JobAppealApi(APIView):
     """The uploader contests the decision on their own video, once."""
 
     class JobAppealInputSerializer(serializers.Serializer):
-        message = serializers.CharField(max_length=2000,
-                                        help_text="Why you disagree with the decision.")
+        message = serializers.CharField(
+            max_length=2000, help_text="Why you disagree with the decision."
+        )
 
     class JobAppealOutputSerializer(serializers.Serializer):
         state = serializers.ChoiceField(choices=ReviewState.choices)
         status = serializers.CharField(source="public_status")
         appealed_at = serializers.DateTimeField()
 
-    @extend_schema(operation_id="job_appeal", tags=["moderation"],
-                   request=JobAppealInputSerializer,
-                   responses={200: JobAppealOutputSerializer, 409: CONFLICT})
+    @extend_schema(
+        operation_id="job_appeal",
+        tags=["moderation"],
+        request=JobAppealInputSerializer,
+        responses={200: JobAppealOutputSerializer, 409: CONFLICT},
+    )
     def post(self, request, job_id):
         job = job_get_for_user(request.user, job_id)
         if job.video.uploaded_by_id != request.user.pk:  # moderators see it, only owners appeal
@@ -175,8 +204,9 @@ class JobAppealApi(APIView):
         data = self.JobAppealInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            item = services.review_item_appeal(job_id=job.id, uploader=request.user,
-                                               message=data.validated_data["message"])
+            item = services.review_item_appeal(
+                job_id=job.id, uploader=request.user, message=data.validated_data["message"]
+            )
         except services.ReviewConflict as exc:
             raise Conflict(str(exc)) from None
         except ReviewItem.DoesNotExist:
@@ -186,15 +216,28 @@ class JobAppealApi(APIView):
 
 urlpatterns = [
     path("moderation/items/", ReviewItemListApi.as_view(), name="review-item-list"),
-    path("moderation/items/<int:item_id>/", ReviewItemDetailApi.as_view(),
-         name="review-item-detail"),
-    path("moderation/items/<int:item_id>/history/", ReviewItemHistoryApi.as_view(),
-         name="review-item-history"),
-    path("moderation/items/<int:item_id>/claim/", ReviewItemClaimApi.as_view(),
-         name="review-item-claim"),
-    path("moderation/items/<int:item_id>/release/", ReviewItemReleaseApi.as_view(),
-         name="review-item-release"),
-    path("moderation/items/<int:item_id>/decide/", ReviewItemDecideApi.as_view(),
-         name="review-item-decide"),
+    path(
+        "moderation/items/<int:item_id>/", ReviewItemDetailApi.as_view(), name="review-item-detail"
+    ),
+    path(
+        "moderation/items/<int:item_id>/history/",
+        ReviewItemHistoryApi.as_view(),
+        name="review-item-history",
+    ),
+    path(
+        "moderation/items/<int:item_id>/claim/",
+        ReviewItemClaimApi.as_view(),
+        name="review-item-claim",
+    ),
+    path(
+        "moderation/items/<int:item_id>/release/",
+        ReviewItemReleaseApi.as_view(),
+        name="review-item-release",
+    ),
+    path(
+        "moderation/items/<int:item_id>/decide/",
+        ReviewItemDecideApi.as_view(),
+        name="review-item-decide",
+    ),
     path("jobs/<uuid:job_id>/appeal/", JobAppealApi.as_view(), name="job-appeal"),
 ]

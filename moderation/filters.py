@@ -1,4 +1,5 @@
 """Queue filters and search (django-filter)."""
+
 import django_filters
 from django.db.models import Q
 
@@ -12,18 +13,23 @@ ALL = "all"
 
 class ReviewItemFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
-        label="State", method="filter_state", empty_label=None,
-        choices=[(WAITING, "Waiting for a moderator"), (ALL, "Any state"),
-                 *ReviewState.choices])
+        label="State",
+        method="filter_state",
+        empty_label=None,
+        choices=[(WAITING, "Waiting for a moderator"), (ALL, "Any state"), *ReviewState.choices],
+    )
     model_version = django_filters.ModelChoiceFilter(
-        label="Model", queryset=ModelVersion.objects.order_by("name", "version"))
-    uploader = django_filters.CharFilter(label="Uploader",
-                                         field_name="job__video__uploaded_by__username",
-                                         lookup_expr="iexact")
-    uploaded_from = django_filters.DateFilter(label="Uploaded from", field_name="job__created_at",
-                                              lookup_expr="date__gte")
-    uploaded_to = django_filters.DateFilter(label="to", field_name="job__created_at",
-                                            lookup_expr="date__lte")
+        label="Model", queryset=ModelVersion.objects.order_by("name", "version")
+    )
+    uploader = django_filters.CharFilter(
+        label="Uploader", field_name="job__video__uploaded_by__username", lookup_expr="iexact"
+    )
+    uploaded_from = django_filters.DateFilter(
+        label="Uploaded from", field_name="job__created_at", lookup_expr="date__gte"
+    )
+    uploaded_to = django_filters.DateFilter(
+        label="to", field_name="job__created_at", lookup_expr="date__lte"
+    )
     q = django_filters.CharFilter(label="Search", method="search")
 
     class Meta:
@@ -48,8 +54,10 @@ class ReviewItemFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        match = (Q(job__video__original_name__icontains=value)
-                 | Q(job__video__uploaded_by__username__icontains=value)
-                 | Q(job__video__sha256__istartswith=value)
-                 | Q(appeal_message__icontains=value))
+        match = (
+            Q(job__video__original_name__icontains=value)
+            | Q(job__video__uploaded_by__username__icontains=value)
+            | Q(job__video__sha256__istartswith=value)
+            | Q(appeal_message__icontains=value)
+        )
         return queryset.filter(match)

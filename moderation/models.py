@@ -1,4 +1,5 @@
 """The review queue: one item per finished analysis, its claim, and an append-only history."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -19,11 +20,20 @@ class ReviewState(models.TextChoices):
 
 
 # A moderator can claim and decide these. Auto-cleared items stay reviewable.
-OPEN_STATES = (ReviewState.FLAGGED, ReviewState.NEEDS_REVIEW, ReviewState.AUTO_CLEARED,
-               ReviewState.ESCALATED, ReviewState.APPEALED)
+OPEN_STATES = (
+    ReviewState.FLAGGED,
+    ReviewState.NEEDS_REVIEW,
+    ReviewState.AUTO_CLEARED,
+    ReviewState.ESCALATED,
+    ReviewState.APPEALED,
+)
 # The default queue: what waits for a human (auto-cleared is behind a filter).
-WAITING_STATES = (ReviewState.FLAGGED, ReviewState.NEEDS_REVIEW, ReviewState.ESCALATED,
-                  ReviewState.APPEALED)
+WAITING_STATES = (
+    ReviewState.FLAGGED,
+    ReviewState.NEEDS_REVIEW,
+    ReviewState.ESCALATED,
+    ReviewState.APPEALED,
+)
 DECIDED_STATES = (ReviewState.CONFIRMED_FAKE, ReviewState.OVERTURNED_REAL)
 
 
@@ -33,9 +43,11 @@ class Decision(models.TextChoices):
     ESCALATE = "escalate", "Escalate"
 
 
-DECISION_TO_STATE = {Decision.FAKE: ReviewState.CONFIRMED_FAKE,
-                     Decision.REAL: ReviewState.OVERTURNED_REAL,
-                     Decision.ESCALATE: ReviewState.ESCALATED}
+DECISION_TO_STATE = {
+    Decision.FAKE: ReviewState.CONFIRMED_FAKE,
+    Decision.REAL: ReviewState.OVERTURNED_REAL,
+    Decision.ESCALATE: ReviewState.ESCALATED,
+}
 
 
 class ReasonCode(models.TextChoices):
@@ -44,8 +56,10 @@ class ReasonCode(models.TextChoices):
     ROUTED_UNCERTAIN = "routed_uncertain", "Model score in the uncertain band"
     ROUTED_NO_FACE = "routed_no_face", "No face found"
     ROUTED_CLEARED = "routed_cleared", "Model score below the uncertain band"
-    ROUTED_REVIEW_FLOOR = ("routed_review_floor",
-                           "Model score below the uncertain band, at or above the site's review floor")
+    ROUTED_REVIEW_FLOOR = (
+        "routed_review_floor",
+        "Model score below the uncertain band, at or above the site's review floor",
+    )
     APPEAL = "appeal", "Uploader appealed"
     # Chosen by moderators.
     ARTEFACTS = "artefacts", "Visible blending, warping or texture artefacts"
@@ -60,9 +74,14 @@ class ReasonCode(models.TextChoices):
     OTHER = "other", "Other (see the note)"
 
 
-SYSTEM_REASONS = {ReasonCode.ROUTED_FLAGGED, ReasonCode.ROUTED_UNCERTAIN,
-                  ReasonCode.ROUTED_NO_FACE, ReasonCode.ROUTED_CLEARED,
-                  ReasonCode.ROUTED_REVIEW_FLOOR, ReasonCode.APPEAL}
+SYSTEM_REASONS = {
+    ReasonCode.ROUTED_FLAGGED,
+    ReasonCode.ROUTED_UNCERTAIN,
+    ReasonCode.ROUTED_NO_FACE,
+    ReasonCode.ROUTED_CLEARED,
+    ReasonCode.ROUTED_REVIEW_FLOOR,
+    ReasonCode.APPEAL,
+}
 MODERATOR_REASONS = [(c.value, c.label) for c in ReasonCode if c not in SYSTEM_REASONS]
 
 
@@ -72,49 +91,61 @@ class ReviewItem(models.Model):
     job = models.OneToOneField(AnalysisJob, on_delete=models.CASCADE, related_name="review")
     state = models.CharField(max_length=20, choices=ReviewState.choices, db_index=True)
     # The model's call when the item was routed (a later re-run does not rewrite history).
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True,
-                                      blank=True, related_name="review_items")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="review_items"
+    )
     model_score = models.FloatField(null=True, blank=True)
     model_verdict = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
     # Claim: set and cleared only by conditional UPDATEs (see services.py).
-    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                   blank=True, related_name="+")
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     # Who decided what, for the rules "an appeal goes to someone else" and "an escalation goes
     # to someone else".
-    first_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                         null=True, blank=True, related_name="+")
+    first_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     first_decided_at = models.DateTimeField(null=True, blank=True)
-    escalated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="+")
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     appeal_message = models.TextField(blank=True)
     appealed_at = models.DateTimeField(null=True, blank=True)
-    appeal_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                          null=True, blank=True, related_name="+")
+    appeal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     appeal_decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = [F("model_score").desc(nulls_last=True), "created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(state__in=ReviewState.values),
-                                   name="review_state_known"),
+            models.CheckConstraint(
+                condition=Q(state__in=ReviewState.values), name="review_state_known"
+            ),
             # A claim has a holder and an expiry, or neither.
             models.CheckConstraint(
                 condition=Q(claimed_by__isnull=True, claim_expires_at__isnull=True)
                 | Q(claimed_by__isnull=False, claim_expires_at__isnull=False),
-                name="review_claim_complete"),
+                name="review_claim_complete",
+            ),
             # A decided item says who decided it first.
             models.CheckConstraint(
                 condition=~Q(state__in=[*DECIDED_STATES, ReviewState.APPEALED])
                 | Q(first_decided_by__isnull=False),
-                name="review_decided_has_decider"),
+                name="review_decided_has_decider",
+            ),
             # The database refuses an appeal decided by the moderator who made the first decision.
-            models.CheckConstraint(condition=~Q(appeal_decided_by=F("first_decided_by")),
-                                   name="review_appeal_by_another_moderator"),
-            models.CheckConstraint(condition=Q(appealed_at__isnull=True) | ~Q(appeal_message=""),
-                                   name="review_appeal_has_message"),
+            models.CheckConstraint(
+                condition=~Q(appeal_decided_by=F("first_decided_by")),
+                name="review_appeal_by_another_moderator",
+            ),
+            models.CheckConstraint(
+                condition=Q(appealed_at__isnull=True) | ~Q(appeal_message=""),
+                name="review_appeal_has_message",
+            ),
         ]
 
     def __str__(self):
@@ -133,13 +164,12 @@ class ReviewItem(models.Model):
         """Why this user may not decide the item now (empty if they may); mirrors the rules
         the services enforce in their UPDATEs."""
         if self.state == ReviewState.APPEALED and self.first_decided_by_id == user.pk:
-            return ("You made the first decision on this item: its appeal goes to another "
-                    "moderator.")
+            return "You made the first decision on this item: its appeal goes to another moderator."
         if self.state == ReviewState.ESCALATED and (
-                self.escalated_by_id == user.pk
-                or (self.is_appeal and self.first_decided_by_id == user.pk)):
-            return ("You escalated this item (or decided it first): another moderator "
-                    "decides it.")
+            self.escalated_by_id == user.pk
+            or (self.is_appeal and self.first_decided_by_id == user.pk)
+        ):
+            return "You escalated this item (or decided it first): another moderator decides it."
         return ""
 
     @property
@@ -163,8 +193,11 @@ class ReviewItem(models.Model):
 
     @property
     def public_tone(self) -> str:
-        return {ReviewState.CONFIRMED_FAKE: "fake", ReviewState.OVERTURNED_REAL: "real",
-                ReviewState.AUTO_CLEARED: "real"}.get(self.state, "pending")
+        return {
+            ReviewState.CONFIRMED_FAKE: "fake",
+            ReviewState.OVERTURNED_REAL: "real",
+            ReviewState.AUTO_CLEARED: "real",
+        }.get(self.state, "pending")
 
 
 class AppendOnlyError(Exception):
@@ -184,16 +217,22 @@ class ReviewEvent(models.Model):
 
     # PROTECT: an item with history cannot be removed by a cascade from its video or job.
     item = models.ForeignKey(ReviewItem, on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                              blank=True, related_name="+",
-                              help_text="Empty when the system (routing) made the change.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the system (routing) made the change.",
+    )
     created_at = models.DateTimeField(db_index=True)
     from_state = models.CharField(max_length=20, choices=ReviewState.choices, blank=True)
     to_state = models.CharField(max_length=20, choices=ReviewState.choices)
     reason = models.CharField(max_length=32, choices=ReasonCode.choices)
     note = models.TextField(blank=True)
-    model_score = models.FloatField(null=True, blank=True,
-                                    help_text="The model's probability at the time.")
+    model_score = models.FloatField(
+        null=True, blank=True, help_text="The model's probability at the time."
+    )
 
     objects = ReviewEventQuerySet.as_manager()
 
@@ -220,12 +259,16 @@ class HeatmapOverlay(models.Model):
     """A Grad-CAM heatmap drawn over one face crop (evidence for moderators only)."""
 
     face = models.ForeignKey(FaceResult, on_delete=models.CASCADE, related_name="heatmaps")
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE,
-                                      related_name="heatmaps")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="heatmaps"
+    )
     image = models.ImageField(upload_to=heatmap_upload_to, max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["face"]
-        constraints = [models.UniqueConstraint(fields=["face", "model_version"],
-                                               name="one_heatmap_per_face_and_model")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["face", "model_version"], name="one_heatmap_per_face_and_model"
+            )
+        ]

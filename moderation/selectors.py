@@ -1,4 +1,5 @@
 """Reads for the review queue, the evidence page and the dashboard."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,15 +14,22 @@ from django.utils import timezone
 from detection.charts import Point, score_timeline_svg
 from detection.models import AnalysisJob, FaceResult
 
-from .models import (DECIDED_STATES, WAITING_STATES, HeatmapOverlay, ReviewEvent, ReviewItem,
-                     ReviewState)
+from .models import (
+    DECIDED_STATES,
+    WAITING_STATES,
+    HeatmapOverlay,
+    ReviewEvent,
+    ReviewItem,
+    ReviewState,
+)
 
 PRIORITY = (F("model_score").desc(nulls_last=True), "job__created_at", "id")
 
 
 def review_items() -> QuerySet[ReviewItem]:
     return ReviewItem.objects.select_related(
-        "job", "job__video", "job__video__uploaded_by", "model_version", "claimed_by")
+        "job", "job__video", "job__video__uploaded_by", "model_version", "claimed_by"
+    )
 
 
 def review_queue() -> QuerySet[ReviewItem]:
@@ -53,6 +61,7 @@ def heatmap_get(pk: int) -> HeatmapOverlay:
 
 # --- Evidence ---------------------------------------------------------------------------------
 
+
 @dataclass
 class PersonGroup:
     label: str
@@ -72,10 +81,17 @@ def _faces_have_persons() -> bool:
 
 def evidence_groups(job: AnalysisJob) -> list[PersonGroup]:
     """The job's scored crops, most suspicious first, one group per tracked person."""
-    faces = list(FaceResult.objects.filter(frame__job=job).select_related("frame")
-                 .order_by("-fake_probability", "id"))
-    heatmaps = {h.face_id: h for h in HeatmapOverlay.objects.filter(
-        face__frame__job=job, model_version_id=job.model_version_id)}
+    faces = list(
+        FaceResult.objects.filter(frame__job=job)
+        .select_related("frame")
+        .order_by("-fake_probability", "id")
+    )
+    heatmaps = {
+        h.face_id: h
+        for h in HeatmapOverlay.objects.filter(
+            face__frame__job=job, model_version_id=job.model_version_id
+        )
+    }
     for face in faces:
         face.heatmap = heatmaps.get(face.id)
     if not faces:
@@ -84,8 +100,10 @@ def evidence_groups(job: AnalysisJob) -> list[PersonGroup]:
         groups: dict = {}
         for person in job.persons.order_by("index"):
             groups[person.id] = PersonGroup(
-                label=person.label, fake_probability=person.fake_probability,
-                brief=not getattr(person, "counts_for_video", True))
+                label=person.label,
+                fake_probability=person.fake_probability,
+                brief=not getattr(person, "counts_for_video", True),
+            )
         loose = PersonGroup(label="Not assigned to a person", fake_probability=None)
         for face in faces:
             groups.get(face.person_id, loose).faces.append(face)
@@ -104,22 +122,29 @@ def evidence_timeline(job: AnalysisJob):
     if _faces_have_persons():
         by_person: dict[int, dict[float, float]] = {}
         labels = {p.id: p.label for p in job.persons.all()}
-        for face in (FaceResult.objects.filter(frame__job=job, person__isnull=False)
-                     .select_related("frame")):
+        for face in FaceResult.objects.filter(frame__job=job, person__isnull=False).select_related(
+            "frame"
+        ):
             per_t = by_person.setdefault(face.person_id, {})
             t = face.frame.timestamp_s
             per_t[t] = max(per_t.get(t, 0.0), face.fake_probability)
         if len(by_person) > 1:  # one person's line is the frame line itself
-            persons = [(labels.get(pid, "?"), [Point(t, p) for t, p in sorted(points.items())])
-                       for pid, points in sorted(by_person.items())]
+            persons = [
+                (labels.get(pid, "?"), [Point(t, p) for t, p in sorted(points.items())])
+                for pid, points in sorted(by_person.items())
+            ]
     return score_timeline_svg(
         [Point(f.timestamp_s, f.fake_probability) for f in frames],
-        duration_s=job.video.duration_s or 0.0, fake_threshold=version.fake_threshold,
-        uncertain_low=version.uncertain_low, uncertain_high=version.uncertain_high,
-        persons=persons)
+        duration_s=job.video.duration_s or 0.0,
+        fake_threshold=version.fake_threshold,
+        uncertain_low=version.uncertain_low,
+        uncertain_high=version.uncertain_high,
+        persons=persons,
+    )
 
 
 # --- Dashboard --------------------------------------------------------------------------------
+
 
 @dataclass
 class QueueRow:
@@ -134,35 +159,57 @@ class QueueRow:
 
 
 def dashboard_queue(now: dt.datetime) -> list[QueueRow]:
-    hour, day, week = (now - dt.timedelta(hours=1), now - dt.timedelta(days=1),
-                       now - dt.timedelta(days=7))
-    rows = {r["state"]: r for r in ReviewItem.objects.values("state").annotate(
-        count=Count("id"), oldest=Min("created_at"),
-        under_hour=Count("id", filter=Q(created_at__gte=hour)),
-        under_day=Count("id", filter=Q(created_at__lt=hour, created_at__gte=day)),
-        under_week=Count("id", filter=Q(created_at__lt=day, created_at__gte=week)),
-        older=Count("id", filter=Q(created_at__lt=week)))}
+    hour, day, week = (
+        now - dt.timedelta(hours=1),
+        now - dt.timedelta(days=1),
+        now - dt.timedelta(days=7),
+    )
+    rows = {
+        r["state"]: r
+        for r in ReviewItem.objects.values("state").annotate(
+            count=Count("id"),
+            oldest=Min("created_at"),
+            under_hour=Count("id", filter=Q(created_at__gte=hour)),
+            under_day=Count("id", filter=Q(created_at__lt=hour, created_at__gte=day)),
+            under_week=Count("id", filter=Q(created_at__lt=day, created_at__gte=week)),
+            older=Count("id", filter=Q(created_at__lt=week)),
+        )
+    }
     out = []
     for state in (*WAITING_STATES, ReviewState.AUTO_CLEARED):
         r = rows.get(state, {})
-        out.append(QueueRow(state=state, label=ReviewState(state).label,
-                            count=r.get("count", 0), oldest=r.get("oldest"),
-                            under_hour=r.get("under_hour", 0), under_day=r.get("under_day", 0),
-                            under_week=r.get("under_week", 0), older=r.get("older", 0)))
+        out.append(
+            QueueRow(
+                state=state,
+                label=ReviewState(state).label,
+                count=r.get("count", 0),
+                oldest=r.get("oldest"),
+                under_hour=r.get("under_hour", 0),
+                under_day=r.get("under_day", 0),
+                under_week=r.get("under_week", 0),
+                older=r.get("older", 0),
+            )
+        )
     return out
 
 
 def dashboard_decisions_per_day(now: dt.datetime, days: int = 14) -> list[dict]:
     """Human decisions per day (confirm, overturn, escalate), oldest day first."""
     since = (now - dt.timedelta(days=days - 1)).date()
-    counted = (ReviewEvent.objects
-               .filter(actor__isnull=False, created_at__date__gte=since,
-                       to_state__in=[*DECIDED_STATES, ReviewState.ESCALATED])
-               .annotate(day=TruncDate("created_at")).values("day", "to_state")
-               .annotate(n=Count("id")))
-    table = {since + dt.timedelta(days=i): {s: 0 for s in (*DECIDED_STATES,
-                                                            ReviewState.ESCALATED)}
-             for i in range(days)}
+    counted = (
+        ReviewEvent.objects.filter(
+            actor__isnull=False,
+            created_at__date__gte=since,
+            to_state__in=[*DECIDED_STATES, ReviewState.ESCALATED],
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "to_state")
+        .annotate(n=Count("id"))
+    )
+    table = {
+        since + dt.timedelta(days=i): {s: 0 for s in (*DECIDED_STATES, ReviewState.ESCALATED)}
+        for i in range(days)
+    }
     for row in counted:
         if row["day"] in table:
             table[row["day"]][row["to_state"]] = row["n"]
@@ -207,20 +254,39 @@ def dashboard_agreement() -> list[Agreement]:
     above = Q(model_score__gte=F("model_version__fake_threshold"))
     below = Q(model_score__lt=F("model_version__fake_threshold"))
     fake, real = Q(state=ReviewState.CONFIRMED_FAKE), Q(state=ReviewState.OVERTURNED_REAL)
-    rows = (ReviewItem.objects.filter(state__in=DECIDED_STATES, model_version__isnull=False)
-            .values("model_version__name", "model_version__version",
-                    "model_version__fake_threshold")
-            .annotate(decided=Count("id"), no_score=Count("id", filter=Q(model_score__isnull=True)),
-                      tp=Count("id", filter=fake & above), fp=Count("id", filter=real & above),
-                      fn=Count("id", filter=fake & below), tn=Count("id", filter=real & below))
-            .order_by("model_version__name", "model_version__version"))
-    return [Agreement(version=f"{r['model_version__name']} v{r['model_version__version']}",
-                      threshold=r["model_version__fake_threshold"], decided=r["decided"],
-                      no_score=r["no_score"], tp=r["tp"], fp=r["fp"], fn=r["fn"], tn=r["tn"])
-            for r in rows]
+    rows = (
+        ReviewItem.objects.filter(state__in=DECIDED_STATES, model_version__isnull=False)
+        .values("model_version__name", "model_version__version", "model_version__fake_threshold")
+        .annotate(
+            decided=Count("id"),
+            no_score=Count("id", filter=Q(model_score__isnull=True)),
+            tp=Count("id", filter=fake & above),
+            fp=Count("id", filter=real & above),
+            fn=Count("id", filter=fake & below),
+            tn=Count("id", filter=real & below),
+        )
+        .order_by("model_version__name", "model_version__version")
+    )
+    return [
+        Agreement(
+            version=f"{r['model_version__name']} v{r['model_version__version']}",
+            threshold=r["model_version__fake_threshold"],
+            decided=r["decided"],
+            no_score=r["no_score"],
+            tp=r["tp"],
+            fp=r["fp"],
+            fn=r["fn"],
+            tn=r["tn"],
+        )
+        for r in rows
+    ]
 
 
 def dashboard(now: dt.datetime | None = None) -> dict:
     now = now or timezone.now()
-    return {"now": now, "queue": dashboard_queue(now),
-            "per_day": dashboard_decisions_per_day(now), "agreement": dashboard_agreement()}
+    return {
+        "now": now,
+        "queue": dashboard_queue(now),
+        "per_day": dashboard_decisions_per_day(now),
+        "agreement": dashboard_agreement(),
+    }

@@ -6,6 +6,7 @@ Every change to an item's state is a conditional UPDATE (the row is changed only
 in the state the caller saw, and claimed by the caller) followed by one appended event, inside
 one transaction: two moderators can never both decide the same item.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,18 @@ from detection.models import AnalysisJob, FaceResult, JobStatus, Verdict
 from detection.pipeline.errors import ModelLoadError
 from webhooks.services import webhook_job_moderated
 
-from .models import (DECIDED_STATES, DECISION_TO_STATE, MODERATOR_REASONS, OPEN_STATES, Decision,
-                     HeatmapOverlay, ReasonCode, ReviewEvent, ReviewItem, ReviewState)
+from .models import (
+    DECIDED_STATES,
+    DECISION_TO_STATE,
+    MODERATOR_REASONS,
+    OPEN_STATES,
+    Decision,
+    HeatmapOverlay,
+    ReasonCode,
+    ReviewEvent,
+    ReviewItem,
+    ReviewState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +47,7 @@ class ReviewConflict(Exception):
 
 
 # --- Routing ----------------------------------------------------------------------------------
+
 
 def routing_for(*, job: AnalysisJob) -> tuple[str, str]:
     """(state, reason) for a finished job, from its model version's thresholds."""
@@ -70,18 +82,33 @@ def review_item_route(*, job: AnalysisJob) -> ReviewItem | None:
         state, reason = routing_for(job=job)
         now = timezone.now()
         item = ReviewItem.objects.create(
-            job=job, state=state, model_version=job.model_version,
-            model_score=job.fake_probability, model_verdict=job.verdict, created_at=now,
-            updated_at=now)
+            job=job,
+            state=state,
+            model_version=job.model_version,
+            model_score=job.fake_probability,
+            model_verdict=job.verdict,
+            created_at=now,
+            updated_at=now,
+        )
         version = job.model_version
-        note = (f"p={job.fake_probability:.3f}; band {version.video_band[0]}–"
-                f"{version.video_band[1]} ({version.name} v{version.version})"
-                if version and job.fake_probability is not None else "")
+        note = (
+            f"p={job.fake_probability:.3f}; band {version.video_band[0]}–"
+            f"{version.video_band[1]} ({version.name} v{version.version})"
+            if version and job.fake_probability is not None
+            else ""
+        )
         if reason == ReasonCode.ROUTED_REVIEW_FLOOR:
             note += f"; site review floor {settings.MODERATION_REVIEW_FLOOR}"
-        ReviewEvent.objects.create(item=item, actor=None, created_at=now, from_state="",
-                                   to_state=state, reason=reason, note=note,
-                                   model_score=job.fake_probability)
+        ReviewEvent.objects.create(
+            item=item,
+            actor=None,
+            created_at=now,
+            from_state="",
+            to_state=state,
+            reason=reason,
+            note=note,
+            model_score=job.fake_probability,
+        )
         if state != ReviewState.AUTO_CLEARED and settings.MODERATION_HEATMAPS_ON_ROUTE:
             transaction.on_commit(lambda: heatmaps_enqueue(job_id=job.id))
     return item
@@ -90,8 +117,11 @@ def review_item_route(*, job: AnalysisJob) -> ReviewItem | None:
 def review_items_backfill() -> int:
     """Route every finished job that has no review item yet (jobs from before the queue)."""
     count = 0
-    jobs = (AnalysisJob.objects.filter(status=JobStatus.DONE, review__isnull=True)
-            .select_related("model_version").order_by("created_at"))
+    jobs = (
+        AnalysisJob.objects.filter(status=JobStatus.DONE, review__isnull=True)
+        .select_related("model_version")
+        .order_by("created_at")
+    )
     for job in jobs.iterator():
         if review_item_route(job=job) is not None:
             count += 1
@@ -100,14 +130,21 @@ def review_items_backfill() -> int:
 
 # --- Claims -----------------------------------------------------------------------------------
 
+
 def _claimable_by(moderator) -> Q:
     """Rows this moderator may claim and decide, by the who-may-decide rules."""
     # An appeal goes to someone other than the first decider; an escalation to someone other
     # than the escalator.
-    return (~Q(state=ReviewState.APPEALED, first_decided_by=moderator)
-            & ~Q(state=ReviewState.ESCALATED, escalated_by=moderator)
-            & ~Q(state=ReviewState.ESCALATED, appealed_at__isnull=False,
-                 appeal_decided_by__isnull=True, first_decided_by=moderator))
+    return (
+        ~Q(state=ReviewState.APPEALED, first_decided_by=moderator)
+        & ~Q(state=ReviewState.ESCALATED, escalated_by=moderator)
+        & ~Q(
+            state=ReviewState.ESCALATED,
+            appealed_at__isnull=False,
+            appeal_decided_by__isnull=True,
+            first_decided_by=moderator,
+        )
+    )
 
 
 def _require_moderator(user) -> None:
@@ -134,11 +171,12 @@ def review_item_claim(*, item_id: int, moderator, now: dt.datetime | None = None
     """Claim an open item (or renew one's own claim). Raises ReviewConflict if someone holds it."""
     _require_moderator(moderator)
     now = now or timezone.now()
-    changed = (ReviewItem.objects
-               .filter(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)
-                       | Q(claimed_by=moderator),
-                       _claimable_by(moderator), pk=item_id, state__in=OPEN_STATES)
-               .update(claimed_by=moderator, claim_expires_at=now + claim_ttl(), updated_at=now))
+    changed = ReviewItem.objects.filter(
+        Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now) | Q(claimed_by=moderator),
+        _claimable_by(moderator),
+        pk=item_id,
+        state__in=OPEN_STATES,
+    ).update(claimed_by=moderator, claim_expires_at=now + claim_ttl(), updated_at=now)
     item = ReviewItem.objects.get(pk=item_id)
     if changed != 1:
         raise ReviewConflict(_why_not(item, moderator, now))
@@ -147,11 +185,16 @@ def review_item_claim(*, item_id: int, moderator, now: dt.datetime | None = None
 
 def review_item_release(*, item_id: int, moderator) -> bool:
     """Give back one's own claim; False if it was not held."""
-    return ReviewItem.objects.filter(pk=item_id, claimed_by=moderator).update(
-        claimed_by=None, claim_expires_at=None, updated_at=timezone.now()) == 1
+    return (
+        ReviewItem.objects.filter(pk=item_id, claimed_by=moderator).update(
+            claimed_by=None, claim_expires_at=None, updated_at=timezone.now()
+        )
+        == 1
+    )
 
 
 # --- Decisions --------------------------------------------------------------------------------
+
 
 def _clean_decision(decision: str, reason: str, note: str) -> tuple[str, str, str]:
     if decision not in Decision.values:
@@ -167,8 +210,15 @@ def _clean_decision(decision: str, reason: str, note: str) -> tuple[str, str, st
 
 
 @transaction.atomic
-def review_item_decide(*, item_id: int, moderator, decision: str, reason: str, note: str = "",
-                       now: dt.datetime | None = None) -> ReviewItem:
+def review_item_decide(
+    *,
+    item_id: int,
+    moderator,
+    decision: str,
+    reason: str,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> ReviewItem:
     """Confirm fake, overturn (real) or escalate an item the moderator has claimed.
 
     The UPDATE only matches while the caller holds an unexpired claim on an open item, so a
@@ -180,8 +230,9 @@ def review_item_decide(*, item_id: int, moderator, decision: str, reason: str, n
     before = ReviewItem.objects.get(pk=item_id)
     new_state = DECISION_TO_STATE[decision]
     if decision == Decision.ESCALATE and before.state == ReviewState.ESCALATED:
-        raise ValidationError("This item is already escalated: confirm or overturn it.",
-                              code="decision")
+        raise ValidationError(
+            "This item is already escalated: confirm or overturn it.", code="decision"
+        )
     fields = dict(state=new_state, claimed_by=None, claim_expires_at=None, updated_at=now)
     if decision == Decision.ESCALATE:
         fields["escalated_by"] = moderator
@@ -189,23 +240,38 @@ def review_item_decide(*, item_id: int, moderator, decision: str, reason: str, n
         fields.update(appeal_decided_by=moderator, appeal_decided_at=now)
     elif before.first_decided_by_id is None:
         fields.update(first_decided_by=moderator, first_decided_at=now)
-    changed = (ReviewItem.objects
-               .filter(_claimable_by(moderator), pk=item_id, state=before.state,
-                       state__in=OPEN_STATES, claimed_by=moderator, claim_expires_at__gt=now)
-               .update(**fields))
+    changed = ReviewItem.objects.filter(
+        _claimable_by(moderator),
+        pk=item_id,
+        state=before.state,
+        state__in=OPEN_STATES,
+        claimed_by=moderator,
+        claim_expires_at__gt=now,
+    ).update(**fields)
     if changed != 1:
         raise ReviewConflict(_why_not(ReviewItem.objects.get(pk=item_id), moderator, now))
-    ReviewEvent.objects.create(item_id=item_id, actor=moderator, created_at=now,
-                               from_state=before.state, to_state=new_state, reason=reason,
-                               note=note, model_score=before.model_score)
+    ReviewEvent.objects.create(
+        item_id=item_id,
+        actor=moderator,
+        created_at=now,
+        from_state=before.state,
+        to_state=new_state,
+        reason=reason,
+        note=note,
+        model_score=before.model_score,
+    )
     if new_state in DECIDED_STATES:  # a final outcome: tell the API client's callback URL
-        webhook_job_moderated(job=before.job, state=new_state, decision=decision,
-                              outcome="fake" if new_state == ReviewState.CONFIRMED_FAKE
-                              else "real")
+        webhook_job_moderated(
+            job=before.job,
+            state=new_state,
+            decision=decision,
+            outcome="fake" if new_state == ReviewState.CONFIRMED_FAKE else "real",
+        )
     return ReviewItem.objects.get(pk=item_id)
 
 
 # --- Appeals ----------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def review_item_appeal(*, job_id, uploader, message: str) -> ReviewItem:
@@ -220,18 +286,30 @@ def review_item_appeal(*, job_id, uploader, message: str) -> ReviewItem:
         raise ReviewItem.DoesNotExist("No review of this video.")
     now = timezone.now()
     changed = ReviewItem.objects.filter(
-        pk=item.pk, state__in=DECIDED_STATES, appealed_at__isnull=True,
+        pk=item.pk,
+        state__in=DECIDED_STATES,
+        appealed_at__isnull=True,
     ).update(state=ReviewState.APPEALED, appeal_message=message, appealed_at=now, updated_at=now)
     if changed != 1:
-        raise ReviewConflict("This decision cannot be appealed (it was already appealed, or "
-                             "there is no decision yet).")
-    ReviewEvent.objects.create(item=item, actor=uploader, created_at=now, from_state=item.state,
-                               to_state=ReviewState.APPEALED, reason=ReasonCode.APPEAL,
-                               note=message, model_score=item.model_score)
+        raise ReviewConflict(
+            "This decision cannot be appealed (it was already appealed, or "
+            "there is no decision yet)."
+        )
+    ReviewEvent.objects.create(
+        item=item,
+        actor=uploader,
+        created_at=now,
+        from_state=item.state,
+        to_state=ReviewState.APPEALED,
+        reason=ReasonCode.APPEAL,
+        note=message,
+        model_score=item.model_score,
+    )
     return ReviewItem.objects.get(pk=item.pk)
 
 
 # --- Heatmaps ---------------------------------------------------------------------------------
+
 
 def heatmaps_enqueue(*, job_id) -> None:
     from django_q.tasks import async_task
@@ -250,9 +328,11 @@ def heatmaps_compute(*, job_id) -> int:
     if job is None or job.model_version is None or job.status != JobStatus.DONE:
         return 0
     version = job.model_version
-    faces = list(FaceResult.objects.filter(frame__job=job)
-                 .exclude(heatmaps__model_version=version)
-                 .order_by("-fake_probability", "id")[:settings.MODERATION_HEATMAP_CROPS])
+    faces = list(
+        FaceResult.objects.filter(frame__job=job)
+        .exclude(heatmaps__model_version=version)
+        .order_by("-fake_probability", "id")[: settings.MODERATION_HEATMAP_CROPS]
+    )
     if not faces:
         return 0
     crops, kept = [], []

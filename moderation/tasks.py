@@ -1,4 +1,5 @@
 """django-q2 entry points: thin, ids in, the service does the work."""
+
 from . import services
 
 

@@ -20,33 +20,46 @@ from .models import ReviewItem
 @moderator_required
 @require_GET
 def queue(request):
-    filters = ReviewItemFilter(request.GET, queryset=selectors.review_items()
-                               .order_by(*selectors.PRIORITY))
+    filters = ReviewItemFilter(
+        request.GET, queryset=selectors.review_items().order_by(*selectors.PRIORITY)
+    )
     page = Paginator(filters.qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "moderation/queue.html",
-                  {"filter": filters, "page": page, "query": query.urlencode(),
-                   "now": timezone.now()})
+    return render(
+        request,
+        "moderation/queue.html",
+        {"filter": filters, "page": page, "query": query.urlencode(), "now": timezone.now()},
+    )
 
 
 def _item_page(request, item: ReviewItem, form: DecisionForm | None = None, status: int = 200):
     job = item.job
     now = timezone.now()
-    return render(request, "moderation/item_detail.html", {
-        "item": item, "job": job, "video": job.video, "version": job.model_version,
-        "timeline": selectors.evidence_timeline(job),
-        "groups": selectors.evidence_groups(job),
-        "face_size": job_face_size(job),
-        "history": selectors.review_history(item),
-        "form": form or DecisionForm(),
-        "claim_held": item.claimed_by_id == request.user.pk and item.claim_expires_at
-        and item.claim_expires_at > now,
-        "claim_other": item.claimed_by_id and item.claimed_by_id != request.user.pk
-        and item.claim_expires_at > now,
-        "barred": item.decider_bar(request.user),
-        "now": now,
-    }, status=status)
+    return render(
+        request,
+        "moderation/item_detail.html",
+        {
+            "item": item,
+            "job": job,
+            "video": job.video,
+            "version": job.model_version,
+            "timeline": selectors.evidence_timeline(job),
+            "groups": selectors.evidence_groups(job),
+            "face_size": job_face_size(job),
+            "history": selectors.review_history(item),
+            "form": form or DecisionForm(),
+            "claim_held": item.claimed_by_id == request.user.pk
+            and item.claim_expires_at
+            and item.claim_expires_at > now,
+            "claim_other": item.claimed_by_id
+            and item.claimed_by_id != request.user.pk
+            and item.claim_expires_at > now,
+            "barred": item.decider_bar(request.user),
+            "now": now,
+        },
+        status=status,
+    )
 
 
 @moderator_required
@@ -82,8 +95,9 @@ def item_decide(request, pk: int):
     if not form.is_valid():
         return _item_page(request, item, form=form, status=400)
     try:
-        item = services.review_item_decide(item_id=item.pk, moderator=request.user,
-                                           **form.cleaned_data)
+        item = services.review_item_decide(
+            item_id=item.pk, moderator=request.user, **form.cleaned_data
+        )
     except ValidationError as exc:
         form.add_error(None, exc)
         return _item_page(request, item, form=form, status=400)
@@ -117,11 +131,15 @@ def heatmap_image(request, pk: int):
 @require_GET
 def dashboard(request):
     data = selectors.dashboard()
-    return render(request, "moderation/dashboard.html", {
-        **data,
-        "per_day_svg": charts.decisions_per_day_svg(data["per_day"]),
-        "agreement_svg": charts.agreement_svg(data["agreement"]),
-    })
+    return render(
+        request,
+        "moderation/dashboard.html",
+        {
+            **data,
+            "per_day_svg": charts.decisions_per_day_svg(data["per_day"]),
+            "agreement_svg": charts.agreement_svg(data["agreement"]),
+        },
+    )
 
 
 @login_required
@@ -137,8 +155,9 @@ def job_appeal(request, job_id):
         messages.error(request, "Your appeal needs a message (at most 2000 characters).")
         return redirect(url)
     try:
-        services.review_item_appeal(job_id=job.id, uploader=request.user,
-                                    message=form.cleaned_data["message"])
+        services.review_item_appeal(
+            job_id=job.id, uploader=request.user, message=form.cleaned_data["message"]
+        )
     except (ValidationError, services.ReviewConflict) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     except ReviewItem.DoesNotExist:

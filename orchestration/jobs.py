@@ -4,6 +4,7 @@ detection analyses and stores, moderation routes the result to review, webhooks 
 client. Each app stays ignorant of the others; this module is the one place that calls them in
 order.
 """
+
 from __future__ import annotations
 
 from detection.models import AnalysisJob

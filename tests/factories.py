@@ -49,13 +49,27 @@ class JobFactory(factory.django.DjangoModelFactory):
 
 def done_job(*, uploader, verdict="fake", probability=0.9, faces=True) -> AnalysisJob:
     """A finished job with one scored frame (and face), as the worker would leave it."""
-    job = JobFactory(video=VideoFactory(uploaded_by=uploader), status=JobStatus.DONE,
-                     verdict=verdict, fake_probability=probability, frames_sampled=1,
-                     frames_with_face=1 if faces else 0, faces_scored=1 if faces else 0)
-    frame = FrameResult.objects.create(job=job, frame_index=0, timestamp_s=0.0,
-                                       fake_probability=probability if faces else None)
+    job = JobFactory(
+        video=VideoFactory(uploaded_by=uploader),
+        status=JobStatus.DONE,
+        verdict=verdict,
+        fake_probability=probability,
+        frames_sampled=1,
+        frames_with_face=1 if faces else 0,
+        faces_scored=1 if faces else 0,
+    )
+    frame = FrameResult.objects.create(
+        job=job, frame_index=0, timestamp_s=0.0, fake_probability=probability if faces else None
+    )
     if faces:
-        face = FaceResult(frame=frame, box_x=0, box_y=0, box_w=10, box_h=10, raw_score=0.5,
-                          fake_probability=probability)
+        face = FaceResult(
+            frame=frame,
+            box_x=0,
+            box_y=0,
+            box_w=10,
+            box_h=10,
+            raw_score=0.5,
+            fake_probability=probability,
+        )
         face.crop.save("000000_0.jpg", ContentFile(b"\xff\xd8\xff\xd9"), save=True)
     return job

@@ -1,4 +1,5 @@
 """Build small test videos at run time from a public-domain photo (no files from ../shared)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,14 +41,16 @@ def labelled_faces(root: Path, per_label: int = 8, seed: int = 0) -> Path:
         folder = root / label
         folder.mkdir(parents=True)
         for i in range(per_label):
-            image = cv2.convertScaleAbs(base, alpha=rng.uniform(0.8, 1.2),
-                                        beta=rng.uniform(-20, 20))
+            image = cv2.convertScaleAbs(
+                base, alpha=rng.uniform(0.8, 1.2), beta=rng.uniform(-20, 20)
+            )
             cv2.imwrite(str(folder / f"{i}.jpg"), image)
     return root
 
 
-def write_video(path: Path, frames: list[np.ndarray], fps: float = 16.0,
-                fourcc: str = "mp4v") -> Path:
+def write_video(
+    path: Path, frames: list[np.ndarray], fps: float = 16.0, fourcc: str = "mp4v"
+) -> Path:
     height, width = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
     assert writer.isOpened(), f"OpenCV cannot write {fourcc} to {path}"
@@ -63,8 +66,11 @@ def face_clip(path: Path, n_frames: int = 40, fps: float = 16.0) -> Path:
     frames = []
     for i in range(n_frames):
         shift = np.float32([[1, 0, 3 * np.sin(i / 5)], [0, 1, 2 * np.cos(i / 7)]])
-        frames.append(cv2.warpAffine(base, shift, (base.shape[1], base.shape[0]),
-                                     borderMode=cv2.BORDER_REPLICATE))
+        frames.append(
+            cv2.warpAffine(
+                base, shift, (base.shape[1], base.shape[0]), borderMode=cv2.BORDER_REPLICATE
+            )
+        )
     return write_video(path, frames, fps)
 
 

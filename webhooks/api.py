@@ -1,4 +1,5 @@
 """API view for a job's webhook events: who was told what, and every attempt."""
+
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -13,8 +14,9 @@ from .serializers import WebhookEventSerializer
 class JobWebhooksApi(APIView):
     """Webhook events of a job and every delivery attempt, for debugging a receiver."""
 
-    @extend_schema(operation_id="job_webhooks", tags=["jobs"],
-                   responses=WebhookEventSerializer(many=True))
+    @extend_schema(
+        operation_id="job_webhooks", tags=["jobs"], responses=WebhookEventSerializer(many=True)
+    )
     def get(self, request, job_id):
         job = job_get_for_user(request.user, job_id)
         events = webhook_events_for_job(job)

@@ -1,4 +1,5 @@
 """The webhook outbox: one event per thing to tell a job's callback URL, every attempt kept."""
+
 import uuid
 
 from django.db import models
@@ -24,8 +25,9 @@ class WebhookEvent(models.Model):
     type = models.CharField(max_length=32, choices=Type.choices)
     url = models.URLField(max_length=2000)
     payload = models.JSONField()
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING,
-                             db_index=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING, db_index=True
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -53,8 +55,9 @@ class WebhookDelivery(models.Model):
     class Meta:
         db_table = "detection_webhookdelivery"
         ordering = ["event", "attempt"]
-        constraints = [models.UniqueConstraint(fields=["event", "attempt"],
-                                               name="unique_webhook_attempt")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "attempt"], name="unique_webhook_attempt")
+        ]
 
     @property
     def succeeded(self) -> bool:

@@ -1,4 +1,5 @@
 """Reads for the webhook outbox."""
+
 from detection.models import AnalysisJob
 
 

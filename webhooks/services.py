@@ -3,6 +3,7 @@
 An event is recorded in the caller's transaction and queued only after commit, so a receiver is
 never told about something that was rolled back.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +23,10 @@ logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "webhooks.tasks.deliver_webhook"
 
-def webhook_payload(*, job: AnalysisJob, event_id, event_type: str, data: dict | None = None) -> dict:
+
+def webhook_payload(
+    *, job: AnalysisJob, event_id, event_type: str, data: dict | None = None
+) -> dict:
     """The event body: small and stable; the full result is one GET of `job.url` away."""
     from django.urls import reverse
 
@@ -48,8 +52,9 @@ def webhook_payload(*, job: AnalysisJob, event_id, event_type: str, data: dict |
     }
 
 
-def webhook_event_create(*, job: AnalysisJob, event_type: str,
-                         data: dict | None = None) -> WebhookEvent | None:
+def webhook_event_create(
+    *, job: AnalysisJob, event_type: str, data: dict | None = None
+) -> WebhookEvent | None:
     """Record an event for the job's callback URL and queue its delivery (after commit).
 
     None when the job has no callback URL. Moderation calls this with
@@ -69,20 +74,29 @@ def webhook_job_finished(*, job: AnalysisJob) -> WebhookEvent | None:
     """The one "finished" event of a job (idempotent: a second call returns the first)."""
     try:
         existing = job.webhook_events.filter(type=WebhookEvent.Type.JOB_FINISHED).first()
-        return existing or webhook_event_create(job=job,
-                                                event_type=WebhookEvent.Type.JOB_FINISHED)
+        return existing or webhook_event_create(job=job, event_type=WebhookEvent.Type.JOB_FINISHED)
     except Exception:  # the analysis is stored; a webhook problem must not undo or hide it
         logger.exception("job %s: could not record its webhook event", job.id)
         return None
 
 
-def webhook_job_moderated(*, job: AnalysisJob, state: str, outcome: str,
-                          decision: str) -> WebhookEvent | None:
+def webhook_job_moderated(
+    *, job: AnalysisJob, state: str, outcome: str, decision: str
+) -> WebhookEvent | None:
     """A moderator's final decision on the job (called by moderation.services, in its
     transaction: the event is delivered only if the decision commits)."""
-    return webhook_event_create(job=job, event_type=WebhookEvent.Type.JOB_MODERATED, data={
-        "moderation": {"state": state, "outcome": outcome, "decision": decision,
-                       "changes_model_verdict": outcome != job.verdict}})
+    return webhook_event_create(
+        job=job,
+        event_type=WebhookEvent.Type.JOB_MODERATED,
+        data={
+            "moderation": {
+                "state": state,
+                "outcome": outcome,
+                "decision": decision,
+                "changes_model_verdict": outcome != job.verdict,
+            }
+        },
+    )
 
 
 def webhook_job_finished_recover(*, older_than_s: int = 60, limit: int = 100) -> int:
@@ -94,11 +108,14 @@ def webhook_job_finished_recover(*, older_than_s: int = 60, limit: int = 100) ->
     about to record it) and records the event; delivery then retries as usual.
     """
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
-    missing = (AnalysisJob.objects
-               .filter(status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff)
-               .exclude(callback_url="")
-               .exclude(webhook_events__type=WebhookEvent.Type.JOB_FINISHED)
-               .order_by("finished_at")[:limit])
+    missing = (
+        AnalysisJob.objects.filter(
+            status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff
+        )
+        .exclude(callback_url="")
+        .exclude(webhook_events__type=WebhookEvent.Type.JOB_FINISHED)
+        .order_by("finished_at")[:limit]
+    )
     recorded = 0
     for job in missing:
         if webhook_job_finished(job=job) is not None:
@@ -112,13 +129,16 @@ def webhook_enqueue(*, event_id, at: dt.datetime | None = None) -> None:
     from django_q.tasks import async_task, schedule
 
     if at is None:
-        async_task(DELIVER_TASK, str(event_id),
-                   task_name=f"webhook-{event_id}")
+        async_task(DELIVER_TASK, str(event_id), task_name=f"webhook-{event_id}")
     else:
         # A one-off schedule: the cluster's scheduler queues it when `at` has passed.
-        schedule(DELIVER_TASK, str(event_id),
-                 name=f"webhook-{event_id}-{at.timestamp():.0f}",
-                 schedule_type=Schedule.ONCE, next_run=at)
+        schedule(
+            DELIVER_TASK,
+            str(event_id),
+            name=f"webhook-{event_id}-{at.timestamp():.0f}",
+            schedule_type=Schedule.ONCE,
+            next_run=at,
+        )
 
 
 def webhook_backoff_s(*, attempt: int) -> float:
@@ -137,8 +157,9 @@ def webhook_deliver(*, event_id) -> WebhookDelivery | None:
         return None
     attempt = event.attempts + 1
     # Claim this attempt with a conditional update, so two workers never send the same one.
-    if not WebhookEvent.objects.filter(id=event.id, state=WebhookEvent.State.PENDING,
-                                       attempts=event.attempts).update(attempts=attempt):
+    if not WebhookEvent.objects.filter(
+        id=event.id, state=WebhookEvent.State.PENDING, attempts=event.attempts
+    ).update(attempts=attempt):
         return None
     event.attempts = attempt
     body = transport.canonical_body(event.payload)
@@ -151,28 +172,49 @@ def webhook_deliver(*, event_id) -> WebhookDelivery | None:
         result = transport.PostResult(None, str(exc), "")
         permanent = True
     else:
-        result = transport.post(event.url, body, {
-            transport.SIGNATURE_HEADER: transport.signature_header(settings.WEBHOOK_SECRET, body),
-            transport.EVENT_ID_HEADER: str(event.id),
-            transport.EVENT_TYPE_HEADER: event.type,
-        }, timeout_s=settings.WEBHOOK_TIMEOUT_S)
+        result = transport.post(
+            event.url,
+            body,
+            {
+                transport.SIGNATURE_HEADER: transport.signature_header(
+                    settings.WEBHOOK_SECRET, body
+                ),
+                transport.EVENT_ID_HEADER: str(event.id),
+                transport.EVENT_TYPE_HEADER: event.type,
+            },
+            timeout_s=settings.WEBHOOK_TIMEOUT_S,
+        )
     finished = timezone.now()
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
-            event=event, attempt=attempt, started_at=started, finished_at=finished,
-            status_code=result.status_code, error=result.error[:2000],
-            response_excerpt=result.response_excerpt)
+            event=event,
+            attempt=attempt,
+            started_at=started,
+            finished_at=finished,
+            status_code=result.status_code,
+            error=result.error[:2000],
+            response_excerpt=result.response_excerpt,
+        )
         fields = ["state", "next_attempt_at", "delivered_at"]
         if result.ok:
             event.state, event.next_attempt_at, event.delivered_at = (
-                WebhookEvent.State.DELIVERED, None, finished)
+                WebhookEvent.State.DELIVERED,
+                None,
+                finished,
+            )
         elif permanent or attempt >= settings.WEBHOOK_MAX_ATTEMPTS:
             event.state, event.next_attempt_at = WebhookEvent.State.FAILED, None
-            logger.warning("webhook %s for job %s given up after %d attempts: %s", event.id,
-                           event.job_id, attempt, result.error)
+            logger.warning(
+                "webhook %s for job %s given up after %d attempts: %s",
+                event.id,
+                event.job_id,
+                attempt,
+                result.error,
+            )
         else:
             event.next_attempt_at = finished + dt.timedelta(
-                seconds=webhook_backoff_s(attempt=attempt))
+                seconds=webhook_backoff_s(attempt=attempt)
+            )
             at = event.next_attempt_at
             transaction.on_commit(lambda: webhook_enqueue(event_id=event.id, at=at))
         event.save(update_fields=fields)

@@ -6,6 +6,7 @@ The signature header is `X-Deepfake-Signature: t=<unix seconds>,v1=<hex>` where 
 HMAC-SHA256(secret, f"{t}.{body}"). Receivers recompute it over the raw body and reject old
 timestamps (replays); `X-Deepfake-Event-Id` is stable across retries (deduplicate on it).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,9 @@ def signature_header(secret: str, body: bytes, *, timestamp: int | None = None) 
     return f"t={timestamp},v1={signature(secret, timestamp, body)}"
 
 
-def signature_verify(secret: str, header: str, body: bytes, *, tolerance_s: int = 300,
-                     now: float | None = None) -> bool:
+def signature_verify(
+    secret: str, header: str, body: bytes, *, tolerance_s: int = 300, now: float | None = None
+) -> bool:
     """What a receiver does (also used by our tests and shown in the README)."""
     try:
         fields = dict(item.split("=", 1) for item in header.split(","))
@@ -72,8 +74,12 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedire
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout_s: float) -> PostResult:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+    )
     try:
         with _OPENER.open(request, timeout=timeout_s) as response:
             return PostResult(response.status, "", _excerpt(response))

@@ -1,4 +1,5 @@
 """Aggregate stage: per-face scores -> frames and people -> one video probability and verdict."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -6,25 +7,36 @@ from dataclasses import replace
 import numpy as np
 
 from .spec import ModelSpec, sigmoid
-from .types import (VERDICT_NO_FACE, FaceCrop, FaceScore, FrameOutcome, PersonOutcome,
-                    SampledFrame)
+from .types import VERDICT_NO_FACE, FaceCrop, FaceScore, FrameOutcome, PersonOutcome, SampledFrame
 
 # A person must be seen in at least this share of the frames that had a face (and in at least
 # two frames) to decide the video's score; shorter tracks are mostly detector false positives.
 MIN_PERSON_SHARE = 0.2
 
 
-def frame_outcomes(frames: list[SampledFrame], crops: list[FaceCrop], logits: np.ndarray,
-                   spec: ModelSpec, people: list[int] | None = None) -> tuple[FrameOutcome, ...]:
+def frame_outcomes(
+    frames: list[SampledFrame],
+    crops: list[FaceCrop],
+    logits: np.ndarray,
+    spec: ModelSpec,
+    people: list[int] | None = None,
+) -> tuple[FrameOutcome, ...]:
     """Each face's logit (the classifier's output) as raw score and calibrated probability."""
     people = people if people is not None else [0] * len(crops)
     by_frame: dict[int, list[FaceScore]] = {f.index: [] for f in frames}
     for crop, z, person in zip(crops, logits, people, strict=True):
-        by_frame[crop.frame_index].append(FaceScore(
-            frame_index=crop.frame_index, timestamp_s=crop.timestamp_s, box=crop.box,
-            raw_score=sigmoid(float(z)), fake_probability=spec.calibrate_logit(float(z)),
-            crop=crop.image, person=person, logit=float(z),
-        ))
+        by_frame[crop.frame_index].append(
+            FaceScore(
+                frame_index=crop.frame_index,
+                timestamp_s=crop.timestamp_s,
+                box=crop.box,
+                raw_score=sigmoid(float(z)),
+                fake_probability=spec.calibrate_logit(float(z)),
+                crop=crop.image,
+                person=person,
+                logit=float(z),
+            )
+        )
     return tuple(
         FrameOutcome(index=f.index, timestamp_s=f.timestamp_s, faces=tuple(by_frame[f.index]))
         for f in frames
@@ -44,8 +56,9 @@ def pooled_probability(faces: list[FaceScore], spec: ModelSpec) -> float:
     return float(np.mean([f.fake_probability for f in faces]))
 
 
-def person_outcomes(outcomes: tuple[FrameOutcome, ...],
-                    spec: ModelSpec) -> tuple[PersonOutcome, ...]:
+def person_outcomes(
+    outcomes: tuple[FrameOutcome, ...], spec: ModelSpec
+) -> tuple[PersonOutcome, ...]:
     faces_by_person: dict[int, list[FaceScore]] = {}
     for outcome in outcomes:
         for face in outcome.faces:

@@ -1,5 +1,6 @@
 """The pipeline's entry point: one function that reads top to bottom,
 decode -> faces -> people -> classify -> aggregate."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,13 @@ from .types import AnalysisConfig, FaceCrop, SampledFrame, VideoInfo, VideoResul
 class Analyser:
     """A loaded model plus a face detector: build once per process, call `analyse()` per video."""
 
-    def __init__(self, spec: ModelSpec, classifier, detector: FaceDetector | None = None,
-                 config: AnalysisConfig = AnalysisConfig()):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        classifier,
+        detector: FaceDetector | None = None,
+        config: AnalysisConfig = AnalysisConfig(),
+    ):
         self.spec = spec
         self.classifier = classifier
         self.config = config
@@ -33,13 +39,20 @@ class Analyser:
         """(detector, classifier) giving the same results on one CPU thread, for the
         pipeline's idle-time helper; made once, on first use."""
         if self._helper_stages is None:
-            self._helper_stages = (_single_threaded(self.detector),
-                                   _single_threaded(self.classifier))
+            self._helper_stages = (
+                _single_threaded(self.detector),
+                _single_threaded(self.classifier),
+            )
         return self._helper_stages
 
     @classmethod
-    def from_spec_file(cls, spec_path: str | Path, *, weights_path: str | Path | None = None,
-                       config: AnalysisConfig = AnalysisConfig()) -> "Analyser":
+    def from_spec_file(
+        cls,
+        spec_path: str | Path,
+        *,
+        weights_path: str | Path | None = None,
+        config: AnalysisConfig = AnalysisConfig(),
+    ) -> "Analyser":
         """The version's Keras model; for an int8 version, its int8 file (the scores its
         calibration was fitted on)."""
         spec = ModelSpec.load(spec_path)
@@ -58,8 +71,9 @@ def _single_threaded(stage):
     return make() if make is not None else stage
 
 
-def analyse_video(path: str | os.PathLike, analyser: Analyser, *,
-                  overlap: bool | None = None) -> VideoResult:
+def analyse_video(
+    path: str | os.PathLike, analyser: Analyser, *, overlap: bool | None = None
+) -> VideoResult:
     """decode -> faces -> people -> classify -> aggregate. Raises a PipelineError for
     unanalysable input.
 
@@ -77,8 +91,7 @@ def analyse_video(path: str | os.PathLike, analyser: Analyser, *,
         with timed(timings, "decode"):
             info, frames = sample_frames(path, config)
         with timed(timings, "faces"):
-            crops = find_faces(frames, analyser.detector, spec.face_margin,
-                               config.full_look_every)
+            crops = find_faces(frames, analyser.detector, spec.face_margin, config.full_look_every)
         with timed(timings, "people"):
             people = find_people(frames, crops)
         with timed(timings, "model"):
@@ -91,8 +104,13 @@ def analyse_video_sequential(path: str | os.PathLike, analyser: Analyser) -> Vid
     return analyse_video(path, analyser, overlap=False)
 
 
-def score_faces(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCrop],
-                analyser: Analyser, timings: dict[str, float]) -> VideoResult:
+def score_faces(
+    info: VideoInfo,
+    frames: list[SampledFrame],
+    crops: list[FaceCrop],
+    analyser: Analyser,
+    timings: dict[str, float],
+) -> VideoResult:
     """The stages after faces were found elsewhere: people, classify, aggregate; `timings`
     holds the earlier stages' seconds."""
     timings = dict(timings)
@@ -105,8 +123,9 @@ def score_faces(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCro
 
 def find_people(frames: list[SampledFrame], crops: list[FaceCrop]) -> list[int]:
     """People stage: the person index of each crop (people.py)."""
-    return people_for_crops([f.index for f in frames], [c.frame_index for c in crops],
-                            [c.box for c in crops])
+    return people_for_crops(
+        [f.index for f in frames], [c.frame_index for c in crops], [c.box for c in crops]
+    )
 
 
 def classify_faces(classifier, crops: list[FaceCrop]) -> np.ndarray:
@@ -114,9 +133,15 @@ def classify_faces(classifier, crops: list[FaceCrop]) -> np.ndarray:
     return classifier.logits([c.image for c in crops])
 
 
-def aggregate_result(info: VideoInfo, frames: list[SampledFrame], crops: list[FaceCrop],
-              people: list[int], logits: np.ndarray, spec: ModelSpec,
-              timings: dict[str, float]) -> VideoResult:
+def aggregate_result(
+    info: VideoInfo,
+    frames: list[SampledFrame],
+    crops: list[FaceCrop],
+    people: list[int],
+    logits: np.ndarray,
+    spec: ModelSpec,
+    timings: dict[str, float],
+) -> VideoResult:
     """Aggregate stage: per-face scores, per-person and per-video probability and verdict."""
     timings = dict(timings)
     with timed(timings, "aggregate"):

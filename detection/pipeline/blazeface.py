@@ -11,6 +11,7 @@ detections back to frame pixels.
   is made for, and it costs a third of a full look (0.6 ms against 1.9 ms on 2 cores, without
   the 1 ms of shrinking a 1080p frame).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .blazeface_anchors import (INPUT_SIZE, SHORT_INPUT_SIZE, faces_in, full_range_anchors,
-                                per_square, short_range_anchors)
+from .blazeface_anchors import (
+    INPUT_SIZE,
+    SHORT_INPUT_SIZE,
+    faces_in,
+    full_range_anchors,
+    per_square,
+    short_range_anchors,
+)
 from .types import AnalysisConfig, FaceBox
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "blazeface"
@@ -49,7 +56,7 @@ def _tiles(image: np.ndarray):
     rows = int(np.ceil((height - side) / (side * 0.7))) + 1
     for y0 in np.linspace(0, height - side, rows).astype(int):
         for x0 in np.linspace(0, width - side, cols).astype(int):
-            yield int(x0), int(y0), image[y0:y0 + side, x0:x0 + side]
+            yield int(x0), int(y0), image[y0 : y0 + side, x0 : x0 + side]
 
 
 def grey_border(image: np.ndarray) -> tuple[np.ndarray, int]:
@@ -57,21 +64,23 @@ def grey_border(image: np.ndarray) -> tuple[np.ndarray, int]:
     the full-range model finds faces that fill the picture (serving's close-up look and
     training's tight-cut face datasets both use it, so both cut the same faces)."""
     pad = max(image.shape[:2]) // 2
-    return cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
-                              value=(110, 110, 110)), pad
+    return cv2.copyMakeBorder(
+        image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(110, 110, 110)
+    ), pad
 
 
 def _region(image: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
     """The square (x0, y0, side) of `image`, black where it runs off the picture (as the
     letterbox around a whole frame is)."""
     height, width = image.shape[:2]
-    part = image[max(0, y0):max(0, min(height, y0 + side)),
-                 max(0, x0):max(0, min(width, x0 + side))]
+    part = image[
+        max(0, y0) : max(0, min(height, y0 + side)), max(0, x0) : max(0, min(width, x0 + side))
+    ]
     if part.shape[0] == side and part.shape[1] == side:
         return part
     out = np.zeros((side, side) + image.shape[2:], image.dtype)
     top, left = max(0, -y0), max(0, -x0)
-    out[top:top + part.shape[0], left:left + part.shape[1]] = part
+    out[top : top + part.shape[0], left : left + part.shape[1]] = part
     return out
 
 
@@ -96,10 +105,15 @@ def _shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     192 px in one call takes 1.24 ms, halved first then shrunk 0.72 ms (the same box filter, so
     the same pixels within rounding), a third of the detector's time per frame.
     """
-    while (image.shape[1] >= 4 * width and image.shape[0] >= 4 * height
-           and image.shape[0] % 2 == 0 and image.shape[1] % 2 == 0):
-        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2),
-                           interpolation=cv2.INTER_AREA)
+    while (
+        image.shape[1] >= 4 * width
+        and image.shape[0] >= 4 * height
+        and image.shape[0] % 2 == 0
+        and image.shape[1] % 2 == 0
+    ):
+        image = cv2.resize(
+            image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA
+        )
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
@@ -109,8 +123,9 @@ def _shrink_square(image: np.ndarray, size: int) -> np.ndarray:
     a 1000 px square, against 3.7 ms for one area resize (OpenCV's slow path for
     non-integer factors); the short-range model is trained on video frames resized no better."""
     while image.shape[0] >= 2 * size and image.shape[0] % 2 == 0:
-        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2),
-                           interpolation=cv2.INTER_AREA)
+        image = cv2.resize(
+            image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA
+        )
     if image.shape[0] == size:
         return image
     interpolation = cv2.INTER_LINEAR if image.shape[0] < 2 * size else cv2.INTER_AREA
@@ -141,8 +156,14 @@ class BlazeFaceDetector:
 
     name = "blazeface"
 
-    def __init__(self, config: AnalysisConfig = AnalysisConfig(), model_path: Path = FULL_RANGE,
-                 min_score: float = 0.5, iou_threshold: float = 0.3, threads: int = 2):
+    def __init__(
+        self,
+        config: AnalysisConfig = AnalysisConfig(),
+        model_path: Path = FULL_RANGE,
+        min_score: float = 0.5,
+        iou_threshold: float = 0.3,
+        threads: int = 2,
+    ):
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter = Interpreter(model_path=str(model_path), num_threads=threads)
@@ -163,8 +184,9 @@ class BlazeFaceDetector:
         """The same detector on one CPU thread (the pipeline's idle-time helper)."""
         if self._threads == 1:
             return self
-        return BlazeFaceDetector(self._config, self._model_path, self._min_score, self._iou,
-                                 threads=1)
+        return BlazeFaceDetector(
+            self._config, self._model_path, self._min_score, self._iou, threads=1
+        )
 
     def detect_with_keypoints(self, image: np.ndarray, tiles: bool = True) -> list[Detection]:
         return self.complete(image, self._detect_many([(image, 0, 0)])[0], tiles)
@@ -175,12 +197,14 @@ class BlazeFaceDetector:
         frame order, through `complete` for what `detect_with_keypoints` returns."""
         found: list[list[Detection]] = []
         for start in range(0, len(images), MAX_BATCH):
-            found += self._detect_many([(image, 0, 0)
-                                        for image in images[start:start + MAX_BATCH]])
+            found += self._detect_many(
+                [(image, 0, 0) for image in images[start : start + MAX_BATCH]]
+            )
         return found
 
-    def complete(self, image: np.ndarray, found: list[Detection],
-                 tiles: bool = True) -> list[Detection]:
+    def complete(
+        self, image: np.ndarray, found: list[Detection], tiles: bool = True
+    ) -> list[Detection]:
         """From the first look at a whole frame to the faces kept: if it found nothing (and
         `tiles`, second looks are allowed), a look for a face too close to the camera, then one
         in tiles for small faces; then too-small faces dropped and the largest kept."""
@@ -191,9 +215,15 @@ class BlazeFaceDetector:
             # Small faces vanish when a whole HD frame shrinks to 192 px: look again, only in
             # frames where nothing was found, in overlapping tiles (2 rows x 4 columns for 16:9)
             # that magnify the picture ~3x.
-            found = self._merge([d for per_tile in self._detect_many(
-                [(tile, x0, y0) for x0, y0, tile in _tiles(image)])
-                                 for d in per_tile])
+            found = self._merge(
+                [
+                    d
+                    for per_tile in self._detect_many(
+                        [(tile, x0, y0) for x0, y0, tile in _tiles(image)]
+                    )
+                    for d in per_tile
+                ]
+            )
         return self.keep(image, found)
 
     def keep(self, image: np.ndarray, found: list[Detection]) -> list[Detection]:
@@ -238,25 +268,36 @@ class BlazeFaceDetector:
         short.interpreter.set_tensor(short.input, batch)
         short.interpreter.invoke()
         raw = per_square(short.interpreter.get_tensor(short.boxes), n)
-        logits = np.clip(per_square(short.interpreter.get_tensor(short.scores), n)[..., 0],
-                         -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
-        return [self._around(raw[i], logits[i], square, width, height)
-                for i, square in enumerate(squares)]
+        logits = np.clip(
+            per_square(short.interpreter.get_tensor(short.scores), n)[..., 0],
+            -RAW_SCORE_LIMIT,
+            RAW_SCORE_LIMIT,
+        )
+        return [
+            self._around(raw[i], logits[i], square, width, height)
+            for i, square in enumerate(squares)
+        ]
 
     def _short_range(self) -> "_ShortRange":
         if self._short is None:
             self._short = _ShortRange(self._threads)
         return self._short
 
-    def _around(self, raw: np.ndarray, logits: np.ndarray, square: tuple, width: int,
-                height: int) -> Detection | None:
-        found = faces_in(raw, logits, self._short.anchors, SHORT_INPUT_SIZE, self._min_score,
-                          self._iou)
+    def _around(
+        self, raw: np.ndarray, logits: np.ndarray, square: tuple, width: int, height: int
+    ) -> Detection | None:
+        found = faces_in(
+            raw, logits, self._short.anchors, SHORT_INPUT_SIZE, self._min_score, self._iou
+        )
         if not found:
             return None
         x0, y0, side, last_x, last_y = square
-        box, score, kps = min(found, key=lambda f: abs((f[0][0] + f[0][2]) / 2 - last_x)
-                              + abs((f[0][1] + f[0][3]) / 2 - last_y))
+        box, score, kps = min(
+            found,
+            key=lambda f: (
+                abs((f[0][0] + f[0][2]) / 2 - last_x) + abs((f[0][1] + f[0][3]) / 2 - last_y)
+            ),
+        )
         if box[0] < 0.02 or box[1] < 0.02 or box[2] > 0.98 or box[3] > 0.98:
             return None
         w = (box[2] - box[0]) * side / SHORT_BOX_SCALE
@@ -267,9 +308,11 @@ class BlazeFaceDetector:
         right, bottom = min(float(width), cx + w / 2), min(float(height), cy + h / 2)
         if right - left < 4 or bottom - top < 4:
             return None
-        return Detection(FaceBox(round(left), round(top), round(right - left), round(bottom - top)),
-                         float(score),
-                         (kps * side + np.array([x0, y0], dtype=np.float32)).astype(np.float32))
+        return Detection(
+            FaceBox(round(left), round(top), round(right - left), round(bottom - top)),
+            float(score),
+            (kps * side + np.array([x0, y0], dtype=np.float32)).astype(np.float32),
+        )
 
     def detect_close_up(self, image: np.ndarray) -> list[Detection]:
         """Faces in `image` set in a grey border half its longer side wide, moved back into the
@@ -280,9 +323,14 @@ class BlazeFaceDetector:
         padded, pad = grey_border(image)
         found = self._detect_many([(padded, -pad, -pad)])[0]
         height, width = image.shape[:2]
-        return [d for d in found  # a "face" wholly in the border is none of the picture's
-                if d.box.x < width and d.box.y < height
-                and d.box.x + d.box.w > 0 and d.box.y + d.box.h > 0]
+        return [
+            d
+            for d in found  # a "face" wholly in the border is none of the picture's
+            if d.box.x < width
+            and d.box.y < height
+            and d.box.x + d.box.w > 0
+            and d.box.y + d.box.h > 0
+        ]
 
     def _merge(self, found: list[Detection]) -> list[Detection]:
         """One detection per face where tiles overlap: keep the best-scoring one."""
@@ -309,10 +357,15 @@ class BlazeFaceDetector:
         # same numbers, bit for bit, as n separate invokes).
         n, anchors = len(regions), len(self._anchors)
         raw = self._interpreter.get_tensor(self._boxes).reshape(n, anchors, -1)
-        logits = np.clip(self._interpreter.get_tensor(self._scores).reshape(n, anchors),
-                         -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
-        return [self._decode(raw[i], logits[i], geometry[i], x0, y0)
-                for i, (_, x0, y0) in enumerate(regions)]
+        logits = np.clip(
+            self._interpreter.get_tensor(self._scores).reshape(n, anchors),
+            -RAW_SCORE_LIMIT,
+            RAW_SCORE_LIMIT,
+        )
+        return [
+            self._decode(raw[i], logits[i], geometry[i], x0, y0)
+            for i, (_, x0, y0) in enumerate(regions)
+        ]
 
     @staticmethod
     def _letterbox(image: np.ndarray, out: np.ndarray) -> tuple:
@@ -323,31 +376,43 @@ class BlazeFaceDetector:
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         pad_x, pad_y = (INPUT_SIZE - new_w) // 2, (INPUT_SIZE - new_h) // 2
         canvas = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
-        canvas[pad_y:pad_y + new_h, pad_x:pad_x + new_w] = _shrink(image, new_w, new_h)
+        canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = _shrink(image, new_w, new_h)
         out[...] = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0
         return width, height, scale, pad_x, pad_y
 
-    def _decode(self, raw: np.ndarray, logits: np.ndarray, geometry: tuple, offset_x: int,
-                offset_y: int) -> list[Detection]:
+    def _decode(
+        self, raw: np.ndarray, logits: np.ndarray, geometry: tuple, offset_x: int, offset_y: int
+    ) -> list[Detection]:
         width, height, scale, pad_x, pad_y = geometry
         found = []
-        for box, score, kps in faces_in(raw, logits, self._anchors, INPUT_SIZE,
-                                         self._min_score, self._iou):
+        for box, score, kps in faces_in(
+            raw, logits, self._anchors, INPUT_SIZE, self._min_score, self._iou
+        ):
             # Back from the letterboxed square to frame pixels.
             x0 = (box[0] * INPUT_SIZE - pad_x) / scale
             y0 = (box[1] * INPUT_SIZE - pad_y) / scale
             x1 = (box[2] * INPUT_SIZE - pad_x) / scale
             y1 = (box[3] * INPUT_SIZE - pad_y) / scale
-            kps_px = np.stack([(kps[:, 0] * INPUT_SIZE - pad_x) / scale,
-                               (kps[:, 1] * INPUT_SIZE - pad_y) / scale], axis=1)
+            kps_px = np.stack(
+                [
+                    (kps[:, 0] * INPUT_SIZE - pad_x) / scale,
+                    (kps[:, 1] * INPUT_SIZE - pad_y) / scale,
+                ],
+                axis=1,
+            )
             x0, y0 = max(0.0, x0), max(0.0, y0)
             x1, y1 = min(float(width), x1), min(float(height), y1)
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            found.append(Detection(
-                FaceBox(round(x0) + offset_x, round(y0) + offset_y, round(x1 - x0),
-                        round(y1 - y0)),
-                score, kps_px + np.array([offset_x, offset_y], dtype=np.float32)))
+            found.append(
+                Detection(
+                    FaceBox(
+                        round(x0) + offset_x, round(y0) + offset_y, round(x1 - x0), round(y1 - y0)
+                    ),
+                    score,
+                    kps_px + np.array([offset_x, offset_y], dtype=np.float32),
+                )
+            )
         return found
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:

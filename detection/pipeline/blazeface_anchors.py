@@ -5,6 +5,7 @@ centre and size, then six keypoints: eyes, nose, mouth, ear tragions), then Medi
 non-maximum suppression. Pure numpy, in the model input's normalised coordinates: where to look
 and what to keep is the face stage's business (blazeface.py, faces.py).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,8 @@ def full_range_anchors(size: int = INPUT_SIZE, stride: int = 4) -> np.ndarray:
     cells = size // stride
     ys, xs = np.mgrid[0:cells, 0:cells]
     return np.stack([(xs.ravel() + 0.5) / cells, (ys.ravel() + 0.5) / cells], axis=1).astype(
-        np.float32)
+        np.float32
+    )
 
 
 def short_range_anchors() -> np.ndarray:
@@ -40,12 +42,18 @@ def per_square(output: np.ndarray, n: int) -> np.ndarray:
     then every square's 384 of the 8x8 one."""
     output = output.reshape(-1, output.shape[-1])
     first = n * SHORT_LAYER_ANCHORS[0]
-    return np.concatenate([output[:first].reshape(n, SHORT_LAYER_ANCHORS[0], -1),
-                           output[first:].reshape(n, SHORT_LAYER_ANCHORS[1], -1)], axis=1)
+    return np.concatenate(
+        [
+            output[:first].reshape(n, SHORT_LAYER_ANCHORS[0], -1),
+            output[first:].reshape(n, SHORT_LAYER_ANCHORS[1], -1),
+        ],
+        axis=1,
+    )
 
 
-def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray,
-                 iou_threshold: float) -> list[tuple[np.ndarray, float, np.ndarray]]:
+def weighted_nms(
+    boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray, iou_threshold: float
+) -> list[tuple[np.ndarray, float, np.ndarray]]:
     """MediaPipe's weighted NMS: overlapping candidates are averaged, weighted by score."""
     order = np.argsort(-scores)
     remaining = list(order)
@@ -64,15 +72,25 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray,
         overlap = inter / np.maximum(area + areas - inter, 1e-9)
         group = [remaining[i] for i in np.flatnonzero(overlap > iou_threshold)]
         weights = scores[group][:, None]
-        kept.append(((boxes[group] * weights).sum(0) / weights.sum(),
-                     float(scores[best]),
-                     (keypoints[group] * weights[:, :, None]).sum(0) / weights.sum()))
+        kept.append(
+            (
+                (boxes[group] * weights).sum(0) / weights.sum(),
+                float(scores[best]),
+                (keypoints[group] * weights[:, :, None]).sum(0) / weights.sum(),
+            )
+        )
         remaining = [r for r in remaining if r not in set(group)]
     return kept
 
 
-def faces_in(raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray, input_size: int,
-             min_score: float, iou_threshold: float):
+def faces_in(
+    raw: np.ndarray,
+    logits: np.ndarray,
+    anchors: np.ndarray,
+    input_size: int,
+    min_score: float,
+    iou_threshold: float,
+):
     """One image's raw model outputs -> weighted-NMS faces (box, score, keypoints), in the
     model input's normalised coordinates (both models decode the same way)."""
     scores = 1.0 / (1.0 + np.exp(-logits))

@@ -13,6 +13,7 @@ float64, which keeps them apart.
 TensorFlow is imported lazily: importing it costs ~2 s and ~600 MB, which commands that never
 classify (or tests of other stages) should not pay.
 """
+
 from __future__ import annotations
 
 import os
@@ -86,8 +87,11 @@ def logit_head(model):
     import keras
 
     last = model.layers[-1]
-    if not (isinstance(last, keras.layers.Dense) and last.units == 1
-            and getattr(last.activation, "__name__", "") == "sigmoid"):
+    if not (
+        isinstance(last, keras.layers.Dense)
+        and last.units == 1
+        and getattr(last.activation, "__name__", "") == "sigmoid"
+    ):
         return None
     kernel, bias = (np.asarray(w) for w in last.get_weights())
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
@@ -149,8 +153,12 @@ class KerasFaceClassifier(FaceClassifier):
         self._call = tf.function(lambda x: served(x, training=False), reduce_retracing=True)
 
     def _logits(self, batch: np.ndarray) -> np.ndarray:
-        out = np.concatenate([np.asarray(self._call(batch[i:i + BATCH_SIZE])).reshape(-1)
-                              for i in range(0, len(batch), BATCH_SIZE)])
+        out = np.concatenate(
+            [
+                np.asarray(self._call(batch[i : i + BATCH_SIZE])).reshape(-1)
+                for i in range(0, len(batch), BATCH_SIZE)
+            ]
+        )
         return logit(out) if self._sigmoid_output else out
 
 
@@ -173,8 +181,14 @@ class LiteRTFaceClassifier(FaceClassifier):
     a video has hundreds of faces.
     """
 
-    def __init__(self, spec: ModelSpec, model_path: str | Path, *, num_threads: int | None = None,
-                 max_batch: int = 8):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        model_path: str | Path,
+        *,
+        num_threads: int | None = None,
+        max_batch: int = 8,
+    ):
         self.spec = spec
         path = Path(model_path)
         if not path.is_file():
@@ -184,8 +198,9 @@ class LiteRTFaceClassifier(FaceClassifier):
         except ImportError as exc:  # pragma: no cover - broken install
             raise ModelLoadError(f"LiteRT is not installed: {exc}") from exc
         try:
-            self.interpreter = Interpreter(model_path=str(path),
-                                           num_threads=num_threads or _cpu_threads())
+            self.interpreter = Interpreter(
+                model_path=str(path), num_threads=num_threads or _cpu_threads()
+            )
         except Exception as exc:
             raise ModelLoadError(f"Cannot load model file {path.name}: {exc}") from exc
         self.path = path
@@ -196,7 +211,8 @@ class LiteRTFaceClassifier(FaceClassifier):
         if shape != (spec.input_size, spec.input_size, spec.channels):
             raise ModelLoadError(
                 f"{path.name} takes {shape} inputs but the spec says "
-                f"{(spec.input_size, spec.input_size, spec.channels)}")
+                f"{(spec.input_size, spec.input_size, spec.channels)}"
+            )
         self._batch = 0
         self._outputs_logit = (spec.metrics.get("serving") or {}).get("output") == "logit"
         self.num_threads = num_threads or _cpu_threads()
@@ -205,8 +221,7 @@ class LiteRTFaceClassifier(FaceClassifier):
         # A second interpreter: XNNPACK's worker threads would run at normal priority.
         if self.num_threads == 1:
             return self
-        return LiteRTFaceClassifier(self.spec, self.path, num_threads=1,
-                                    max_batch=self.max_batch)
+        return LiteRTFaceClassifier(self.spec, self.path, num_threads=1, max_batch=self.max_batch)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) != self._batch:
@@ -220,8 +235,12 @@ class LiteRTFaceClassifier(FaceClassifier):
         return self.interpreter.get_tensor(self._output["index"]).reshape(-1).copy()
 
     def _logits(self, batch: np.ndarray) -> np.ndarray:
-        out = np.concatenate([self._run(batch[start:start + self.max_batch])
-                              for start in range(0, len(batch), self.max_batch)])
+        out = np.concatenate(
+            [
+                self._run(batch[start : start + self.max_batch])
+                for start in range(0, len(batch), self.max_batch)
+            ]
+        )
         return out.astype(np.float64) if self._outputs_logit else logit(out)
 
 
@@ -257,8 +276,10 @@ def serving_path(spec: ModelSpec, weights_path: str | Path) -> Path | None:
         if is_quantized(spec):
             # Its calibration was fitted on the int8 file's logits: the float model, or an
             # int8 file of other weights, would be served with the wrong calibration.
-            raise ModelLoadError(f"{p.name} was quantized from other weights than "
-                                 f"{weights_path.name}; quantize this version again")
+            raise ModelLoadError(
+                f"{p.name} was quantized from other weights than "
+                f"{weights_path.name}; quantize this version again"
+            )
         return None  # stale: converted from other weights; serve the Keras model instead
     return p
 
@@ -268,8 +289,13 @@ def is_quantized(spec: ModelSpec) -> bool:
     return (spec.metrics.get("serving") or {}).get("quantization") == "int8"
 
 
-def make_classifier(spec: ModelSpec, weights_path: str | Path, *, prefer: str = "auto",
-                    num_threads: int | None = None):
+def make_classifier(
+    spec: ModelSpec,
+    weights_path: str | Path,
+    *,
+    prefer: str = "auto",
+    num_threads: int | None = None,
+):
     """The classifier for a spec: LiteRT when its file exists ('auto'), else Keras.
 
     `prefer` is 'auto', 'litert' (fail if there is no .tflite) or 'keras'.
@@ -277,8 +303,10 @@ def make_classifier(spec: ModelSpec, weights_path: str | Path, *, prefer: str = 
     if prefer not in {"auto", "litert", "keras"}:
         raise ValueError(f"unknown classifier backend {prefer!r}")
     if prefer == "keras" and is_quantized(spec):
-        raise ModelLoadError(f"{spec.name} v{spec.version} serves an int8 conversion and is "
-                             "calibrated on its scores; the float Keras model would not match")
+        raise ModelLoadError(
+            f"{spec.name} v{spec.version} serves an int8 conversion and is "
+            "calibrated on its scores; the float Keras model would not match"
+        )
     if prefer != "keras":
         path = serving_path(spec, weights_path)
         if path is not None:
@@ -288,8 +316,12 @@ def make_classifier(spec: ModelSpec, weights_path: str | Path, *, prefer: str = 
     return KerasFaceClassifier(spec, weights_path)
 
 
-def convert_to_tflite(weights_path: str | Path, out_path: str | Path | None = None, *,
-                      representative: np.ndarray | None = None) -> Path:
+def convert_to_tflite(
+    weights_path: str | Path,
+    out_path: str | Path | None = None,
+    *,
+    representative: np.ndarray | None = None,
+) -> Path:
     """Convert a `.keras` model to a `.tflite` that outputs the logit (the model without its
     final sigmoid): float32, whose scores match the Keras model, or, given `representative`
     inputs, int8.

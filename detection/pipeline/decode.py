@@ -9,6 +9,7 @@ duration, and a damaged file may promise frames it lacks. The pass therefore rea
 takes every timestamp from the container (CAP_PROP_POS_MSEC), stops as soon as the video runs
 past the maximum duration, and reports the duration and frame count it actually found.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -88,8 +89,9 @@ MAX_PLAUSIBLE_FPS = 240.0
 
 
 def _too_long(seconds: float, config: AnalysisConfig) -> VideoTooLong:
-    return VideoTooLong(f"The video runs past {seconds:.1f} s; the maximum is "
-                        f"{config.max_duration_s:.0f} s.")
+    return VideoTooLong(
+        f"The video runs past {seconds:.1f} s; the maximum is {config.max_duration_s:.0f} s."
+    )
 
 
 def _timestamp(cap: cv2.VideoCapture, index: int, fps: float) -> float:
@@ -122,7 +124,8 @@ def _count_frames(path: str | os.PathLike, fps: float, config: AnalysisConfig) -
 
 
 def sample_frames(
-    path: str | os.PathLike, config: AnalysisConfig = AnalysisConfig(),
+    path: str | os.PathLike,
+    config: AnalysisConfig = AnalysisConfig(),
     on_frame: Callable[[SampledFrame], None] | None = None,
 ) -> tuple[VideoInfo, list[SampledFrame]]:
     """The video's info and its sampled frames; `on_frame` sees each frame as it is decoded."""
@@ -144,8 +147,9 @@ def sample_frames(
         if frame_count <= 0:
             frame_count = _count_frames(path, info.fps, config)
         wanted = sample_indices(frame_count, config.frames_to_sample)
-        frames, grabbed, last_timestamp, interval = _grab_frames(cap, wanted, info.fps, config,
-                                                                 on_frame)
+        frames, grabbed, last_timestamp, interval = _grab_frames(
+            cap, wanted, info.fps, config, on_frame
+        )
     finally:
         cap.release()
     if not frames:
@@ -156,15 +160,23 @@ def sample_frames(
     duration = last_timestamp + interval if grabbed > 1 else info.duration_s
     if grabbed > 1 and duration > 0:
         info = dataclasses.replace(
-            info, frame_count=grabbed, duration_s=round(duration, 3),
-            fps=round(grabbed / duration, 3) if abs(duration - info.duration_s) > interval
-            else info.fps)
+            info,
+            frame_count=grabbed,
+            duration_s=round(duration, 3),
+            fps=round(grabbed / duration, 3)
+            if abs(duration - info.duration_s) > interval
+            else info.fps,
+        )
     return info, frames
 
 
-def _grab_frames(cap: cv2.VideoCapture, wanted: list[int], fps: float, config: AnalysisConfig,
-                 on_frame: Callable[[SampledFrame], None] | None = None,
-                 ) -> tuple[list[SampledFrame], int, float, float]:
+def _grab_frames(
+    cap: cv2.VideoCapture,
+    wanted: list[int],
+    fps: float,
+    config: AnalysisConfig,
+    on_frame: Callable[[SampledFrame], None] | None = None,
+) -> tuple[list[SampledFrame], int, float, float]:
     """Grab every frame, retrieve the wanted ones.
 
     Returns the sampled frames, how many frames were grabbed, the last timestamp and the
@@ -185,7 +197,8 @@ def _grab_frames(cap: cv2.VideoCapture, wanted: list[int], fps: float, config: A
         height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         if width * height > config.max_pixels:
             raise VideoTooLarge(
-                f"The resolution {width}x{height} is larger than this server accepts.")
+                f"The resolution {width}x{height} is larger than this server accepts."
+            )
         ok, image = cap.retrieve()
         if not ok or image is None or image.size == 0:
             continue

@@ -5,6 +5,7 @@ feature maps by the gradient of the fake score with respect to them and keeps th
 bright regions are those that pushed the score towards "fake". It shows where the model looked,
 not that the video was manipulated there.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -50,11 +51,11 @@ def grad_cam(model, crops: list[np.ndarray], *, input_size: int, channels: int) 
     if isinstance(model, keras.Sequential):
         with tf.GradientTape() as tape:
             x = batch
-            for layer in layers[:conv_at + 1]:
+            for layer in layers[: conv_at + 1]:
                 x = layer(x, training=False)
             features = x
             tape.watch(features)
-            for layer in layers[conv_at + 1:-1]:
+            for layer in layers[conv_at + 1 : -1]:
                 x = layer(x, training=False)
             score = tf.reshape(_score_logit(layers[-1], x), (-1,))
     else:

@@ -1,4 +1,5 @@
 """Face stage: find faces in sampled frames and cut square crops around them."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -23,8 +24,12 @@ class HaarFaceDetector:
 
     # Measured on 136 FF++ frames: (1.15, 6) finds a face in 133 with 43 ms/frame and fewer
     # false positives; (1.1, 5) finds 136 at 83 ms/frame with a third more false positives.
-    def __init__(self, config: AnalysisConfig = AnalysisConfig(), scale_factor: float = 1.15,
-                 min_neighbors: int = 6):
+    def __init__(
+        self,
+        config: AnalysisConfig = AnalysisConfig(),
+        scale_factor: float = 1.15,
+        min_neighbors: int = 6,
+    ):
         cascade_path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
         self._cascade = cv2.CascadeClassifier(cascade_path)
         if self._cascade.empty():  # pragma: no cover - only with a broken OpenCV install
@@ -36,15 +41,22 @@ class HaarFaceDetector:
     def detect(self, image: np.ndarray) -> list[FaceBox]:
         height, width = image.shape[:2]
         scale = min(1.0, self._config.detect_max_side / max(height, width))
-        small = image if scale == 1.0 else cv2.resize(
-            image, (max(1, round(width * scale)), max(1, round(height * scale))),
-            interpolation=cv2.INTER_AREA,
+        small = (
+            image
+            if scale == 1.0
+            else cv2.resize(
+                image,
+                (max(1, round(width * scale)), max(1, round(height * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
         )
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         gray = cv2.equalizeHist(gray)
         min_side = max(20, int(min(gray.shape[:2]) * self._config.min_face_fraction))
         found = self._cascade.detectMultiScale(
-            gray, scaleFactor=self._scale_factor, minNeighbors=self._min_neighbors,
+            gray,
+            scaleFactor=self._scale_factor,
+            minNeighbors=self._min_neighbors,
             minSize=(min_side, min_side),
         )
         boxes = [
@@ -67,10 +79,11 @@ def crop_face(image: np.ndarray, box: FaceBox, margin: float) -> np.ndarray:
     height, width = image.shape[:2]
     pad_left, pad_top = max(0, -x0), max(0, -y0)
     pad_right, pad_bottom = max(0, x0 + side - width), max(0, y0 + side - height)
-    crop = image[max(0, y0): min(height, y0 + side), max(0, x0): min(width, x0 + side)]
+    crop = image[max(0, y0) : min(height, y0 + side), max(0, x0) : min(width, x0 + side)]
     if pad_left or pad_top or pad_right or pad_bottom:
-        crop = cv2.copyMakeBorder(crop, pad_top, pad_bottom, pad_left, pad_right,
-                                  cv2.BORDER_REPLICATE)
+        crop = cv2.copyMakeBorder(
+            crop, pad_top, pad_bottom, pad_left, pad_right, cv2.BORDER_REPLICATE
+        )
     return np.ascontiguousarray(crop)
 
 
@@ -78,13 +91,15 @@ MAX_TILED_MISSES = 4
 MAX_ROLL_DEGREES = 45.0  # beyond this the eye keypoints are more likely wrong than the head
 
 
-def crop_face_aligned(image: np.ndarray, box: FaceBox, right_eye, left_eye,
-                      margin: float) -> np.ndarray:
+def crop_face_aligned(
+    image: np.ndarray, box: FaceBox, right_eye, left_eye, margin: float
+) -> np.ndarray:
     """Like `crop_face`, but rotated so the eyes are level: every crop the model sees has the
     same geometry, whatever the head's roll."""
     matrix, side = aligned_crop_matrix(box, right_eye, left_eye, margin)
-    return cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        image, matrix, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def aligned_crop_matrix(box: FaceBox, right_eye, left_eye, margin: float):
@@ -127,8 +142,14 @@ class FaceFinder:
         with_keypoints = getattr(detector, "detect_with_keypoints", None)
         if with_keypoints is None:
             for box in detector.detect(frame.image):
-                crops.append(FaceCrop(frame_index=frame.index, timestamp_s=frame.timestamp_s,
-                                      box=box, image=crop_face(frame.image, box, self.margin)))
+                crops.append(
+                    FaceCrop(
+                        frame_index=frame.index,
+                        timestamp_s=frame.timestamp_s,
+                        box=box,
+                        image=crop_face(frame.image, box, self.margin),
+                    )
+                )
             return crops
         found = self._looked_around(frame.image, detector)
         if found is None:
@@ -137,25 +158,33 @@ class FaceFinder:
             found = self._full_look(with_keypoints(frame.image, tiles=self._tiles()))
         return self._cut(frame, found)
 
-    def faces_of(self, frames: list[SampledFrame],
-                 detector: FaceDetector) -> list[list[FaceCrop]]:
+    def faces_of(self, frames: list[SampledFrame], detector: FaceDetector) -> list[list[FaceCrop]]:
         """`faces` for several frames in order, the same faces. Without looks around faces,
         the first look at every frame is made in batches where the detector can (BlazeFace)."""
         whole_frames = getattr(detector, "detect_whole_frames", None)
-        if (whole_frames is None or len(frames) < 2
-                or (self.full_look_every > 1 and hasattr(detector, "look_around"))):
+        if (
+            whole_frames is None
+            or len(frames) < 2
+            or (self.full_look_every > 1 and hasattr(detector, "look_around"))
+        ):
             return [self.faces(frame, detector) for frame in frames]
         first_looks = whole_frames([frame.image for frame in frames])
-        return [self._cut(frame, self._full_look(
-                    detector.complete(frame.image, found, tiles=self._tiles())))
-                for frame, found in zip(frames, first_looks)]
+        return [
+            self._cut(
+                frame, self._full_look(detector.complete(frame.image, found, tiles=self._tiles()))
+            )
+            for frame, found in zip(frames, first_looks)
+        ]
 
     def _looked_around(self, image: np.ndarray, detector: FaceDetector) -> list | None:
         """The last frame's faces found again around where they were, or None when this
         frame needs a full look."""
         look_around = getattr(detector, "look_around", None)
-        if (look_around is None or self.since_full_look + 1 >= self.full_look_every
-                or not 0 < len(self.previous) <= MAX_FACES_LOOKED_AROUND):
+        if (
+            look_around is None
+            or self.since_full_look + 1 >= self.full_look_every
+            or not 0 < len(self.previous) <= MAX_FACES_LOOKED_AROUND
+        ):
             return None
         found = look_around(image, [d.box for d in self.previous])
         if any(d is None for d in found):
@@ -183,16 +212,26 @@ class FaceFinder:
         for found in detections:
             right_eye, left_eye = found.keypoints[0], found.keypoints[1]
             image = crop_face_aligned(frame.image, found.box, right_eye, left_eye, self.margin)
-            crops.append(FaceCrop(frame_index=frame.index, timestamp_s=frame.timestamp_s,
-                                  box=found.box, image=image))
+            crops.append(
+                FaceCrop(
+                    frame_index=frame.index,
+                    timestamp_s=frame.timestamp_s,
+                    box=found.box,
+                    image=image,
+                )
+            )
         return crops
 
 
-def find_faces(frames: Iterable[SampledFrame], detector: FaceDetector,
-               margin: float, full_look_every: int = 1) -> list[FaceCrop]:
+def find_faces(
+    frames: Iterable[SampledFrame], detector: FaceDetector, margin: float, full_look_every: int = 1
+) -> list[FaceCrop]:
     """The faces of all `frames`, frame by frame (see `FaceFinder`)."""
-    return [crop for crops in FaceFinder(margin, full_look_every).faces_of(list(frames), detector)
-            for crop in crops]
+    return [
+        crop
+        for crops in FaceFinder(margin, full_look_every).faces_of(list(frames), detector)
+        for crop in crops
+    ]
 
 
 DETECTORS = ("blazeface", "haar")

@@ -8,6 +8,7 @@ bench/pipeline_speed.py measures both.
 
 Thread scheduling lives here, not in the decoder: decode.sample_frames only calls `on_frame`.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ from .timing import timed
 from .types import AnalysisConfig, FaceCrop, SampledFrame, VideoInfo
 
 
-def overlapped_stages(path: str | os.PathLike, analyser, timings: dict[str, float]
-                      ) -> tuple[VideoInfo, list[SampledFrame], list[FaceCrop], np.ndarray]:
+def overlapped_stages(
+    path: str | os.PathLike, analyser, timings: dict[str, float]
+) -> tuple[VideoInfo, list[SampledFrame], list[FaceCrop], np.ndarray]:
     """decode + faces + classify of one video, overlapped: its info, frames, crops and logits.
 
     `timings` receives "decode" (the decoding pass), "faces" and "model" (the seconds of work in
@@ -35,10 +37,12 @@ def overlapped_stages(path: str | os.PathLike, analyser, timings: dict[str, floa
     scorer = FaceScorer(analyser.spec.face_margin, analyser.config.full_look_every)
     light_detector, light_classifier = analyser.helper_stages()
     info, frames = sample_frames_with_helper(
-        path, analyser.config,
+        path,
+        analyser.config,
         helper=lambda frame: scorer.add(frame, light_detector, light_classifier),
         rest=lambda frames: scorer.add_all(frames, analyser.detector),
-        timings=timings)
+        timings=timings,
+    )
     with timed(timings, "after_decode"):
         crops, logits = scorer.finish(analyser.classifier)
     timings.update(scorer.busy)
@@ -81,8 +85,9 @@ class FaceScorer:
     def finish(self, classifier) -> tuple[list[FaceCrop], np.ndarray]:
         if self.pending:
             self._score(classifier)
-        return self.crops, (np.concatenate(self.logits) if self.logits
-                            else np.zeros((0,), dtype=np.float64))
+        return self.crops, (
+            np.concatenate(self.logits) if self.logits else np.zeros((0,), dtype=np.float64)
+        )
 
     def _score(self, classifier, clock=time.perf_counter) -> None:
         with timed(self.busy, "model", clock=clock):
@@ -108,8 +113,10 @@ def _lowest_priority() -> None:
 
 
 def sample_frames_with_helper(
-    path: str | os.PathLike, config: AnalysisConfig,
-    helper: Callable[[SampledFrame], None], rest: Callable[[list[SampledFrame]], None],
+    path: str | os.PathLike,
+    config: AnalysisConfig,
+    helper: Callable[[SampledFrame], None],
+    rest: Callable[[list[SampledFrame]], None],
     timings: dict[str, float] | None = None,
 ) -> tuple[VideoInfo, list[SampledFrame]]:
     """`sample_frames`, with the next stage's per-frame work started while the video decodes.

@@ -4,6 +4,7 @@ Sampled frames are ~0.3 s apart, so a face moves a little between them; boxes ar
 person whose last box overlaps most (IoU), or whose centre is close relative to the face size.
 Greedy matching, best pairs first, is enough for the handful of faces a video shows at once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,9 +57,13 @@ def assign_people(frames: list[list[FaceBox]]) -> list[list[int]]:
     for position, boxes in enumerate(frames):
         open_tracks = [t for t in tracks if position - t.last_position <= MAX_GAP_FRAMES]
         pairs = sorted(
-            ((_affinity(t.last_box, box), ti, bi)
-             for ti, t in enumerate(open_tracks) for bi, box in enumerate(boxes)),
-            reverse=True)
+            (
+                (_affinity(t.last_box, box), ti, bi)
+                for ti, t in enumerate(open_tracks)
+                for bi, box in enumerate(boxes)
+            ),
+            reverse=True,
+        )
         chosen: dict[int, _Track] = {}
         used_tracks: set[int] = set()
         for score, ti, bi in pairs:
@@ -78,8 +83,9 @@ def assign_people(frames: list[list[FaceBox]]) -> list[list[int]]:
     return assignment
 
 
-def people_for_crops(frame_indices: list[int], crop_frames: list[int],
-                     crop_boxes: list[FaceBox]) -> list[int]:
+def people_for_crops(
+    frame_indices: list[int], crop_frames: list[int], crop_boxes: list[FaceBox]
+) -> list[int]:
     """Person index per crop, for crops listed frame by frame as `find_faces` returns them."""
     per_frame: dict[int, list[FaceBox]] = {i: [] for i in frame_indices}
     for frame_index, box in zip(crop_frames, crop_boxes, strict=True):

@@ -3,6 +3,7 @@
 Stored as a JSON file beside the weights (`<name>.json`), and copied into the database's
 model-version registry when the version is registered.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,10 @@ from pathlib import Path
 import numpy as np
 
 # How a person's faces can become the person's probability, with the label the admin shows.
-PERSON_POOLINGS = {"mean_probability": "mean of calibrated probabilities",
-                   "mean_logit": "calibrated mean logit"}
+PERSON_POOLINGS = {
+    "mean_probability": "mean of calibrated probabilities",
+    "mean_logit": "calibrated mean logit",
+}
 # Raw scores are clipped this far from 0 and 1 before taking their logit: float32 sigmoid
 # outputs reach exactly 1.0 from a logit of about 17, which is why models now serve logits.
 RAW_EPS = 1e-7
@@ -87,21 +90,28 @@ class ModelSpec:
 
     def __post_init__(self):
         if self.person_pooling not in PERSON_POOLINGS:
-            raise ValueError(f"person_pooling must be one of {tuple(PERSON_POOLINGS)}, "
-                             f"not {self.person_pooling!r}")
+            raise ValueError(
+                f"person_pooling must be one of {tuple(PERSON_POOLINGS)}, "
+                f"not {self.person_pooling!r}"
+            )
         if (self.video_calibration_a is None) != (self.video_calibration_b is None):
             raise ValueError("video_calibration_a and video_calibration_b go together")
         if self.video_calibration_a is not None:
             if self.person_pooling != "mean_logit":
-                raise ValueError("a video calibration maps a person's mean logit: it needs "
-                                 "person_pooling 'mean_logit'")
+                raise ValueError(
+                    "a video calibration maps a person's mean logit: it needs "
+                    "person_pooling 'mean_logit'"
+                )
             if not self.video_calibration_a > 0:
-                raise ValueError("video_calibration_a must be positive (a higher logit must "
-                                 "mean a more likely fake)")
+                raise ValueError(
+                    "video_calibration_a must be positive (a higher logit must "
+                    "mean a more likely fake)"
+                )
         if (self.video_uncertain_low is None) != (self.video_uncertain_high is None):
             raise ValueError("video_uncertain_low and video_uncertain_high go together")
         if self.video_uncertain_low is not None and not (
-                0 <= self.video_uncertain_low <= self.video_uncertain_high <= 1):
+            0 <= self.video_uncertain_low <= self.video_uncertain_high <= 1
+        ):
             raise ValueError("the video band must satisfy 0 <= low <= high <= 1")
 
     @property

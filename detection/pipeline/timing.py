@@ -1,4 +1,5 @@
 """Stage timings: every stage's seconds are measured the same way, by `timed`."""
+
 from __future__ import annotations
 
 import time
@@ -7,8 +8,9 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def timed(timings: dict[str, float], stage: str,
-          clock: Callable[[], float] = time.perf_counter) -> Iterator[None]:
+def timed(
+    timings: dict[str, float], stage: str, clock: Callable[[], float] = time.perf_counter
+) -> Iterator[None]:
     """Add the seconds the block takes to `timings[stage]` (summed over repeated blocks).
 
     `clock` is wall time by default; a thread at idle priority passes `time.thread_time` so its

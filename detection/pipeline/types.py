@@ -1,4 +1,5 @@
 """Dataclasses passed between the pipeline's stages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,6 +1,7 @@
 """`python -m detection.training TASK [ARGS]`: one entry per task (`--help` after a task for its
 arguments). Training on labelled crops, evaluation into a spec and float32 conversion need the
 registry's settings and run as `manage.py train_detector`, `evaluate_model`, `convert_model`."""
+
 from __future__ import annotations
 
 import importlib
@@ -8,22 +9,38 @@ import sys
 
 # task -> (module with main(argv), what it does)
 TASKS = {
-    "pack": ("detection.training.data.pack",
-             "the faces a self-blended run trains on, in one file for another machine"),
-    "train-parallel": ("detection.training.recipes.parallel_train",
-                       "self-blended training at accelerator speed from a pack"),
-    "port-lite0": ("detection.training.recipes.port_efficientnet_lite0",
-                   "port ImageNet EfficientNet-Lite0 weights to our Keras layout (once)"),
-    "compare": ("detection.training.evaluation.compare",
-                "compare candidate weights on the same held-out faces"),
-    "calibrate-videos": ("detection.training.evaluation.calibration",
-                         "fit a version's video calibration and band on labelled videos"),
-    "robustness": ("detection.training.evaluation.robustness",
-                   "video verdicts after re-encoding, as sites re-encode uploads"),
-    "short-range-boxes": ("detection.training.evaluation.short_range_boxes",
-                          "measure the short-range face detector's box convention"),
-    "quantize": ("detection.training.export.quantization",
-                 "a new version serving an existing one's weights as int8 LiteRT"),
+    "pack": (
+        "detection.training.data.pack",
+        "the faces a self-blended run trains on, in one file for another machine",
+    ),
+    "train-parallel": (
+        "detection.training.recipes.parallel_train",
+        "self-blended training at accelerator speed from a pack",
+    ),
+    "port-lite0": (
+        "detection.training.recipes.port_efficientnet_lite0",
+        "port ImageNet EfficientNet-Lite0 weights to our Keras layout (once)",
+    ),
+    "compare": (
+        "detection.training.evaluation.compare",
+        "compare candidate weights on the same held-out faces",
+    ),
+    "calibrate-videos": (
+        "detection.training.evaluation.calibration",
+        "fit a version's video calibration and band on labelled videos",
+    ),
+    "robustness": (
+        "detection.training.evaluation.robustness",
+        "video verdicts after re-encoding, as sites re-encode uploads",
+    ),
+    "short-range-boxes": (
+        "detection.training.evaluation.short_range_boxes",
+        "measure the short-range face detector's box convention",
+    ),
+    "quantize": (
+        "detection.training.export.quantization",
+        "a new version serving an existing one's weights as int8 LiteRT",
+    ),
 }
 
 

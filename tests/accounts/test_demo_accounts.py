@@ -11,8 +11,11 @@ def test_it_creates_the_three_roles_and_prints_their_passwords_once(capsys):
     call_command("create_demo_accounts")
     out = capsys.readouterr().out
     users = {u.username: u for u in User.objects.all()}
-    assert {u: users[u].role for u in users} == {"admin": Role.ADMIN, "moderator": Role.MODERATOR,
-                                                 "uploader": Role.UPLOADER}
+    assert {u: users[u].role for u in users} == {
+        "admin": Role.ADMIN,
+        "moderator": Role.MODERATOR,
+        "uploader": Role.UPLOADER,
+    }
     assert users["admin"].is_staff and users["admin"].is_superuser
     assert not users["moderator"].is_staff
     for line in out.splitlines():

@@ -6,13 +6,15 @@ from tests.factories import PASSWORD
 
 class LoginTests(PlatformTestCase):
     def test_it_logs_in_with_the_right_password(self):
-        response = self.client.post(reverse("accounts:login"),
-                                    {"username": "alice", "password": PASSWORD})
+        response = self.client.post(
+            reverse("accounts:login"), {"username": "alice", "password": PASSWORD}
+        )
         self.assertRedirects(response, reverse("detection:job_list"))
 
     def test_it_refuses_a_wrong_password_with_a_clear_error(self):
-        response = self.client.post(reverse("accounts:login"),
-                                    {"username": "alice", "password": "wrong password"})
+        response = self.client.post(
+            reverse("accounts:login"), {"username": "alice", "password": "wrong password"}
+        )
         self.assertContains(response, "Please enter a correct username and password")
         self.assertNotIn("_auth_user_id", self.client.session)
 

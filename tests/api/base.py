@@ -1,4 +1,5 @@
 """API test case: PlatformTestCase's users, an API client, and helpers to act as one of them."""
+
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient

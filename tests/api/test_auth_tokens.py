@@ -9,8 +9,9 @@ from .base import ApiTestCase
 
 class TokenApiTests(ApiTestCase):
     def test_it_exchanges_a_password_for_a_token_that_authenticates(self):
-        response = self.client.post(reverse("api:token-obtain"),
-                                    {"username": "alice", "password": PASSWORD})
+        response = self.client.post(
+            reverse("api:token-obtain"), {"username": "alice", "password": PASSWORD}
+        )
         self.assertEqual(response.status_code, 200)
         key = response.json()["token"]
         self.assertEqual(Token.objects.get(user=self.alice).key, key)
@@ -19,15 +20,18 @@ class TokenApiTests(ApiTestCase):
         self.assertEqual(me, {"username": "alice", "role": "uploader", "is_moderator": False})
 
     def test_it_returns_the_same_token_on_a_second_exchange(self):
-        first = self.client.post(reverse("api:token-obtain"),
-                                 {"username": "alice", "password": PASSWORD}).json()["token"]
-        second = self.client.post(reverse("api:token-obtain"),
-                                  {"username": "alice", "password": PASSWORD}).json()["token"]
+        first = self.client.post(
+            reverse("api:token-obtain"), {"username": "alice", "password": PASSWORD}
+        ).json()["token"]
+        second = self.client.post(
+            reverse("api:token-obtain"), {"username": "alice", "password": PASSWORD}
+        ).json()["token"]
         self.assertEqual(first, second)
 
     def test_a_wrong_password_gets_the_error_shape_and_no_token(self):
-        response = self.client.post(reverse("api:token-obtain"),
-                                    {"username": "alice", "password": "wrong password"})
+        response = self.client.post(
+            reverse("api:token-obtain"), {"username": "alice", "password": "wrong password"}
+        )
         body = self.assertError(response, 400, "invalid")
         self.assertIn("Unable to log in", body["message"])
         self.assertFalse(Token.objects.exists())

@@ -22,8 +22,9 @@ class DuplicateUploadTests(ApiTestCase):
 
     def _post(self, user, content=VIDEO_BYTES, **fields):
         self.as_user(user)
-        return self.client.post(self.url, {"file": SimpleUploadedFile("c.mp4", content),
-                                           **fields}, format="multipart")
+        return self.client.post(
+            self.url, {"file": SimpleUploadedFile("c.mp4", content), **fields}, format="multipart"
+        )
 
     def test_the_same_file_from_the_same_account_returns_the_existing_analysis(self):
         first = self._post(self.alice)
@@ -50,9 +51,12 @@ class DuplicateUploadTests(ApiTestCase):
     def test_reanalyse_queues_a_new_job_for_the_same_video_under_the_active_model(self):
         first_id = self._post(self.alice).json()["job"]["id"]
         old = ModelVersion.objects.get(is_active=True)
-        newer = ModelVersion.objects.create(name=old.name, version=f"{old.version}-next",
-                                            architecture=old.architecture,
-                                            weights_path=old.weights_path)
+        newer = ModelVersion.objects.create(
+            name=old.name,
+            version=f"{old.version}-next",
+            architecture=old.architecture,
+            weights_path=old.weights_path,
+        )
         model_version_activate(model_version=newer)
         response = self._post(self.alice, reanalyse="true", client_reference="rerun")
         self.assertEqual(response.status_code, 202, response.content)

@@ -22,8 +22,9 @@ class ErrorShapeTests(ApiTestCase):
         self.assertError(self.client.delete(reverse("api:job-list")), 405, "method_not_allowed")
 
     def test_malformed_json_is_a_parse_error(self):
-        response = self.client.post(reverse("api:token-obtain"), data="{not json",
-                                    content_type="application/json")
+        response = self.client.post(
+            reverse("api:token-obtain"), data="{not json", content_type="application/json"
+        )
         self.assertError(response, 400, "parse_error")
 
     def test_missing_fields_are_listed_per_field(self):
@@ -35,8 +36,9 @@ class ErrorShapeTests(ApiTestCase):
     def test_an_unexpected_error_is_a_json_500_without_details(self):
         self.as_user(self.alice)
         self.client.raise_request_exception = False
-        with mock.patch("detection.api.selectors.jobs_visible_to",
-                        side_effect=RuntimeError("secret internals")):
+        with mock.patch(
+            "detection.api.selectors.jobs_visible_to", side_effect=RuntimeError("secret internals")
+        ):
             response = self.client.get(reverse("api:job-list"))
         body = self.assertError(response, 500, "server_error")
         self.assertNotIn("secret", body["message"])

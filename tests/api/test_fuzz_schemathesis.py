@@ -4,16 +4,19 @@ Every operation gets generated requests through the WSGI app (in-process, in the
 database transaction); every response must be documented, match its schema and never be 5xx.
 Bounded: a few examples per operation, no example database written to the checkout.
 """
+
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_headers_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from accounts.models import Role
 from detection.models import AnalysisJob
@@ -24,8 +27,13 @@ MAX_EXAMPLES = 15
 # "Schema-valid input must be accepted" is left out on purpose: some rules are not expressible
 # in the schema (a callback host must resolve to a public address, a file must not be empty,
 # credentials must be right) and answer a documented 400.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 # Loaded at collection: the schema view needs no database. (schemathesis' `from_fixture`
@@ -51,13 +59,20 @@ def _keep_the_test_connection():
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
 def test_every_response_is_documented_and_no_request_breaks_the_server(case):
     # Moderation operations as a moderator (an uploader only ever gets 403 there).
     moderator = "/moderation/" in case.path
-    user = UserFactory(username="fuzz-mod" if moderator else "fuzzer",
-                       role=Role.MODERATOR if moderator else Role.UPLOADER)
+    user = UserFactory(
+        username="fuzz-mod" if moderator else "fuzzer",
+        role=Role.MODERATOR if moderator else Role.UPLOADER,
+    )
     if not AnalysisJob.objects.exists():
         review_item_route(job=done_job(uploader=UserFactory(username="fuzz-uploader")))
     if not user.videos.exists() and not moderator:

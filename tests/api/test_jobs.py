@@ -17,8 +17,9 @@ class JobListTests(ApiTestCase):
         super().setUp()
         self.alice_fake = done_job(uploader=self.alice, verdict="fake", probability=0.91)
         self.alice_real = done_job(uploader=self.alice, verdict="real", probability=0.12)
-        self.alice_queued = JobFactory(video=VideoFactory(uploaded_by=self.alice),
-                                       client_reference="ref-1")
+        self.alice_queued = JobFactory(
+            video=VideoFactory(uploaded_by=self.alice), client_reference="ref-1"
+        )
         self.bob_job = done_job(uploader=self.bob)
 
     def _ids(self, response):
@@ -28,8 +29,9 @@ class JobListTests(ApiTestCase):
     def test_an_uploader_lists_only_their_own_jobs(self):
         self.as_user(self.alice)
         ids = self._ids(self.client.get(self.url))
-        self.assertCountEqual(ids, [str(self.alice_fake.id), str(self.alice_real.id),
-                                    str(self.alice_queued.id)])
+        self.assertCountEqual(
+            ids, [str(self.alice_fake.id), str(self.alice_real.id), str(self.alice_queued.id)]
+        )
 
     def test_a_moderator_and_an_admin_list_everyones_jobs(self):
         for user in (self.mod, self.root):
@@ -38,27 +40,33 @@ class JobListTests(ApiTestCase):
 
     def test_it_filters_by_status_verdict_and_reference(self):
         self.as_user(self.alice)
-        self.assertEqual(self._ids(self.client.get(self.url, {"status": "queued"})),
-                         [str(self.alice_queued.id)])
-        self.assertEqual(self._ids(self.client.get(self.url, {"verdict": "real"})),
-                         [str(self.alice_real.id)])
-        self.assertEqual(self._ids(self.client.get(self.url, {"client_reference": "ref-1"})),
-                         [str(self.alice_queued.id)])
+        self.assertEqual(
+            self._ids(self.client.get(self.url, {"status": "queued"})), [str(self.alice_queued.id)]
+        )
+        self.assertEqual(
+            self._ids(self.client.get(self.url, {"verdict": "real"})), [str(self.alice_real.id)]
+        )
+        self.assertEqual(
+            self._ids(self.client.get(self.url, {"client_reference": "ref-1"})),
+            [str(self.alice_queued.id)],
+        )
 
     def test_it_filters_by_date_range(self):
         old = timezone.now() - dt.timedelta(days=10)
         type(self.alice_fake).objects.filter(id=self.alice_fake.id).update(created_at=old)
         self.as_user(self.alice)
         cutoff = (timezone.now() - dt.timedelta(days=1)).isoformat()
-        self.assertEqual(self._ids(self.client.get(self.url, {"created_before": cutoff})),
-                         [str(self.alice_fake.id)])
-        self.assertNotIn(str(self.alice_fake.id),
-                         self._ids(self.client.get(self.url, {"created_after": cutoff})))
+        self.assertEqual(
+            self._ids(self.client.get(self.url, {"created_before": cutoff})),
+            [str(self.alice_fake.id)],
+        )
+        self.assertNotIn(
+            str(self.alice_fake.id), self._ids(self.client.get(self.url, {"created_after": cutoff}))
+        )
 
     def test_it_orders_by_probability(self):
         self.as_user(self.alice)
-        ids = self._ids(self.client.get(self.url, {"ordering": "-fake_probability",
-                                                   "verdict": ""}))
+        ids = self._ids(self.client.get(self.url, {"ordering": "-fake_probability", "verdict": ""}))
         self.assertEqual(ids[:2], [str(self.alice_fake.id), str(self.alice_real.id)])
         ids = self._ids(self.client.get(self.url, {"ordering": "fake_probability"}))
         self.assertLess(ids.index(str(self.alice_real.id)), ids.index(str(self.alice_fake.id)))
@@ -73,24 +81,31 @@ class JobListTests(ApiTestCase):
         self.as_user(self.alice)
         everything = {str(self.alice_fake.id), str(self.alice_real.id), str(self.alice_queued.id)}
         # PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 and Python accept.
-        self.assertEqual(set(self._ids(self.client.get(
-            self.url, {"created_after": "2001-02-03T04:05:06-16:31"}))), everything)
+        self.assertEqual(
+            set(
+                self._ids(self.client.get(self.url, {"created_after": "2001-02-03T04:05:06-16:31"}))
+            ),
+            everything,
+        )
         # Before year 1 (or after 9999) once in UTC: everything is after it, nothing before.
         early = "0001-01-01T00:00:00+05:00"
-        self.assertEqual(set(self._ids(self.client.get(self.url, {"created_after": early}))),
-                         everything)
+        self.assertEqual(
+            set(self._ids(self.client.get(self.url, {"created_after": early}))), everything
+        )
         self.assertEqual(self._ids(self.client.get(self.url, {"created_before": early})), [])
         late = "9999-12-31T23:00:00-05:00"
         self.assertEqual(self._ids(self.client.get(self.url, {"created_after": late})), [])
-        self.assertEqual(set(self._ids(self.client.get(self.url, {"created_before": late}))),
-                         everything)
+        self.assertEqual(
+            set(self._ids(self.client.get(self.url, {"created_before": late}))), everything
+        )
 
     def test_bad_filter_values_get_the_error_shape(self):
         self.as_user(self.alice)
         body = self.assertError(self.client.get(self.url, {"status": "exploded"}), 400, "invalid")
         self.assertIn("status", body["field_errors"])
-        body = self.assertError(self.client.get(self.url, {"created_after": "yesterday"}), 400,
-                                "invalid")
+        body = self.assertError(
+            self.client.get(self.url, {"created_after": "yesterday"}), 400, "invalid"
+        )
         self.assertIn("created_after", body["field_errors"])
 
     def test_it_paginates(self):
@@ -113,8 +128,9 @@ class JobDetailTests(ApiTestCase):
         PersonResult.objects.create(job=self.job, index=0, fake_probability=0.8, frames_seen=1)
         self.as_user(self.alice)
         body = self.client.get(self.url).json()
-        self.assertEqual((body["status"], body["verdict"], body["fake_probability"]),
-                         ("done", "fake", 0.8))
+        self.assertEqual(
+            (body["status"], body["verdict"], body["fake_probability"]), ("done", "fake", 0.8)
+        )
         self.assertEqual(body["video"]["uploaded_by"], "alice")
         self.assertTrue(body["model_version"]["is_active"])
         self.assertEqual(len(body["frames"]), 1)
@@ -122,36 +138,58 @@ class JobDetailTests(ApiTestCase):
         self.assertEqual(face["box"], {"x": 0, "y": 0, "w": 10, "h": 10})
         self.assertEqual(face["fake_probability"], 0.8)
         # The person has no face rows here (made apart from the job's one face): no size.
-        self.assertEqual(body["persons"], [{"index": 0, "fake_probability": 0.8,
-                                            "frames_seen": 1, "counts_for_video": True,
-                                            "face_px": None}])
+        self.assertEqual(
+            body["persons"],
+            [
+                {
+                    "index": 0,
+                    "fake_probability": 0.8,
+                    "frames_seen": 1,
+                    "counts_for_video": True,
+                    "face_px": None,
+                }
+            ],
+        )
         version = self.job.model_version
-        self.assertEqual(body["face_size"], {
-            "px": 10, "model_px": round(version.input_size / (1 + 2 * version.face_margin)),
-            "small": True})
+        self.assertEqual(
+            body["face_size"],
+            {
+                "px": 10,
+                "model_px": round(version.input_size / (1 + 2 * version.face_margin)),
+                "small": True,
+            },
+        )
         self.assertEqual(body["frames_sampled"], 1)
 
     def test_a_queued_job_has_no_result_yet(self):
         job = JobFactory(video=VideoFactory(uploaded_by=self.alice))
         self.as_user(self.alice)
         body = self.client.get(reverse("api:job-detail", args=[job.id])).json()
-        self.assertEqual((body["status"], body["verdict"], body["fake_probability"]),
-                         (JobStatus.QUEUED, None, None))
+        self.assertEqual(
+            (body["status"], body["verdict"], body["fake_probability"]),
+            (JobStatus.QUEUED, None, None),
+        )
         self.assertEqual((body["frames"], body["persons"], body["started_at"]), ([], [], None))
 
     def test_a_failed_job_says_why(self):
-        job = JobFactory(video=VideoFactory(uploaded_by=self.alice), status=JobStatus.FAILED,
-                         error_code="not_a_video", error="The file could not be opened.")
+        job = JobFactory(
+            video=VideoFactory(uploaded_by=self.alice),
+            status=JobStatus.FAILED,
+            error_code="not_a_video",
+            error="The file could not be opened.",
+        )
         self.as_user(self.alice)
         body = self.client.get(reverse("api:job-detail", args=[job.id])).json()
-        self.assertEqual((body["error_code"], body["error"]),
-                         ("not_a_video", "The file could not be opened."))
+        self.assertEqual(
+            (body["error_code"], body["error"]), ("not_a_video", "The file could not be opened.")
+        )
 
     def test_someone_elses_job_is_404_like_a_missing_one(self):
         self.as_user(self.bob)
         self.assertError(self.client.get(self.url), 404, "not_found")
-        self.assertError(self.client.get(reverse("api:job-detail", args=[uuid.uuid4()])), 404,
-                         "not_found")
+        self.assertError(
+            self.client.get(reverse("api:job-detail", args=[uuid.uuid4()])), 404, "not_found"
+        )
 
     def test_moderators_and_admins_see_any_job(self):
         for user in (self.mod, self.root):

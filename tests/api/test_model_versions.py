@@ -9,9 +9,13 @@ class ModelVersionApiTests(ApiTestCase):
     def setUp(self):
         super().setUp()
         self.active = ModelVersion.objects.get(is_active=True)
-        self.old = ModelVersion.objects.create(name="paper_cnn", version="0", architecture="cnn",
-                                               weights_path="x.keras",
-                                               metrics={"frame_auc": 0.7})
+        self.old = ModelVersion.objects.create(
+            name="paper_cnn",
+            version="0",
+            architecture="cnn",
+            weights_path="x.keras",
+            metrics={"frame_auc": 0.7},
+        )
 
     def test_every_role_lists_versions_with_metrics_and_which_is_active(self):
         for user in (self.alice, self.mod, self.root):
@@ -37,25 +41,30 @@ class ModelVersionApiTests(ApiTestCase):
     def test_a_version_says_which_band_its_video_verdicts_use(self):
         self.as_user(self.alice)
         body = self.client.get(reverse("api:model-version-active")).json()
-        self.assertEqual((body["video_uncertain_low"], body["video_uncertain_high"]),
-                         self.active.video_band)
+        self.assertEqual(
+            (body["video_uncertain_low"], body["video_uncertain_high"]), self.active.video_band
+        )
         self.assertEqual(body["video_calibration_a"], self.active.video_calibration_a)
         # A version without a video calibration: null, and its face band serves videos too.
         body = self.client.get(reverse("api:model-version-detail", args=[self.old.id])).json()
         self.assertIsNone(body["video_calibration_a"])
-        self.assertEqual((body["video_uncertain_low"], body["video_uncertain_high"]),
-                         (self.old.uncertain_low, self.old.uncertain_high))
+        self.assertEqual(
+            (body["video_uncertain_low"], body["video_uncertain_high"]),
+            (self.old.uncertain_low, self.old.uncertain_high),
+        )
 
     def test_unknown_version_and_no_active_version_are_404(self):
         self.as_user(self.alice)
-        self.assertError(self.client.get(reverse("api:model-version-detail", args=[999999])),
-                         404, "not_found")
+        self.assertError(
+            self.client.get(reverse("api:model-version-detail", args=[999999])), 404, "not_found"
+        )
         ModelVersion.objects.update(is_active=False)
         self.assertError(self.client.get(reverse("api:model-version-active")), 404, "not_found")
 
     def test_anonymous_is_refused(self):
-        self.assertError(self.client.get(reverse("api:model-version-list")), 401,
-                         "not_authenticated")
+        self.assertError(
+            self.client.get(reverse("api:model-version-list")), 401, "not_authenticated"
+        )
 
     def test_versions_are_read_only(self):
         self.as_user(self.root)

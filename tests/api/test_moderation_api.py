@@ -23,24 +23,26 @@ class ModerationApiTests(ApiTestCase):
 
     def _decide(self, user, decision="fake", reason="artefacts", **extra):
         self.as_user(user)
-        return self.client.post(reverse("api:review-item-decide", args=[self.item.pk]),
-                                {"decision": decision, "reason": reason, **extra})
+        return self.client.post(
+            reverse("api:review-item-decide", args=[self.item.pk]),
+            {"decision": decision, "reason": reason, **extra},
+        )
 
     def test_uploaders_are_refused_every_moderator_endpoint(self):
         self.as_user(self.alice)
         pk = self.item.pk
         for name in ("review-item-detail", "review-item-history"):
-            self.assertError(self.client.get(reverse(f"api:{name}", args=[pk])), 403,
-                             "permission_denied")
-        self.assertError(self.client.get(reverse("api:review-item-list")), 403,
-                         "permission_denied")
+            self.assertError(
+                self.client.get(reverse(f"api:{name}", args=[pk])), 403, "permission_denied"
+            )
+        self.assertError(self.client.get(reverse("api:review-item-list")), 403, "permission_denied")
         for name in ("review-item-claim", "review-item-release", "review-item-decide"):
-            self.assertError(self.client.post(reverse(f"api:{name}", args=[pk])), 403,
-                             "permission_denied")
+            self.assertError(
+                self.client.post(reverse(f"api:{name}", args=[pk])), 403, "permission_denied"
+            )
 
     def test_anonymous_is_401(self):
-        self.assertError(self.client.get(reverse("api:review-item-list")), 401,
-                         "not_authenticated")
+        self.assertError(self.client.get(reverse("api:review-item-list")), 401, "not_authenticated")
 
     def test_moderators_and_admins_list_the_waiting_queue_and_can_filter(self):
         for user in (self.mod, self.root):
@@ -50,8 +52,9 @@ class ModerationApiTests(ApiTestCase):
             self.assertEqual(body["results"][0]["uploaded_by"], "alice")
         body = self.client.get(reverse("api:review-item-list"), {"state": "all"}).json()
         self.assertEqual({r["id"] for r in body["results"]}, {self.item.pk, self.cleared.pk})
-        self.assertError(self.client.get(reverse("api:review-item-list"), {"state": "bogus"}),
-                         400, "invalid")
+        self.assertError(
+            self.client.get(reverse("api:review-item-list"), {"state": "bogus"}), 400, "invalid"
+        )
 
     def test_claim_then_decide_records_history(self):
         response = self._claim(self.mod)
@@ -60,11 +63,11 @@ class ModerationApiTests(ApiTestCase):
         response = self._decide(self.mod, note="blending at the jaw")
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json()["state"], ReviewState.CONFIRMED_FAKE)
-        history = self.client.get(reverse("api:review-item-history",
-                                          args=[self.item.pk])).json()
+        history = self.client.get(reverse("api:review-item-history", args=[self.item.pk])).json()
         self.assertEqual([e["to_state"] for e in history], ["flagged", "confirmed_fake"])
-        self.assertEqual((history[-1]["actor"], history[-1]["note"]),
-                         ("mod", "blending at the jaw"))
+        self.assertEqual(
+            (history[-1]["actor"], history[-1]["note"]), ("mod", "blending at the jaw")
+        )
         self.assertIsNone(history[0]["actor"])  # routing is the system
 
     def test_a_second_moderator_cannot_claim_or_decide_a_held_item(self):
@@ -91,8 +94,9 @@ class ModerationApiTests(ApiTestCase):
 
     def test_an_unknown_item_is_404(self):
         self.as_user(self.mod)
-        self.assertError(self.client.get(reverse("api:review-item-detail", args=[999999])),
-                         404, "not_found")
+        self.assertError(
+            self.client.get(reverse("api:review-item-detail", args=[999999])), 404, "not_found"
+        )
 
     def test_the_job_shows_its_moderation_state(self):
         decided(self.item, self.mod)
@@ -126,8 +130,7 @@ class AppealApiTests(ApiTestCase):
         decided(self.item, self.mod)
         for user in (self.bob, self.mod):
             self.as_user(user)
-            self.assertError(self.client.post(self.url, {"message": "not mine"}), 404,
-                             "not_found")
+            self.assertError(self.client.post(self.url, {"message": "not mine"}), 404, "not_found")
 
     def test_an_empty_message_is_refused(self):
         decided(self.item, self.mod)
@@ -138,16 +141,28 @@ class AppealApiTests(ApiTestCase):
 
 class ModerationWebhookTests(ApiTestCase):
     def test_a_final_decision_sends_a_moderated_event_and_an_escalation_does_not(self):
-        item = routed(uploader=self.alice, verdict="fake", probability=0.9,
-                      callback_url="https://93.184.215.14/hook")
-        with mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
-                self.captureOnCommitCallbacks(execute=True):
+        item = routed(
+            uploader=self.alice,
+            verdict="fake",
+            probability=0.9,
+            callback_url="https://93.184.215.14/hook",
+        )
+        with (
+            mock.patch("webhooks.services.webhook_enqueue") as enqueue,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
             decided(item, self.mod, decision="escalate", reason="second_opinion")
             self.assertFalse(WebhookEvent.objects.exists())
             decided(item, self.root, decision="real", reason="authentic_source")
         event = WebhookEvent.objects.get()
         self.assertEqual(event.type, "job.moderated")
-        self.assertEqual(event.payload["data"]["moderation"], {
-            "state": "overturned_real", "outcome": "real", "decision": "real",
-            "changes_model_verdict": True})
+        self.assertEqual(
+            event.payload["data"]["moderation"],
+            {
+                "state": "overturned_real",
+                "outcome": "real",
+                "decision": "real",
+                "changes_model_verdict": True,
+            },
+        )
         enqueue.assert_called_once_with(event_id=event.id)

@@ -12,25 +12,33 @@ pytestmark = pytest.mark.django_db
 def test_the_schema_generates_with_no_warnings_and_validates(tmp_path):
     out = tmp_path / "schema.yaml"
     # --fail-on-warn turns any warning into an error; --validate checks it against OpenAPI 3.
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out),
-                 stderr=io.StringIO())
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(out), stderr=io.StringIO()
+    )
     text = out.read_text()
     assert "/api/v1/videos/" in text and "/api/v1/jobs/{job_id}/" in text
 
 
 def test_the_schema_is_served_to_anyone():
-    response = APIClient().get(reverse("api:schema"),
-                               HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    response = APIClient().get(
+        reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     assert set(schema["components"]["schemas"]["Error"]["required"]) == {
-        "code", "message", "field_errors"}
+        "code",
+        "message",
+        "field_errors",
+    }
 
 
 def test_every_operation_documents_the_shared_errors():
-    schema = APIClient().get(reverse("api:schema"),
-                             HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    schema = (
+        APIClient()
+        .get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        .json()
+    )
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             for code in ("401", "404", "429"):

@@ -9,9 +9,11 @@ from .base import ApiTestCase
 
 def rates(**rates):
     # DRF reads the rates into a class attribute at import: patch that, not the settings.
-    return mock.patch.object(SimpleRateThrottle, "THROTTLE_RATES",
-                             {"user": "1000/min", "anon": "1000/min", "uploads": "1000/min",
-                              **rates})
+    return mock.patch.object(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"user": "1000/min", "anon": "1000/min", "uploads": "1000/min", **rates},
+    )
 
 
 class ThrottlingTests(ApiTestCase):
@@ -39,10 +41,12 @@ class ThrottlingTests(ApiTestCase):
         self.as_user(self.alice)
         url = reverse("api:video-upload")
         with rates(uploads="1/min"), mock.patch("detection.services.job_enqueue"):
-            first = self.client.post(url, {"file": SimpleUploadedFile("a.mp4", b"one")},
-                                     format="multipart")
-            second = self.client.post(url, {"file": SimpleUploadedFile("b.mp4", b"two")},
-                                      format="multipart")
+            first = self.client.post(
+                url, {"file": SimpleUploadedFile("a.mp4", b"one")}, format="multipart"
+            )
+            second = self.client.post(
+                url, {"file": SimpleUploadedFile("b.mp4", b"two")}, format="multipart"
+            )
             listing = self.client.get(reverse("api:job-list"))
         self.assertEqual(first.status_code, 202)
         self.assertError(second, 429, "throttled")

@@ -20,12 +20,15 @@ class UploadApiTests(ApiTestCase):
         self.as_user(self.alice)
 
     def _post(self, content=VIDEO_BYTES, name="holiday.mp4", **fields):
-        return self.client.post(self.url, {"file": SimpleUploadedFile(name, content), **fields},
-                                format="multipart")
+        return self.client.post(
+            self.url, {"file": SimpleUploadedFile(name, content), **fields}, format="multipart"
+        )
 
     def test_it_queues_a_job_and_answers_202_with_its_url(self):
-        with mock.patch("detection.services.job_enqueue") as enqueue, \
-                self.captureOnCommitCallbacks(execute=True):
+        with (
+            mock.patch("detection.services.job_enqueue") as enqueue,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
             response = self._post(client_reference="batch-7/clip-3")
         self.assertEqual(response.status_code, 202, response.content)
         job = AnalysisJob.objects.get()
@@ -58,8 +61,10 @@ class UploadApiTests(ApiTestCase):
             return real_submit(**kwargs)
 
         content = b"\x00" * (3 * 1024 * 1024)  # above FILE_UPLOAD_MAX_MEMORY_SIZE (2 MB)
-        with mock.patch("detection.services.job_enqueue"), \
-                mock.patch("detection.api.services.video_submit", side_effect=spy):
+        with (
+            mock.patch("detection.services.job_enqueue"),
+            mock.patch("detection.api.services.video_submit", side_effect=spy),
+        ):
             response = self._post(content=content)
         self.assertEqual(response.status_code, 202, response.content)
         self.assertIsInstance(seen["file"], TemporaryUploadedFile)
@@ -109,7 +114,8 @@ class UploadApiTests(ApiTestCase):
 
         browser = APIClient(enforce_csrf_checks=True)
         browser.login(username="alice", password=PASSWORD)
-        response = browser.post(self.url, {"file": SimpleUploadedFile("a.mp4", VIDEO_BYTES)},
-                                format="multipart")
+        response = browser.post(
+            self.url, {"file": SimpleUploadedFile("a.mp4", VIDEO_BYTES)}, format="multipart"
+        )
         self.assertError(response, 403, "permission_denied")
         self.assertFalse(AnalysisJob.objects.filter(status=JobStatus.QUEUED).exists())

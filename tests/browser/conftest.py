@@ -1,4 +1,5 @@
 """Real headless Chromium (Debian's `chromium`) driven by Playwright, against live_server."""
+
 import os
 import shutil
 from pathlib import Path
@@ -7,8 +8,13 @@ import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # gitignored
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")

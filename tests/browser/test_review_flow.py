@@ -1,4 +1,5 @@
 """The whole review flow in a real browser: decide, see the outcome, appeal, decide the appeal."""
+
 import cv2
 import numpy as np
 import pytest
@@ -32,8 +33,14 @@ def _webm(seconds: float = 4.0, fps: int = 8) -> bytes:
 
 @pytest.fixture
 def people():
-    return {name: UserFactory(username=name, role=role) for name, role in
-            [("alice", Role.UPLOADER), ("mod1", Role.MODERATOR), ("mod2", Role.MODERATOR)]}
+    return {
+        name: UserFactory(username=name, role=role)
+        for name, role in [
+            ("alice", Role.UPLOADER),
+            ("mod1", Role.MODERATOR),
+            ("mod2", Role.MODERATOR),
+        ]
+    }
 
 
 @pytest.fixture
@@ -47,14 +54,21 @@ def item(people):
     for face in FaceResult.objects.filter(frame__job=job):  # the factory's crop is no picture
         face.crop.save("0.jpg", ContentFile(jpeg.tobytes()), save=True)
     for n, t in enumerate(TIMES, start=1):
-        frame = FrameResult.objects.create(job=job, frame_index=n, timestamp_s=t,
-                                           fake_probability=0.6 + 0.1 * n)
-        face = FaceResult(frame=frame, box_x=0, box_y=0, box_w=50, box_h=50, raw_score=0.5,
-                          fake_probability=0.6 + 0.1 * n if n < 4 else 0.95)
+        frame = FrameResult.objects.create(
+            job=job, frame_index=n, timestamp_s=t, fake_probability=0.6 + 0.1 * n
+        )
+        face = FaceResult(
+            frame=frame,
+            box_x=0,
+            box_y=0,
+            box_w=50,
+            box_h=50,
+            raw_score=0.5,
+            fake_probability=0.6 + 0.1 * n if n < 4 else 0.95,
+        )
         face.crop.save(f"{n}.jpg", ContentFile(jpeg.tobytes()), save=True)
     # A less suspicious item, so "the top item" is a real choice.
-    review_item_route(job=done_job(uploader=people["alice"], verdict="uncertain",
-                                   probability=0.4))
+    review_item_route(job=done_job(uploader=people["alice"], verdict="uncertain", probability=0.4))
     return review_item_route(job=job)
 
 
@@ -81,7 +95,8 @@ def login(browser, live_server):
 
 
 def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
-        login, live_server, item, screenshot):
+    login, live_server, item, screenshot
+):
     from playwright.sync_api import expect
 
     # mod1 claims the top item, looks at the evidence and overturns it.
@@ -123,12 +138,15 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     mod1.goto(f"{live_server.url}/moderation/items/{item.pk}/")
     expect(mod1.locator("#barred")).to_contain_text("its appeal goes to another moderator")
     expect(mod1.locator("#claim-button")).to_have_count(0)
-    mod1.evaluate("""(url) => {
+    mod1.evaluate(
+        """(url) => {
         const form = document.createElement("form");
         form.method = "post"; form.action = url;
         form.appendChild(document.querySelector("input[name=csrfmiddlewaretoken]").cloneNode());
         document.body.appendChild(form); form.submit();
-    }""", f"/moderation/items/{item.pk}/claim/")
+    }""",
+        f"/moderation/items/{item.pk}/claim/",
+    )
     expect(mod1.locator(".message")).to_contain_text("its appeal goes to another moderator")
     expect(mod1.locator("#decision-form")).to_have_count(0)
     assert ReviewItem.objects.get(pk=item.pk).claimed_by is None
@@ -149,13 +167,15 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     screenshot(mod2, "4-history")
     mod2.goto(f"{live_server.url}/moderation/dashboard/")
     expect(mod2.locator("#agreement tbody tr")).to_contain_text(
-        f"{item.job.model_version.name} v{item.job.model_version.version}")
+        f"{item.job.model_version.name} v{item.job.model_version.version}"
+    )
     expect(mod2.locator("svg.chart")).to_have_count(2)
     screenshot(mod2, "5-dashboard")
 
     alice.reload()
     expect(alice.locator("#review-outcome")).to_have_text(
-        "Reviewed by a moderator: manipulated (after appeal, final)")
+        "Reviewed by a moderator: manipulated (after appeal, final)"
+    )
     screenshot(alice, "6-final")
     final = ReviewItem.objects.get(pk=item.pk)
     assert (final.first_decided_by.username, final.appeal_decided_by.username) == ("mod1", "mod2")

@@ -1,4 +1,5 @@
 """The worker turns every awkward upload into a finished job with a clear outcome."""
+
 import pytest
 from django.core.files import File
 
@@ -19,14 +20,24 @@ def _run(path):
     return job
 
 
-@pytest.mark.parametrize("make, code, message", [
-    (lambda d: bad_media.audio_only(d / "voice.mp4"), "not_a_video", "no video stream"),
-    (lambda d: bad_media.zero_size(d / "zero.y4m"), "not_a_video", "no video stream"),
-    (lambda d: bad_media.corrupt_copy(bad_media.h264_video(d / "a.mp4",
-                                                           bad_media.moving_faces(20)),
-                                      d / "bad.mp4", start=0.0, end=0.5),
-     "not_a_video", "corrupt"),
-], ids=["audio_only", "zero_size", "corrupt_header"])
+@pytest.mark.parametrize(
+    "make, code, message",
+    [
+        (lambda d: bad_media.audio_only(d / "voice.mp4"), "not_a_video", "no video stream"),
+        (lambda d: bad_media.zero_size(d / "zero.y4m"), "not_a_video", "no video stream"),
+        (
+            lambda d: bad_media.corrupt_copy(
+                bad_media.h264_video(d / "a.mp4", bad_media.moving_faces(20)),
+                d / "bad.mp4",
+                start=0.0,
+                end=0.5,
+            ),
+            "not_a_video",
+            "corrupt",
+        ),
+    ],
+    ids=["audio_only", "zero_size", "corrupt_header"],
+)
 def test_an_unreadable_upload_fails_its_job_with_a_message(tmp_path, make, code, message):
     job = _run(make(tmp_path))
     assert job.status == JobStatus.FAILED
@@ -49,8 +60,9 @@ def test_a_portrait_phone_video_is_analysed_upright(tmp_path):
 
 
 def test_a_variable_frame_rate_video_is_analysed_with_container_timestamps(tmp_path):
-    path = bad_media.h264_video(tmp_path / "vfr.mp4", bad_media.moving_faces(6),
-                                pts_ms=[0, 40, 80, 1000, 2000, 3000])
+    path = bad_media.h264_video(
+        tmp_path / "vfr.mp4", bad_media.moving_faces(6), pts_ms=[0, 40, 80, 1000, 2000, 3000]
+    )
     job = _run(path)
     assert job.status == JobStatus.DONE
     assert sorted(job.frames.values_list("timestamp_s", flat=True)) == [0, 0.04, 0.08, 1, 2, 3]

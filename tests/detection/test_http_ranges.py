@@ -7,11 +7,22 @@ from tests.base import PlatformTestCase
 from tests.factories import PASSWORD, done_job
 
 
-@pytest.mark.parametrize("header, expected", [
-    (None, None), ("", None), ("bytes=0-", (0, 99)), ("bytes=10-19", (10, 19)),
-    ("bytes=90-200", (90, 99)), ("bytes=-10", (90, 99)), ("bytes=-500", (0, 99)),
-    ("bytes=5-1", None), ("bytes=0-1,5-6", None), ("items=0-1", None), ("bytes=-", None),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        (None, None),
+        ("", None),
+        ("bytes=0-", (0, 99)),
+        ("bytes=10-19", (10, 19)),
+        ("bytes=90-200", (90, 99)),
+        ("bytes=-10", (90, 99)),
+        ("bytes=-500", (0, 99)),
+        ("bytes=5-1", None),
+        ("bytes=0-1,5-6", None),
+        ("items=0-1", None),
+        ("bytes=-", None),
+    ],
+)
 def test_it_parses_single_byte_ranges(header, expected):
     assert parse_range(header, 100) == expected
 

@@ -1,4 +1,5 @@
 """The job page says what a calibrated video probability means and what it was fitted on."""
+
 from django.urls import reverse
 
 from tests.base import PlatformTestCase

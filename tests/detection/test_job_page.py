@@ -16,8 +16,9 @@ class JobPageTests(PlatformTestCase):
         self.assertContains(response, "Fake")
         self.assertContains(response, "0.912")
         self.assertContains(response, '<svg class="timeline"')
-        self.assertContains(response, reverse("detection:face_crop",
-                                              args=[job.frames.get().faces.get().id]))
+        self.assertContains(
+            response, reverse("detection:face_crop", args=[job.frames.get().faces.get().id])
+        )
         self.assertContains(response, 'data-finished="true"')
 
     def test_a_queued_job_refreshes_itself(self):
@@ -29,8 +30,11 @@ class JobPageTests(PlatformTestCase):
         self.assertEqual((status["status"], status["finished"]), ("queued", False))
 
     def test_a_failed_job_shows_its_reason(self):
-        job = JobFactory(video=VideoFactory(uploaded_by=self.alice), status=JobStatus.FAILED,
-                         error="The file could not be opened as a video.")
+        job = JobFactory(
+            video=VideoFactory(uploaded_by=self.alice),
+            status=JobStatus.FAILED,
+            error="The file could not be opened as a video.",
+        )
         response = self.client.get(reverse("detection:job_detail", args=[job.id]))
         self.assertContains(response, "could not be analysed")
         self.assertContains(response, "The file could not be opened as a video.")

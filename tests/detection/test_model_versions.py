@@ -29,8 +29,11 @@ def _spec_copy(tmp_path, version):
 
     spec = json.loads(settings.DETECTION_DEFAULT_MODEL_SPEC.read_text())
     spec["version"] = version
-    spec["weights_file"] = str(ModelSpec.load(settings.DETECTION_DEFAULT_MODEL_SPEC)
-                               .weights_path(settings.DETECTION_DEFAULT_MODEL_SPEC))
+    spec["weights_file"] = str(
+        ModelSpec.load(settings.DETECTION_DEFAULT_MODEL_SPEC).weights_path(
+            settings.DETECTION_DEFAULT_MODEL_SPEC
+        )
+    )
     path = tmp_path / f"m{version}.json"
     path.write_text(json.dumps(spec))
     return path
@@ -73,8 +76,10 @@ def test_how_a_version_serves_its_scores_travels_from_spec_to_registry_and_back(
 def test_the_active_version_serves_as_its_shipped_spec_says():
     active = ModelVersion.objects.get(is_active=True).to_spec()
     shipped = ModelSpec.load(settings.DETECTION_DEFAULT_MODEL_SPEC)
-    assert (active.test_time_flip, active.person_pooling) == (shipped.test_time_flip,
-                                                            shipped.person_pooling)
+    assert (active.test_time_flip, active.person_pooling) == (
+        shipped.test_time_flip,
+        shipped.person_pooling,
+    )
     # Versions registered before these options keep scoring as they did.
     v2 = ModelVersion.objects.get(name="lite0_sbi", version="2").to_spec()
     assert (v2.test_time_flip, v2.person_pooling) == (False, "mean_probability")
@@ -116,8 +121,13 @@ def test_the_int8_version_is_registered_inactive_and_serves_its_own_file():
 def test_a_video_calibration_travels_from_spec_to_registry_and_back(tmp_path):
     path = _spec_copy(tmp_path, "test-6")
     spec = json.loads(path.read_text())
-    spec.update(person_pooling="mean_logit", video_calibration_a=0.5, video_calibration_b=0.4,
-                video_uncertain_low=0.25, video_uncertain_high=0.67)
+    spec.update(
+        person_pooling="mean_logit",
+        video_calibration_a=0.5,
+        video_calibration_b=0.4,
+        video_uncertain_low=0.25,
+        video_uncertain_high=0.67,
+    )
     path.write_text(json.dumps(spec))
     row = model_version_register(spec_path=path)
     assert row.video_band == (0.25, 0.67)
@@ -145,9 +155,10 @@ def test_the_active_version_calibrates_videos_apart_from_faces_and_v5_is_unchang
     v5 = ModelVersion.objects.get(name="lite0_sbi", version="5")
     assert active.resolved_weights_path == v5.resolved_weights_path
     assert active.video_calibration_a is not None and active.video_band != (
-        active.uncertain_low, active.uncertain_high)
+        active.uncertain_low,
+        active.uncertain_high,
+    )
     assert (active.calibration_a, active.calibration_b) == (v5.calibration_a, v5.calibration_b)
     # v5's analyses keep their meaning: it has no video calibration.
-    assert v5.video_calibration_a is None and v5.video_band == (v5.uncertain_low,
-                                                                v5.uncertain_high)
+    assert v5.video_calibration_a is None and v5.video_band == (v5.uncertain_low, v5.uncertain_high)
     assert active.metrics["video_calibration"]["n"] == active.metrics["videos"]["overall"]["n"]

@@ -31,16 +31,18 @@ class ResultPermissionTests(PlatformTestCase):
         self.client.login(username="bob", password=PASSWORD)
         for url in self.urls:
             self.assertEqual(self.client.get(url).status_code, 404, url)
-        self.assertNotContains(self.client.get(reverse("detection:job_list")),
-                               self.job.video.original_name)
+        self.assertNotContains(
+            self.client.get(reverse("detection:job_list")), self.job.video.original_name
+        )
 
     def test_moderators_and_admins_see_every_result(self):
         for username in ("mod", "root"):
             self.client.login(username=username, password=PASSWORD)
             for url in self.urls:
                 self.assertEqual(self.client.get(url).status_code, 200, (username, url))
-            self.assertContains(self.client.get(reverse("detection:job_list")),
-                                self.job.video.original_name)
+            self.assertContains(
+                self.client.get(reverse("detection:job_list")), self.job.video.original_name
+            )
 
     def test_the_list_shows_only_the_uploaders_own_videos(self):
         own = self.job.video.original_name

@@ -1,4 +1,5 @@
 """The worker serves the registered model's LiteRT conversion, not TensorFlow."""
+
 import pytest
 
 from detection import model_cache
@@ -16,6 +17,7 @@ def test_the_active_shipped_version_is_served_by_litert():
     analyser = model_cache.analyser_for_spec(version.to_spec())
     assert isinstance(analyser.classifier, LiteRTFaceClassifier)
     # The conversion sits beside the weights; a version sharing another's weights has its own.
-    assert analyser.classifier.path == (version.resolved_weights_path.parent
-                                        / version.metrics["serving"]["file"])
+    assert analyser.classifier.path == (
+        version.resolved_weights_path.parent / version.metrics["serving"]["file"]
+    )
     assert version.metrics["serving"]["output"] == "logit"

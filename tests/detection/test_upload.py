@@ -16,8 +16,9 @@ class UploadTests(PlatformTestCase):
         super().setUp()
         self.client.login(username="alice", password=PASSWORD)
 
-    def _post(self, content=b"\x00\x00\x00\x18ftypmp42 some video bytes", name="holiday.mp4",
-              **headers):
+    def _post(
+        self, content=b"\x00\x00\x00\x18ftypmp42 some video bytes", name="holiday.mp4", **headers
+    ):
         return self.client.post(self.url, {"file": SimpleUploadedFile(name, content)}, **headers)
 
     def test_it_requires_login(self):
@@ -30,12 +31,15 @@ class UploadTests(PlatformTestCase):
         self.assertContains(response, 'id="upload-progress"')
 
     def test_it_stores_the_video_under_a_generated_name_and_queues_a_job(self):
-        with mock.patch("detection.services.job_enqueue") as enqueue, \
-                self.captureOnCommitCallbacks(execute=True):
+        with (
+            mock.patch("detection.services.job_enqueue") as enqueue,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
             response = self._post(name="../../etc/passwd.mp4")
         job = AnalysisJob.objects.get()
-        self.assertRedirects(response, reverse("detection:job_detail", args=[job.id]),
-                             fetch_redirect_response=False)
+        self.assertRedirects(
+            response, reverse("detection:job_detail", args=[job.id]), fetch_redirect_response=False
+        )
         enqueue.assert_called_once_with(job_id=job.id)
         video = job.video
         self.assertEqual(job.status, JobStatus.QUEUED)
@@ -53,8 +57,10 @@ class UploadTests(PlatformTestCase):
         self.assertEqual(response.json()["job_url"], reverse("detection:job_detail", args=[job.id]))
 
     def test_it_does_not_enqueue_when_the_transaction_rolls_back(self):
-        with mock.patch("detection.services.job_enqueue") as enqueue, \
-                self.captureOnCommitCallbacks(execute=False) as callbacks:
+        with (
+            mock.patch("detection.services.job_enqueue") as enqueue,
+            self.captureOnCommitCallbacks(execute=False) as callbacks,
+        ):
             self._post()
         self.assertEqual(len(callbacks), 1)  # queued only for after the commit
         enqueue.assert_not_called()

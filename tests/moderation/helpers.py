@@ -1,4 +1,5 @@
 """Review items as routing leaves them, for moderation tests."""
+
 import datetime as dt
 
 from django.utils import timezone
@@ -19,8 +20,9 @@ def routed(*, uploader, verdict="fake", probability=0.9, faces=True, **job_field
 
 def decided(item: ReviewItem, moderator, decision="fake", reason="artefacts") -> ReviewItem:
     services.review_item_claim(item_id=item.pk, moderator=moderator)
-    return services.review_item_decide(item_id=item.pk, moderator=moderator, decision=decision,
-                                       reason=reason)
+    return services.review_item_decide(
+        item_id=item.pk, moderator=moderator, decision=decision, reason=reason
+    )
 
 
 def later(minutes: float) -> dt.datetime:

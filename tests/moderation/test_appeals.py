@@ -16,8 +16,9 @@ class AppealTests(PlatformTestCase):
         self.item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "fake")
 
     def appeal(self, user=None, message="It is me, filmed on my phone."):
-        return services.review_item_appeal(job_id=self.item.job_id, uploader=user or self.alice,
-                                           message=message)
+        return services.review_item_appeal(
+            job_id=self.item.job_id, uploader=user or self.alice, message=message
+        )
 
     def test_the_uploader_appeals_and_the_item_returns_to_the_queue(self):
         item = self.appeal()
@@ -25,8 +26,10 @@ class AppealTests(PlatformTestCase):
         self.assertTrue(item.is_appeal)
         self.assertEqual(item.public_status, "Your appeal is waiting for a moderator")
         event = item.events.last()
-        self.assertEqual((event.actor, event.reason, event.note),
-                         (self.alice, "appeal", "It is me, filmed on my phone."))
+        self.assertEqual(
+            (event.actor, event.reason, event.note),
+            (self.alice, "appeal", "It is me, filmed on my phone."),
+        )
 
     def test_an_appeal_needs_a_message(self):
         with self.assertRaises(services.ValidationError):
@@ -47,27 +50,31 @@ class AppealTests(PlatformTestCase):
         with self.assertRaisesMessage(services.ReviewConflict, "first decision"):
             services.review_item_claim(item_id=self.item.pk, moderator=self.mod)
         # Even holding a claim (taken before the rule could be checked) does not let them decide.
-        ReviewItem.objects.filter(pk=self.item.pk).update(claimed_by=self.mod,
-                                                          claim_expires_at=services.timezone.now()
-                                                          + services.claim_ttl())
+        ReviewItem.objects.filter(pk=self.item.pk).update(
+            claimed_by=self.mod, claim_expires_at=services.timezone.now() + services.claim_ttl()
+        )
         with self.assertRaises(services.ReviewConflict):
-            services.review_item_decide(item_id=self.item.pk, moderator=self.mod,
-                                        decision="real", reason="authentic_source")
+            services.review_item_decide(
+                item_id=self.item.pk, moderator=self.mod, decision="real", reason="authentic_source"
+            )
 
     def test_a_second_moderator_decides_the_appeal_and_it_is_final(self):
         self.appeal()
-        item = decided(ReviewItem.objects.get(pk=self.item.pk), self.mod2, "real",
-                       "authentic_source")
-        self.assertEqual((item.state, item.appeal_decided_by, item.first_decided_by),
-                         (ReviewState.OVERTURNED_REAL, self.mod2, self.mod))
-        self.assertEqual(item.public_status,
-                         "Reviewed by a moderator: authentic (after appeal, final)")
+        item = decided(
+            ReviewItem.objects.get(pk=self.item.pk), self.mod2, "real", "authentic_source"
+        )
+        self.assertEqual(
+            (item.state, item.appeal_decided_by, item.first_decided_by),
+            (ReviewState.OVERTURNED_REAL, self.mod2, self.mod),
+        )
+        self.assertEqual(
+            item.public_status, "Reviewed by a moderator: authentic (after appeal, final)"
+        )
         self.assertFalse(item.can_be_appealed)
 
     def test_an_escalated_appeal_still_excludes_the_first_moderator(self):
         self.appeal()
-        item = decided(ReviewItem.objects.get(pk=self.item.pk), self.mod2, "escalate",
-                       "policy")
+        item = decided(ReviewItem.objects.get(pk=self.item.pk), self.mod2, "escalate", "policy")
         with self.assertRaises(services.ReviewConflict):
             services.review_item_claim(item_id=item.pk, moderator=self.mod)
         mod3 = UserFactory(username="mod3", role="moderator")
@@ -90,16 +97,17 @@ class AppealTests(PlatformTestCase):
         self.assertNotContains(response, 'id="appeal-form"')
         response = self.client.post(url, {"message": "Again."}, follow=True)
         self.assertContains(response, "cannot be appealed")
-        self.assertEqual(ReviewItem.objects.get(pk=self.item.pk).appeal_message,
-                         "That is really me.")
+        self.assertEqual(
+            ReviewItem.objects.get(pk=self.item.pk).appeal_message, "That is really me."
+        )
 
     def test_an_empty_appeal_from_the_page_gets_a_clear_error(self):
         self.client.login(username="alice", password=PASSWORD)
-        response = self.client.post(reverse("moderation:job_appeal", args=[self.item.job_id]),
-                                    {"message": ""}, follow=True)
+        response = self.client.post(
+            reverse("moderation:job_appeal", args=[self.item.job_id]), {"message": ""}, follow=True
+        )
         self.assertContains(response, "Your appeal needs a message")
-        self.assertEqual(ReviewItem.objects.get(pk=self.item.pk).state,
-                         ReviewState.CONFIRMED_FAKE)
+        self.assertEqual(ReviewItem.objects.get(pk=self.item.pk).state, ReviewState.CONFIRMED_FAKE)
 
 
 class AppealPageTests(PlatformTestCase):

@@ -31,16 +31,16 @@ class ClaimTests(PlatformTestCase):
         services.review_item_claim(item_id=self.item.pk, moderator=self.mod)
         after_expiry = later(25)
         with self.settings(MODERATION_CLAIM_MINUTES=20):
-            item = services.review_item_claim(item_id=self.item.pk, moderator=self.mod2,
-                                              now=after_expiry)
+            item = services.review_item_claim(
+                item_id=self.item.pk, moderator=self.mod2, now=after_expiry
+            )
         self.assertEqual(item.claimed_by, self.mod2)
 
     def test_a_claim_is_still_held_just_before_it_expires(self):
         with self.settings(MODERATION_CLAIM_MINUTES=20):
             services.review_item_claim(item_id=self.item.pk, moderator=self.mod)
             with self.assertRaises(services.ReviewConflict):
-                services.review_item_claim(item_id=self.item.pk, moderator=self.mod2,
-                                           now=later(19))
+                services.review_item_claim(item_id=self.item.pk, moderator=self.mod2, now=later(19))
 
     def test_the_holder_can_renew_and_release_a_claim(self):
         first = services.review_item_claim(item_id=self.item.pk, moderator=self.mod)
@@ -54,8 +54,9 @@ class ClaimTests(PlatformTestCase):
 
     def test_decided_items_cannot_be_claimed(self):
         services.review_item_claim(item_id=self.item.pk, moderator=self.mod)
-        services.review_item_decide(item_id=self.item.pk, moderator=self.mod, decision="fake",
-                                    reason="artefacts")
+        services.review_item_decide(
+            item_id=self.item.pk, moderator=self.mod, decision="fake", reason="artefacts"
+        )
         with self.assertRaisesMessage(services.ReviewConflict, "already decided"):
             services.review_item_claim(item_id=self.item.pk, moderator=self.mod2)
 

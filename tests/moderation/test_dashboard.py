@@ -18,25 +18,35 @@ class DashboardTests(PlatformTestCase):
         super().setUp()
         # Shipped model: fake threshold 0.5. Model calls: fake, fake, real, real.
         decided(routed(uploader=self.alice, probability=0.9), self.mod, "fake")  # TP
-        decided(routed(uploader=self.alice, probability=0.7), self.mod, "real",
-                "model_error")  # FP
-        decided(routed(uploader=self.alice, verdict="uncertain", probability=0.4), self.mod,
-                "fake")  # FN
-        decided(routed(uploader=self.alice, verdict="real", probability=0.1), self.mod, "real",
-                "no_artefacts")  # TN
-        decided(routed(uploader=self.alice, verdict="no_face", probability=None, faces=False),
-                self.mod, "real", "no_artefacts")  # no score
+        decided(routed(uploader=self.alice, probability=0.7), self.mod, "real", "model_error")  # FP
+        decided(
+            routed(uploader=self.alice, verdict="uncertain", probability=0.4), self.mod, "fake"
+        )  # FN
+        decided(
+            routed(uploader=self.alice, verdict="real", probability=0.1),
+            self.mod,
+            "real",
+            "no_artefacts",
+        )  # TN
+        decided(
+            routed(uploader=self.alice, verdict="no_face", probability=None, faces=False),
+            self.mod,
+            "real",
+            "no_artefacts",
+        )  # no score
         routed(uploader=self.bob, probability=0.95)  # waiting
         old = routed(uploader=self.bob, verdict="uncertain", probability=0.45)
         ReviewItem.objects.filter(pk=old.pk).update(
-            created_at=timezone.now() - dt.timedelta(days=3))
+            created_at=timezone.now() - dt.timedelta(days=3)
+        )
 
     def test_agreement_per_model_version_at_the_current_threshold(self):
         (row,) = selectors.dashboard_agreement()
         active = ModelVersion.objects.get(is_active=True)
         self.assertEqual(row.version, f"{active.name} v{active.version}")
-        self.assertEqual((row.decided, row.no_score, row.tp, row.fp, row.fn, row.tn),
-                         (5, 1, 1, 1, 1, 1))
+        self.assertEqual(
+            (row.decided, row.no_score, row.tp, row.fp, row.fn, row.tn), (5, 1, 1, 1, 1, 1)
+        )
         self.assertEqual((row.precision, row.recall, row.overturn_rate), (0.5, 0.5, 0.5))
 
     def test_queue_sizes_and_ages(self):

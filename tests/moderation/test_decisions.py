@@ -16,16 +16,19 @@ class DecisionTests(PlatformTestCase):
         self.item = routed(uploader=self.alice, probability=0.9)
 
     def decide(self, moderator, decision="fake", reason="artefacts", **kw):
-        return services.review_item_decide(item_id=self.item.pk, moderator=moderator,
-                                           decision=decision, reason=reason, **kw)
+        return services.review_item_decide(
+            item_id=self.item.pk, moderator=moderator, decision=decision, reason=reason, **kw
+        )
 
     def test_confirming_records_the_decision_and_frees_the_claim(self):
         item = decided(self.item, self.mod, "fake")
         self.assertEqual(item.state, ReviewState.CONFIRMED_FAKE)
         self.assertEqual((item.first_decided_by, item.claimed_by), (self.mod, None))
         event = item.events.last()
-        self.assertEqual((event.actor, event.from_state, event.to_state, event.reason),
-                         (self.mod, "flagged", "confirmed_fake", "artefacts"))
+        self.assertEqual(
+            (event.actor, event.from_state, event.to_state, event.reason),
+            (self.mod, "flagged", "confirmed_fake", "artefacts"),
+        )
         self.assertEqual(event.model_score, 0.9)
 
     def test_overturning_makes_the_public_status_authentic(self):
@@ -56,8 +59,9 @@ class DecisionTests(PlatformTestCase):
         with self.assertRaises(services.ReviewConflict):
             self.decide(self.mod, "fake", now=later(22))
         item.refresh_from_db()
-        self.assertEqual((item.state, item.first_decided_by), (ReviewState.OVERTURNED_REAL,
-                                                               self.mod2))
+        self.assertEqual(
+            (item.state, item.first_decided_by), (ReviewState.OVERTURNED_REAL, self.mod2)
+        )
         self.assertEqual(item.events.filter(actor__isnull=False).count(), 1)
 
     def test_the_same_moderator_cannot_decide_twice(self):
@@ -72,17 +76,24 @@ class DecisionTests(PlatformTestCase):
         with self.assertRaisesMessage(services.ReviewConflict, "another moderator decides"):
             services.review_item_claim(item_id=self.item.pk, moderator=self.mod)
         item = decided(item, self.mod2, "fake")
-        self.assertEqual((item.state, item.first_decided_by),
-                         (ReviewState.CONFIRMED_FAKE, self.mod2))
+        self.assertEqual(
+            (item.state, item.first_decided_by), (ReviewState.CONFIRMED_FAKE, self.mod2)
+        )
 
     def test_reason_codes_come_from_the_list_and_other_needs_a_note(self):
         services.review_item_claim(item_id=self.item.pk, moderator=self.mod)
-        for decision, reason in (("fake", "made_up"), ("fake", "routed_flagged"),
-                                 ("fake", "other"), ("burn", "artefacts")):
+        for decision, reason in (
+            ("fake", "made_up"),
+            ("fake", "routed_flagged"),
+            ("fake", "other"),
+            ("burn", "artefacts"),
+        ):
             with self.assertRaises(ValidationError):
                 self.decide(self.mod, decision, reason)
-        self.assertEqual(self.decide(self.mod, "fake", "other", note="seen before").state,
-                         ReviewState.CONFIRMED_FAKE)
+        self.assertEqual(
+            self.decide(self.mod, "fake", "other", note="seen before").state,
+            ReviewState.CONFIRMED_FAKE,
+        )
 
     def test_the_database_refuses_a_claim_without_an_expiry(self):
         with self.assertRaises(IntegrityError), transaction.atomic():

@@ -25,10 +25,18 @@ class HeatmapTaskTests(PlatformTestCase):
         assert ok
         self.faces = []
         for i in range(4):
-            frame = FrameResult.objects.create(job=self.job, frame_index=10 + i,
-                                               timestamp_s=float(i), fake_probability=0.2 * i)
-            face = FaceResult(frame=frame, box_x=0, box_y=0, box_w=9, box_h=9, raw_score=0.5,
-                              fake_probability=0.2 * i)
+            frame = FrameResult.objects.create(
+                job=self.job, frame_index=10 + i, timestamp_s=float(i), fake_probability=0.2 * i
+            )
+            face = FaceResult(
+                frame=frame,
+                box_x=0,
+                box_y=0,
+                box_w=9,
+                box_h=9,
+                raw_score=0.5,
+                fake_probability=0.2 * i,
+            )
             face.crop.save(f"{i}.jpg", ContentFile(jpeg.tobytes()), save=True)
             self.faces.append(face)
 

@@ -40,12 +40,15 @@ class AppendOnlyHistoryTests(PlatformTestCase):
         self.assertNotContains(page, 'name="note"')  # shown as text, not as a field
         self.client.post(change, {"note": "rewritten"})
         self.assertEqual(ReviewEvent.objects.get(pk=self.event.pk).note, "")
-        self.assertEqual(self.client.get(reverse("admin:moderation_reviewevent_add"))
-                         .status_code, 403)
+        self.assertEqual(
+            self.client.get(reverse("admin:moderation_reviewevent_add")).status_code, 403
+        )
         delete = reverse("admin:moderation_reviewevent_delete", args=[self.event.pk])
         self.assertEqual(self.client.post(delete, {"post": "yes"}).status_code, 403)
-        item_page = self.client.get(reverse("admin:moderation_reviewitem_change",
-                                            args=[self.item.pk]))
+        item_page = self.client.get(
+            reverse("admin:moderation_reviewitem_change", args=[self.item.pk])
+        )
         self.assertContains(item_page, "Visible blending")  # the inline history, by reason
-        self.assertEqual(self.client.get(reverse("admin:moderation_reviewevent_changelist"))
-                         .status_code, 200)
+        self.assertEqual(
+            self.client.get(reverse("admin:moderation_reviewevent_changelist")).status_code, 200
+        )

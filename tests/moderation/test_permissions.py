@@ -1,4 +1,5 @@
 """Who may open what: anonymous, the uploader (alice), a stranger (bob), a moderator, an admin."""
+
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
@@ -20,14 +21,16 @@ class ModeratorPagesTests(PlatformTestCase):
 
     def pages(self):
         pk = self.item.pk
-        return [("get", reverse("moderation:queue")),
-                ("get", reverse("moderation:dashboard")),
-                ("get", reverse("moderation:item_detail", args=[pk])),
-                ("get", reverse("moderation:heatmap_image", args=[self.heatmap.pk])),
-                ("post", reverse("moderation:item_claim", args=[pk])),
-                ("post", reverse("moderation:item_release", args=[pk])),
-                ("post", reverse("moderation:item_decide", args=[pk])),
-                ("post", reverse("moderation:item_heatmaps", args=[pk]))]
+        return [
+            ("get", reverse("moderation:queue")),
+            ("get", reverse("moderation:dashboard")),
+            ("get", reverse("moderation:item_detail", args=[pk])),
+            ("get", reverse("moderation:heatmap_image", args=[self.heatmap.pk])),
+            ("post", reverse("moderation:item_claim", args=[pk])),
+            ("post", reverse("moderation:item_release", args=[pk])),
+            ("post", reverse("moderation:item_decide", args=[pk])),
+            ("post", reverse("moderation:item_heatmaps", args=[pk])),
+        ]
 
     def test_anonymous_visitors_are_sent_to_log_in(self):
         for method, url in self.pages():
@@ -39,8 +42,9 @@ class ModeratorPagesTests(PlatformTestCase):
         for username in ("alice", "bob"):
             self.client.login(username=username, password=PASSWORD)
             for method, url in self.pages():
-                self.assertEqual(getattr(self.client, method)(url).status_code, 403,
-                                 (username, url))
+                self.assertEqual(
+                    getattr(self.client, method)(url).status_code, 403, (username, url)
+                )
         self.item.refresh_from_db()
         self.assertIsNone(self.item.claimed_by)
 
@@ -55,8 +59,9 @@ class ModeratorPagesTests(PlatformTestCase):
 
     def test_a_missing_item_is_404_for_moderators(self):
         self.client.login(username="mod", password=PASSWORD)
-        self.assertEqual(self.client.get(reverse("moderation:item_detail", args=[999])).status_code,
-                         404)
+        self.assertEqual(
+            self.client.get(reverse("moderation:item_detail", args=[999])).status_code, 404
+        )
 
 
 class UploaderViewTests(PlatformTestCase):
@@ -77,15 +82,17 @@ class UploaderViewTests(PlatformTestCase):
 
     def test_moderators_see_a_link_to_the_item(self):
         self.client.login(username="mod", password=PASSWORD)
-        self.assertContains(self.client.get(self.job_url),
-                            reverse("moderation:item_detail", args=[self.item.pk]))
+        self.assertContains(
+            self.client.get(self.job_url), reverse("moderation:item_detail", args=[self.item.pk])
+        )
 
     def test_only_the_uploader_can_appeal(self):
         self.assertEqual(self.client.post(self.appeal_url, {"message": "x"}).status_code, 302)
         for username in ("bob", "mod", "root"):
             self.client.login(username=username, password=PASSWORD)
-            self.assertEqual(self.client.post(self.appeal_url, {"message": "x"}).status_code, 404,
-                             username)
+            self.assertEqual(
+                self.client.post(self.appeal_url, {"message": "x"}).status_code, 404, username
+            )
         self.client.login(username="alice", password=PASSWORD)
         self.assertEqual(self.client.get(self.appeal_url).status_code, 405)
         self.item.refresh_from_db()

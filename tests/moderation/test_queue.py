@@ -36,7 +36,8 @@ class ReviewQueueTests(PlatformTestCase):
     def test_equal_scores_are_served_oldest_first(self):
         newer, older = (routed(uploader=self.alice, probability=0.9) for _ in range(2))
         AnalysisJob.objects.filter(pk=older.job_id).update(
-            created_at=newer.job.created_at - dt.timedelta(hours=1))
+            created_at=newer.job.created_at - dt.timedelta(hours=1)
+        )
         self.assertEqual(self.listed(), [older, newer])
 
     def test_it_filters_by_state_model_uploader_and_date(self):
@@ -45,8 +46,9 @@ class ReviewQueueTests(PlatformTestCase):
         self.assertEqual(self.listed(state="auto_cleared"), [cleared])
         self.assertEqual(self.listed(state="all"), [fake, cleared])
         self.assertEqual(self.listed(state="all", uploader="ALICE"), [cleared])
-        other = ModelVersion.objects.create(name="other", version="2", architecture="paper_cnn",
-                                            weights_path="x.keras")
+        other = ModelVersion.objects.create(
+            name="other", version="2", architecture="paper_cnn", weights_path="x.keras"
+        )
         self.assertEqual(self.listed(model_version=model_version_active().pk), [fake])
         self.assertEqual(self.listed(model_version=other.pk), [])
         today = fake.job.created_at.date()
@@ -69,5 +71,6 @@ class ReviewQueueTests(PlatformTestCase):
 
     def test_the_page_links_each_item_to_its_evidence(self):
         item = routed(uploader=self.alice, probability=0.9)
-        self.assertContains(self.client.get(self.url),
-                            reverse("moderation:item_detail", args=[item.pk]))
+        self.assertContains(
+            self.client.get(self.url), reverse("moderation:item_detail", args=[item.pk])
+        )

@@ -1,4 +1,5 @@
 """A site can send scores below the model's uncertain band to review (MODERATION_REVIEW_FLOOR)."""
+
 import os
 import subprocess
 import sys
@@ -51,8 +52,10 @@ class ReviewFloorTests(PlatformTestCase):
         item = routed(uploader=self.alice, verdict="uncertain", probability=0.35)
         self.assertEqual(item.state, ReviewState.NEEDS_REVIEW)
         self.assertEqual(item.events.get().reason, ReasonCode.ROUTED_UNCERTAIN)
-        self.assertEqual(routed(uploader=self.alice, verdict="real", probability=0.2).state,
-                         ReviewState.AUTO_CLEARED)
+        self.assertEqual(
+            routed(uploader=self.alice, verdict="real", probability=0.2).state,
+            ReviewState.AUTO_CLEARED,
+        )
 
     @override_settings(MODERATION_REVIEW_FLOOR=0.1)
     def test_videos_without_a_face_are_routed_by_their_own_setting(self):
@@ -63,9 +66,18 @@ class ReviewFloorTests(PlatformTestCase):
 def test_a_floor_that_is_not_a_probability_stops_the_site_from_starting():
     root = Path(__file__).resolve().parents[2]
     for value, message in (("1.5", "between 0 and 1"), ("lots", "must be a number")):
-        env = {**os.environ, "MODERATION_REVIEW_FLOOR": value,
-               "DJANGO_SETTINGS_MODULE": "deepfake_site.settings"}
-        run = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=root,
-                             env=env, capture_output=True, text=True, timeout=120)
+        env = {
+            **os.environ,
+            "MODERATION_REVIEW_FLOOR": value,
+            "DJANGO_SETTINGS_MODULE": "deepfake_site.settings",
+        }
+        run = subprocess.run(
+            [sys.executable, "-c", "import django; django.setup()"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert run.returncode != 0
         assert "MODERATION_REVIEW_FLOOR" in run.stderr and message in run.stderr

@@ -53,8 +53,9 @@ class RoutingTests(PlatformTestCase):
         self.version.video_uncertain_low, self.version.video_uncertain_high = 0.1, 0.2
         self.version.save()
         self.assertEqual(routed(uploader=self.alice, probability=0.25).state, ReviewState.FLAGGED)
-        self.assertEqual(routed(uploader=self.alice, probability=0.15).state,
-                         ReviewState.NEEDS_REVIEW)
+        self.assertEqual(
+            routed(uploader=self.alice, probability=0.15).state, ReviewState.NEEDS_REVIEW
+        )
 
     def test_a_version_without_a_video_band_routes_by_its_face_band(self):
         self.version.video_uncertain_low = self.version.video_uncertain_high = None
@@ -62,15 +63,18 @@ class RoutingTests(PlatformTestCase):
         self.version.uncertain_low, self.version.uncertain_high = 0.1, 0.2
         self.version.save()
         self.assertEqual(routed(uploader=self.alice, probability=0.2).state, ReviewState.FLAGGED)
-        self.assertEqual(routed(uploader=self.alice, probability=0.05).state,
-                         ReviewState.AUTO_CLEARED)
+        self.assertEqual(
+            routed(uploader=self.alice, probability=0.05).state, ReviewState.AUTO_CLEARED
+        )
 
     def test_a_video_between_the_face_band_and_the_video_band_goes_to_review(self):
         # The face band would flag it; the video band, fitted on videos, is not sure.
         self.assertLess(self.version.uncertain_high, self.high)
         p = (self.version.uncertain_high + self.high) / 2
-        self.assertEqual(routed(uploader=self.alice, verdict="uncertain", probability=p).state,
-                         ReviewState.NEEDS_REVIEW)
+        self.assertEqual(
+            routed(uploader=self.alice, verdict="uncertain", probability=p).state,
+            ReviewState.NEEDS_REVIEW,
+        )
 
     def test_routing_twice_keeps_one_item_and_one_routing_event(self):
         item = routed(uploader=self.alice)
@@ -103,11 +107,17 @@ class WorkerRoutingTests(PlatformTestCase):
     """The worker stores a result and routes it to review in one transaction."""
 
     def _result(self, p):
-        return VideoResult(verdict="fake", fake_probability=p, frames_sampled=1,
-                           frames_with_face=0, faces_scored=0,
-                           frames=(FrameOutcome(index=0, timestamp_s=0.0),),
-                           info=VideoInfo(width=64, height=64, fps=10.0, frame_count=10,
-                                          duration_s=1.0, codec="mp4v"))
+        return VideoResult(
+            verdict="fake",
+            fake_probability=p,
+            frames_sampled=1,
+            frames_with_face=0,
+            faces_scored=0,
+            frames=(FrameOutcome(index=0, timestamp_s=0.0),),
+            info=VideoInfo(
+                width=64, height=64, fps=10.0, frame_count=10, duration_s=1.0, codec="mp4v"
+            ),
+        )
 
     def _run(self, p):
         """job_run on a queued job, its analyser answering a fixed result."""

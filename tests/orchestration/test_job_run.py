@@ -51,8 +51,10 @@ def test_no_face_is_stored_as_its_own_verdict(clips):
     assert FrameResult.objects.filter(job=job, fake_probability__isnull=True).count() == 24
 
 
-@pytest.mark.parametrize("name, code", [("not_video", "not_a_video"), ("empty", "empty_file"),
-                                        ("truncated", "not_a_video")])
+@pytest.mark.parametrize(
+    "name, code",
+    [("not_video", "not_a_video"), ("empty", "empty_file"), ("truncated", "not_a_video")],
+)
 def test_bad_input_is_stored_as_failed_with_the_reason(clips, name, code):
     job = _job_for(clips[name])
     job_run(job_id=job.id)
@@ -122,9 +124,10 @@ def test_a_job_without_any_active_model_fails_with_a_clear_reason(clips):
 
 
 def test_jobs_whose_worker_died_are_failed_after_the_timeout(settings):
-    stale = JobFactory(status=JobStatus.RUNNING,
-                       started_at=timezone.now() - dt.timedelta(
-                           seconds=settings.DETECTION_JOB_TIMEOUT_S + 120))
+    stale = JobFactory(
+        status=JobStatus.RUNNING,
+        started_at=timezone.now() - dt.timedelta(seconds=settings.DETECTION_JOB_TIMEOUT_S + 120),
+    )
     fresh = JobFactory(status=JobStatus.RUNNING, started_at=timezone.now())
     assert stale_jobs_fail() == 1
     stale.refresh_from_db()

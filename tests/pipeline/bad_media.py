@@ -4,6 +4,7 @@ OpenCV's writer cannot make audio-only files, rotation metadata or irregular tim
 PyAV can. Rotation is written into the MP4 track header's display matrix by hand, because
 FFmpeg's muxer no longer takes a `rotate` tag.
 """
+
 from __future__ import annotations
 
 import fractions
@@ -17,8 +18,9 @@ import numpy as np
 from tests import media
 
 
-def h264_video(path: Path, frames: list[np.ndarray], pts_ms: list[int] | None = None,
-               fps: int = 16) -> Path:
+def h264_video(
+    path: Path, frames: list[np.ndarray], pts_ms: list[int] | None = None, fps: int = 16
+) -> Path:
     """H.264 in MP4; `pts_ms` gives each frame's timestamp in milliseconds (variable rate)."""
     height, width = frames[0].shape[:2]
     with av.open(str(path), "w") as out:
@@ -51,8 +53,9 @@ def audio_only(path: Path, seconds: float = 1.0) -> Path:
         t = np.arange(int(rate * seconds)) / rate
         tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
         for i, start in enumerate(range(0, len(tone) - 1024, 1024)):
-            frame = av.AudioFrame.from_ndarray(tone[None, start:start + 1024], format="fltp",
-                                               layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                tone[None, start : start + 1024], format="fltp", layout="mono"
+            )
             frame.sample_rate, frame.pts = rate, i * 1024
             for packet in stream.encode(frame):
                 out.mux(packet)
@@ -89,8 +92,11 @@ def with_rotation(path: Path, degrees: int) -> Path:
     # version/flags, times and track id, reserved, duration, reserved, layer..volume, reserved
     matrix = at + 4 + 4 + (32 if version == 1 else 20) + 8 + 8
     one, w = 0x10000, 0x40000000
-    values = {90: (0, one, 0, -one, 0, 0, 0, 0, w), 180: (-one, 0, 0, 0, -one, 0, 0, 0, w),
-              270: (0, -one, 0, one, 0, 0, 0, 0, w)}[degrees]
+    values = {
+        90: (0, one, 0, -one, 0, 0, 0, 0, w),
+        180: (-one, 0, 0, 0, -one, 0, 0, 0, w),
+        270: (0, -one, 0, one, 0, 0, 0, 0, w),
+    }[degrees]
     struct.pack_into(">9i", data, matrix, *values)
     path.write_bytes(bytes(data))
     return path
@@ -107,8 +113,9 @@ def portrait_phone_clip(path: Path, n_frames: int = 12) -> tuple[Path, np.ndarra
     return with_rotation(path, 90), upright
 
 
-def corrupt_copy(source: Path, path: Path, start: float = 0.3, end: float = 0.9,
-                 seed: int = 0) -> Path:
+def corrupt_copy(
+    source: Path, path: Path, start: float = 0.3, end: float = 0.9, seed: int = 0
+) -> Path:
     """Same size, but random bytes over the middle of the file (a damaged download)."""
     data = bytearray(source.read_bytes())
     a, b = int(len(data) * start), int(len(data) * end)

@@ -1,13 +1,23 @@
 import numpy as np
 import pytest
 
-from detection.pipeline.aggregate import (frame_outcomes, person_outcomes, video_probability,
-                                          video_verdict)
+from detection.pipeline.aggregate import (
+    frame_outcomes,
+    person_outcomes,
+    video_probability,
+    video_verdict,
+)
 from detection.pipeline.spec import ModelSpec, logit
 from detection.pipeline.types import FaceBox, FaceCrop, SampledFrame
 
-SPEC = ModelSpec(name="t", version="1", architecture="paper_cnn", weights_file="x.keras",
-                 uncertain_low=0.3, uncertain_high=0.7)
+SPEC = ModelSpec(
+    name="t",
+    version="1",
+    architecture="paper_cnn",
+    weights_file="x.keras",
+    uncertain_low=0.3,
+    uncertain_high=0.7,
+)
 
 
 def _z(*probabilities):
@@ -20,8 +30,12 @@ def _frame(i):
 
 
 def _crop(i, x=0, size=2):
-    return FaceCrop(frame_index=i, timestamp_s=i / 10, box=FaceBox(x, 0, size, size),
-                    image=np.zeros((2, 2, 3), np.uint8))
+    return FaceCrop(
+        frame_index=i,
+        timestamp_s=i / 10,
+        box=FaceBox(x, 0, size, size),
+        image=np.zeros((2, 2, 3), np.uint8),
+    )
 
 
 def test_a_frame_is_as_suspicious_as_its_most_suspicious_face():
@@ -30,8 +44,9 @@ def test_a_frame_is_as_suspicious_as_its_most_suspicious_face():
 
 
 def test_a_persons_probability_is_the_mean_over_their_faces_ignoring_faceless_frames():
-    outcomes = frame_outcomes([_frame(0), _frame(1), _frame(2)], [_crop(0), _crop(2)],
-                              _z(0.8, 0.6), SPEC, people=[0, 0])
+    outcomes = frame_outcomes(
+        [_frame(0), _frame(1), _frame(2)], [_crop(0), _crop(2)], _z(0.8, 0.6), SPEC, people=[0, 0]
+    )
     assert outcomes[1].fake_probability is None
     persons = person_outcomes(outcomes, SPEC)
     assert [(p.index, p.frames_seen) for p in persons] == [(0, 2)]
@@ -61,8 +76,9 @@ def test_a_face_seen_once_does_not_decide_the_video_when_a_person_is_seen_throug
 
 def test_the_representative_crop_is_the_largest_view():
     crops = [_crop(0, size=2), _crop(1, size=5)]
-    persons = person_outcomes(frame_outcomes([_frame(0), _frame(1)], crops, _z(.5, .5), SPEC,
-                                             people=[0, 0]), SPEC)
+    persons = person_outcomes(
+        frame_outcomes([_frame(0), _frame(1)], crops, _z(0.5, 0.5), SPEC, people=[0, 0]), SPEC
+    )
     assert persons[0].representative.frame_index == 1
 
 
@@ -73,16 +89,31 @@ def test_no_face_anywhere_is_its_own_verdict_not_a_score():
     assert video_verdict(None, SPEC) == "no_face"
 
 
-@pytest.mark.parametrize("p, verdict", [(0.0, "real"), (0.29, "real"), (0.3, "uncertain"),
-                                        (0.69, "uncertain"), (0.7, "fake"), (1.0, "fake")])
+@pytest.mark.parametrize(
+    "p, verdict",
+    [
+        (0.0, "real"),
+        (0.29, "real"),
+        (0.3, "uncertain"),
+        (0.69, "uncertain"),
+        (0.7, "fake"),
+        (1.0, "fake"),
+    ],
+)
 def test_the_verdict_follows_the_uncertain_band(p, verdict):
     assert video_verdict(p, SPEC) == verdict
 
 
 def test_calibration_maps_scores_monotonically_and_identity_by_default():
     assert SPEC.calibrate(0.73) == pytest.approx(0.73, abs=1e-6)
-    spec = ModelSpec(name="t", version="1", architecture="a", weights_file="x",
-                     calibration_a=2.0, calibration_b=-1.0)
+    spec = ModelSpec(
+        name="t",
+        version="1",
+        architecture="a",
+        weights_file="x",
+        calibration_a=2.0,
+        calibration_b=-1.0,
+    )
     values = [spec.calibrate(r) for r in (0.01, 0.3, 0.5, 0.7, 0.99)]
     assert values == sorted(values) and all(0 < v < 1 for v in values)
     assert spec.calibrate(0.5) == pytest.approx(1 / (1 + np.exp(1.0)))

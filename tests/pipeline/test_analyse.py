@@ -1,4 +1,5 @@
 """The whole pipeline on generated clips, with the model shipped in the repository."""
+
 import ast
 from pathlib import Path
 
@@ -17,8 +18,14 @@ def test_it_analyses_a_clip_with_a_face(clips, shipped_analyser):
     assert result.frames_with_face >= 28  # the face is in every frame; Haar may miss a few
     scored = [f for f in result.frames if f.faces]
     assert all(0.0 <= f.fake_probability <= 1.0 for f in scored)
-    assert set(result.timings) == {"decode", "faces", "people", "model", "after_decode",
-                                   "aggregate"}
+    assert set(result.timings) == {
+        "decode",
+        "faces",
+        "people",
+        "model",
+        "after_decode",
+        "aggregate",
+    }
     assert scored[0].faces[0].crop.ndim == 3
 
 
@@ -40,6 +47,11 @@ def test_the_pipeline_package_never_imports_django():
     for path in PIPELINE_DIR.glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not any(n.split(".")[0] == "django" for n in names), path.name

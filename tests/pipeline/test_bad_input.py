@@ -1,4 +1,5 @@
 """Each kind of awkward upload gets a clear outcome: a correct analysis or a clear error."""
+
 import cv2
 import numpy as np
 import pytest
@@ -23,11 +24,13 @@ def files(tmp_path_factory):
         "portrait": portrait,
         "upright": upright,
         # 25 fps for 5 frames, then one frame a second: index/fps would put the last at 0.56 s.
-        "vfr": bad_media.h264_video(root / "vfr.mp4", bad_media.moving_faces(9),
-                                    pts_ms=[0, 40, 80, 120, 160, 1000, 2000, 3000, 4000]),
+        "vfr": bad_media.h264_video(
+            root / "vfr.mp4",
+            bad_media.moving_faces(9),
+            pts_ms=[0, 40, 80, 120, 160, 1000, 2000, 3000, 4000],
+        ),
         "corrupt_middle": bad_media.corrupt_copy(h264, root / "corrupt_middle.mp4"),
-        "corrupt_head": bad_media.corrupt_copy(h264, root / "corrupt_head.mp4", start=0.0,
-                                               end=0.5),
+        "corrupt_head": bad_media.corrupt_copy(h264, root / "corrupt_head.mp4", start=0.0, end=0.5),
         "one_frame": bad_media.h264_video(root / "one.mp4", bad_media.moving_faces(1)),
     }
 
@@ -58,8 +61,11 @@ def test_a_frame_above_the_cap_is_refused_before_it_is_retrieved():
             return True
 
         def get(self, prop):
-            return {cv2.CAP_PROP_FRAME_WIDTH: 10000, cv2.CAP_PROP_FRAME_HEIGHT: 10000,
-                    cv2.CAP_PROP_POS_MSEC: 0.0}[prop]
+            return {
+                cv2.CAP_PROP_FRAME_WIDTH: 10000,
+                cv2.CAP_PROP_FRAME_HEIGHT: 10000,
+                cv2.CAP_PROP_POS_MSEC: 0.0,
+            }[prop]
 
         def retrieve(self):
             self.retrieved += 1

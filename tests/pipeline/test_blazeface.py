@@ -35,7 +35,7 @@ def test_it_finds_a_face_that_fills_the_frame(detector):
     # The full-range model misses it in the frame itself and finds it in a wider canvas.
     (face,) = detector.detect_with_keypoints(media.face_image())
     b = face.box
-    close_up = cv2.resize(media.face_image()[b.y:b.y + b.h, b.x:b.x + b.w], (720, 720))
+    close_up = cv2.resize(media.face_image()[b.y : b.y + b.h, b.x : b.x + b.w], (720, 720))
     assert detector.detect_with_keypoints(close_up, tiles=False) == []
     (found,) = detector.detect_with_keypoints(close_up)
     centre = (found.box.x + found.box.w / 2, found.box.y + found.box.h / 2)
@@ -45,8 +45,9 @@ def test_it_finds_a_face_that_fills_the_frame(detector):
 
 
 def test_it_finds_a_turned_face(detector):
-    rotated = cv2.warpAffine(media.face_image(),
-                             cv2.getRotationMatrix2D((160, 160), 30, 1.0), (320, 320))
+    rotated = cv2.warpAffine(
+        media.face_image(), cv2.getRotationMatrix2D((160, 160), 30, 1.0), (320, 320)
+    )
     assert len(detector.detect(rotated)) == 1
 
 

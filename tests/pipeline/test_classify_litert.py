@@ -1,4 +1,5 @@
 """The LiteRT conversion serves the same scores as the Keras model, faster."""
+
 import json
 import shutil
 from pathlib import Path
@@ -8,8 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
-                                         make_classifier)
+from detection.pipeline.classify import KerasFaceClassifier, LiteRTFaceClassifier, make_classifier
 from detection.pipeline.decode import sample_frames
 from detection.pipeline.errors import ModelLoadError
 from detection.pipeline.faces import find_faces, make_detector
@@ -31,8 +31,9 @@ def real_crops(clips, shipped):
     spec, _ = shipped
     config = AnalysisConfig(frames_to_sample=12)
     _, frames = sample_frames(clips["face"], config)
-    crops = [c.image for c in find_faces(frames, make_detector("blazeface", config),
-                                         spec.face_margin)]
+    crops = [
+        c.image for c in find_faces(frames, make_detector("blazeface", config), spec.face_margin)
+    ]
     assert len(crops) >= 10  # the clip shows one face in every frame
     # Off-centre and scaled crops of the photo too, so the scores spread over a range.
     image = media.face_image()
@@ -40,7 +41,7 @@ def real_crops(clips, shipped):
     for _ in range(20):
         size = int(rng.integers(40, 300))
         y, x = (int(v) for v in rng.integers(0, image.shape[0] - size, 2))
-        crops.append(image[y:y + size, x:x + size])
+        crops.append(image[y : y + size, x : x + size])
     return crops
 
 
@@ -111,8 +112,15 @@ def test_convert_model_writes_the_tflite_beside_the_weights_and_records_it(shipp
     spec, weights = shipped
     shutil.copy(weights, tmp_path / "m.keras")
     spec_path = tmp_path / "m.json"
-    ModelSpec.from_dict({**spec.to_dict(), "name": "m", "version": "7", "weights_file": "m.keras",
-                         "serving_file": ""}).save(spec_path)
+    ModelSpec.from_dict(
+        {
+            **spec.to_dict(),
+            "name": "m",
+            "version": "7",
+            "weights_file": "m.keras",
+            "serving_file": "",
+        }
+    ).save(spec_path)
     call_command("convert_model", str(spec_path), samples=8, stdout=open("/dev/null", "w"))
     converted = ModelSpec.load(spec_path)
     assert converted.serving_file == "m_v7.tflite"
@@ -127,19 +135,39 @@ def test_versions_serving_the_same_weights_share_one_conversion(shipped, tmp_pat
     spec, weights = shipped
     shutil.copy(weights, tmp_path / "m.keras")
     for version in ("7", "8"):
-        ModelSpec.from_dict({**spec.to_dict(), "name": "m", "version": version,
-                             "weights_file": "m.keras", "serving_file": ""}
-                            ).save(tmp_path / f"m_v{version}.json")
-        call_command("convert_model", str(tmp_path / f"m_v{version}.json"), samples=8,
-                     stdout=open("/dev/null", "w"))
+        ModelSpec.from_dict(
+            {
+                **spec.to_dict(),
+                "name": "m",
+                "version": version,
+                "weights_file": "m.keras",
+                "serving_file": "",
+            }
+        ).save(tmp_path / f"m_v{version}.json")
+        call_command(
+            "convert_model",
+            str(tmp_path / f"m_v{version}.json"),
+            samples=8,
+            stdout=open("/dev/null", "w"),
+        )
     second = ModelSpec.load(tmp_path / "m_v8.json")
     assert second.serving_file == "m_v7.tflite" and not (tmp_path / "m_v8.tflite").exists()
     assert second.metrics["serving"]["max_abs_diff"] < 1e-5  # checked again, not assumed
     assert isinstance(make_classifier(second, tmp_path / "m.keras"), LiteRTFaceClassifier)
     # Other weights beside them get their own file.
-    shutil.copy(Path(settings.BASE_DIR) / "detection/models/lite0_sbi_v1.keras", tmp_path / "n.keras")
-    ModelSpec.from_dict({**spec.to_dict(), "name": "n", "version": "1", "weights_file": "n.keras",
-                         "serving_file": ""}).save(tmp_path / "n_v1.json")
-    call_command("convert_model", str(tmp_path / "n_v1.json"), samples=8,
-                 stdout=open("/dev/null", "w"))
+    shutil.copy(
+        Path(settings.BASE_DIR) / "detection/models/lite0_sbi_v1.keras", tmp_path / "n.keras"
+    )
+    ModelSpec.from_dict(
+        {
+            **spec.to_dict(),
+            "name": "n",
+            "version": "1",
+            "weights_file": "n.keras",
+            "serving_file": "",
+        }
+    ).save(tmp_path / "n_v1.json")
+    call_command(
+        "convert_model", str(tmp_path / "n_v1.json"), samples=8, stdout=open("/dev/null", "w")
+    )
     assert ModelSpec.load(tmp_path / "n_v1.json").serving_file == "n_v1.tflite"

@@ -1,12 +1,12 @@
 """Classifiers serve logits (the model's output before its sigmoid), so confident faces keep
 their order, and a version can score each face with its mirror image."""
+
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
-                                         convert_to_tflite)
+from detection.pipeline.classify import KerasFaceClassifier, LiteRTFaceClassifier, convert_to_tflite
 from detection.pipeline.spec import ModelSpec
 
 SIZE = 16
@@ -26,17 +26,25 @@ def steep_model(tmp_path_factory):
     kernel = np.random.default_rng(0).normal(0, 1, (SIZE * SIZE * 3, 1))
     z = _batch().reshape(len(_batch()), -1) / 255.0 @ kernel
     scale = 35.0 / float(z.max() - z.min())
-    model.get_layer("fake").set_weights([(kernel * scale).astype(np.float32),
-                                         np.array([-5.0 - scale * float(z.min())], np.float32)])
+    model.get_layer("fake").set_weights(
+        [(kernel * scale).astype(np.float32), np.array([-5.0 - scale * float(z.min())], np.float32)]
+    )
     path = tmp_path_factory.mktemp("steep") / "steep.keras"
     model.save(path)
     return model, path
 
 
 def _spec(path, flip=False, serving=None):
-    return ModelSpec(name="steep", version="1", architecture="test", weights_file=str(path),
-                     input_size=SIZE, channels=3, test_time_flip=flip,
-                     metrics={"serving": serving} if serving else {})
+    return ModelSpec(
+        name="steep",
+        version="1",
+        architecture="test",
+        weights_file=str(path),
+        input_size=SIZE,
+        channels=3,
+        test_time_flip=flip,
+        metrics={"serving": serving} if serving else {},
+    )
 
 
 def _batch(n=24, seed=1):
@@ -86,8 +94,9 @@ def test_litert_conversion_serves_the_same_logits(steep_model, tmp_path):
         np.testing.assert_allclose(lite.logits_batch(batch), keras_logits, rtol=1e-4, atol=1e-3)
 
 
-def test_an_older_conversion_that_outputs_the_sigmoid_is_read_as_a_probability(steep_model,
-                                                                              tmp_path):
+def test_an_older_conversion_that_outputs_the_sigmoid_is_read_as_a_probability(
+    steep_model, tmp_path
+):
     """Conversions made before logits were served output the sigmoid; their spec says
     nothing of the output, and the classifier takes the logit of what they return."""
     import keras
@@ -101,8 +110,11 @@ def test_an_older_conversion_that_outputs_the_sigmoid_is_read_as_a_probability(s
     batch = _batch()
     old = LiteRTFaceClassifier(_spec(path), out)
     moderate = np.abs(_expected_logits(model, batch)) < 8  # where float32 sigmoid is exact
-    np.testing.assert_allclose(old.logits_batch(batch)[moderate],
-                               _expected_logits(model, batch)[moderate], atol=1e-3)
-    new = LiteRTFaceClassifier(replace(_spec(path), metrics={"serving": {"output": "logit"}}),
-                               convert_to_tflite(path, tmp_path / "new.tflite"))
+    np.testing.assert_allclose(
+        old.logits_batch(batch)[moderate], _expected_logits(model, batch)[moderate], atol=1e-3
+    )
+    new = LiteRTFaceClassifier(
+        replace(_spec(path), metrics={"serving": {"output": "logit"}}),
+        convert_to_tflite(path, tmp_path / "new.tflite"),
+    )
     assert np.abs(new.logits_batch(batch)).max() > 17 >= np.abs(old.logits_batch(batch)).max()

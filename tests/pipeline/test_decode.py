@@ -2,7 +2,13 @@ import cv2
 import pytest
 
 from detection.pipeline.decode import probe_video, sample_frames, sample_indices
-from detection.pipeline.errors import EmptyFile, NotAVideo, PipelineError, VideoTooLarge, VideoTooLong
+from detection.pipeline.errors import (
+    EmptyFile,
+    NotAVideo,
+    PipelineError,
+    VideoTooLarge,
+    VideoTooLong,
+)
 from detection.pipeline.types import AnalysisConfig
 from tests import media
 

@@ -1,4 +1,5 @@
 """Grad-CAM on the model shipped in the repository (no Django)."""
+
 import numpy as np
 import pytest
 
@@ -31,8 +32,12 @@ def test_it_returns_one_heatmap_in_0_1_per_crop(model, shipped_analyser):
 
 def test_a_flat_grey_crop_has_a_flat_heatmap(model, shipped_analyser):
     spec = shipped_analyser.spec
-    heat = grad_cam(model, [np.full((64, 64, 3), 128, np.uint8)], input_size=spec.input_size,
-                    channels=spec.channels)[0]
+    heat = grad_cam(
+        model,
+        [np.full((64, 64, 3), 128, np.uint8)],
+        input_size=spec.input_size,
+        channels=spec.channels,
+    )[0]
     # No edges, so every position of the convolution sees the same input.
     assert np.ptp(heat[2:-2, 2:-2]) < 1e-3
 
@@ -44,8 +49,13 @@ def test_no_crops_give_no_heatmaps(model):
 def test_a_model_without_a_convolution_is_refused():
     import keras
 
-    dense = keras.Sequential([keras.Input((64, 64, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    dense = keras.Sequential(
+        [
+            keras.Input((64, 64, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     with pytest.raises(ValueError, match="no Conv2D"):
         grad_cam(dense, [np.zeros((64, 64, 3), np.uint8)], input_size=64, channels=1)
 
@@ -57,8 +67,16 @@ def test_the_overlay_keeps_the_crops_size():
     assert not np.array_equal(out, crop)
 
 
-@pytest.mark.parametrize("spec_name", ["paper_cnn_v1.json", "lite0_sbi_v1.json", "lite0_sbi_v2.json",
-                                       "lite0_sbi_v3.json", "lite0_sbi_v6.json"])
+@pytest.mark.parametrize(
+    "spec_name",
+    [
+        "paper_cnn_v1.json",
+        "lite0_sbi_v1.json",
+        "lite0_sbi_v2.json",
+        "lite0_sbi_v3.json",
+        "lite0_sbi_v6.json",
+    ],
+)
 def test_both_shipped_architectures_get_heatmaps(spec_name):
     # paper_cnn is a Sequential stack; EfficientNet-Lite0 a functional graph with residual adds.
     from django.conf import settings
@@ -67,7 +85,11 @@ def test_both_shipped_architectures_get_heatmaps(spec_name):
 
     analyser = Analyser.from_spec_file(settings.BASE_DIR / "detection" / "models" / spec_name)
     spec = analyser.spec
-    heat = grad_cam(analyser.classifier.model, [media.face_image()], input_size=spec.input_size,
-                    channels=spec.channels)
+    heat = grad_cam(
+        analyser.classifier.model,
+        [media.face_image()],
+        input_size=spec.input_size,
+        channels=spec.channels,
+    )
     assert heat.shape == (1, spec.input_size, spec.input_size)
     assert 0.0 <= heat.min() and heat.max() <= 1.0

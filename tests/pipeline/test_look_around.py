@@ -1,6 +1,7 @@
 """Between full looks at the whole frame, faces are looked for only around where they were
 (BlazeFace's short-range model): the same faces, found for a third of the cost, and a full look
 whenever a face is not where it was."""
+
 import cv2
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ def _frame(centres, size=(1080, 1920), face_side=700) -> np.ndarray:
     portrait = cv2.resize(media.face_image(), (face_side, face_side))
     for cx, cy in centres:
         x0, y0 = cx - face_side // 2, cy - face_side // 2
-        frame[y0:y0 + face_side, x0:x0 + face_side] = portrait
+        frame[y0 : y0 + face_side, x0 : x0 + face_side] = portrait
     return frame
 
 
@@ -35,8 +36,10 @@ def _iou(a: FaceBox, b: FaceBox) -> float:
 
 
 def _frames(centres_per_frame) -> list[SampledFrame]:
-    return [SampledFrame(index=i * 10, timestamp_s=i / 3, image=_frame(centres))
-            for i, centres in enumerate(centres_per_frame)]
+    return [
+        SampledFrame(index=i * 10, timestamp_s=i / 3, image=_frame(centres))
+        for i, centres in enumerate(centres_per_frame)
+    ]
 
 
 def _centre(box: FaceBox) -> np.ndarray:
@@ -51,7 +54,7 @@ def test_a_look_around_draws_the_box_the_full_range_model_draws_there(detector):
     # mapped onto its convention (size and centre).
     side = int(round(max(last.box.w, last.box.h) * 2.5))
     x0, y0 = [int(round(c - side / 2)) for c in _centre(last.box)]
-    (full,) = detector._detect_many([(after[y0:y0 + side, x0:x0 + side], x0, y0)])[0]
+    (full,) = detector._detect_many([(after[y0 : y0 + side, x0 : x0 + side], x0, y0)])[0]
     assert _iou(around.box, full.box) > 0.85
     face_side = max(full.box.w, full.box.h)
     assert np.abs(around.keypoints[:2] - full.keypoints[:2]).max() < 0.06 * face_side
@@ -131,9 +134,14 @@ def test_a_new_person_is_found_by_the_next_full_look(detector):
 
 def test_a_crowd_gets_a_full_look_at_every_frame(detector):
     # With three faces or more, one full look costs less than a look around each.
-    frames = [SampledFrame(index=i, timestamp_s=i / 3,
-                           image=_frame([(310, 540), (960, 540), (1610, 540)], face_side=600))
-              for i in range(3)]
+    frames = [
+        SampledFrame(
+            index=i,
+            timestamp_s=i / 3,
+            image=_frame([(310, 540), (960, 540), (1610, 540)], face_side=600),
+        )
+        for i in range(3)
+    ]
     finder = FaceFinder(margin=0.3, full_look_every=4)
     found = finder.faces_of(frames, detector)
     assert [len(f) for f in found] == [3, 3, 3]

@@ -1,5 +1,6 @@
 """Decoding with the next stage's work started on a helper thread: every sampled frame goes
 through exactly one of the helper and the rest, in order, and errors surface on the caller."""
+
 import os
 import threading
 import time
@@ -54,9 +55,12 @@ def test_frames_the_helper_has_not_reached_when_decoding_ends_go_to_the_rest(cli
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux-only")
 def test_the_helper_runs_at_idle_priority(clips):
     policies = set()
-    sample_frames_with_helper(clips["face"], CONFIG,
-                              lambda frame: policies.add(os.sched_getscheduler(0)),
-                              lambda frames: None)
+    sample_frames_with_helper(
+        clips["face"],
+        CONFIG,
+        lambda frame: policies.add(os.sched_getscheduler(0)),
+        lambda frames: None,
+    )
     assert policies <= {os.SCHED_IDLE}
 
 
@@ -76,7 +80,6 @@ def test_a_helper_error_is_raised_on_the_calling_thread_and_nothing_runs_after_i
     with pytest.raises(RuntimeError, match="detector broke"):
         sample_frames_with_helper(clips["face"], CONFIG, helper, rest.extend)
     assert rest == []
-
 
 
 def test_once_decoding_ends_the_helper_starts_no_new_frame(clips, monkeypatch):

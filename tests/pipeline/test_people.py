@@ -10,8 +10,7 @@ def test_iou_of_identical_disjoint_and_half_overlapping_boxes():
 
 
 def test_two_people_keep_their_identity_as_they_move():
-    frames = [[FaceBox(10 + 4 * i, 10, 50, 50), FaceBox(300 - 4 * i, 20, 60, 60)]
-              for i in range(6)]
+    frames = [[FaceBox(10 + 4 * i, 10, 50, 50), FaceBox(300 - 4 * i, 20, 60, 60)] for i in range(6)]
     frames[3].reverse()  # the detector lists them in another order in one frame
     people = assign_people(frames)
     assert people[0] == [0, 1]
@@ -32,6 +31,10 @@ def test_a_face_far_away_or_after_a_long_gap_is_a_new_person():
 
 
 def test_people_are_mapped_back_onto_crops_in_order():
-    boxes = [FaceBox(0, 0, 40, 40), FaceBox(200, 0, 40, 40), FaceBox(202, 0, 40, 40),
-             FaceBox(2, 0, 40, 40)]
+    boxes = [
+        FaceBox(0, 0, 40, 40),
+        FaceBox(200, 0, 40, 40),
+        FaceBox(202, 0, 40, 40),
+        FaceBox(2, 0, 40, 40),
+    ]
     assert people_for_crops([3, 9], [3, 3, 9, 9], boxes) == [0, 1, 1, 0]

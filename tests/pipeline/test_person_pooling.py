@@ -1,5 +1,6 @@
 """A person's probability pools their faces as the model version says: the mean calibrated
 probability, or the calibrated mean logit (log-odds add up the evidence of every frame)."""
+
 import numpy as np
 import pytest
 
@@ -9,15 +10,31 @@ from detection.pipeline.types import FaceBox, FaceCrop, SampledFrame
 
 
 def _spec(pooling, a=1.0, b=0.0):
-    return ModelSpec(name="t", version="1", architecture="a", weights_file="x",
-                     calibration_a=a, calibration_b=b, person_pooling=pooling)
+    return ModelSpec(
+        name="t",
+        version="1",
+        architecture="a",
+        weights_file="x",
+        calibration_a=a,
+        calibration_b=b,
+        person_pooling=pooling,
+    )
 
 
 def _person(logits, spec):
-    frames = [SampledFrame(index=i, timestamp_s=i / 10, image=np.zeros((4, 4, 3), np.uint8))
-              for i in range(len(logits))]
-    crops = [FaceCrop(frame_index=i, timestamp_s=i / 10, box=FaceBox(0, 0, 2, 2),
-                      image=np.zeros((2, 2, 3), np.uint8)) for i in range(len(logits))]
+    frames = [
+        SampledFrame(index=i, timestamp_s=i / 10, image=np.zeros((4, 4, 3), np.uint8))
+        for i in range(len(logits))
+    ]
+    crops = [
+        FaceCrop(
+            frame_index=i,
+            timestamp_s=i / 10,
+            box=FaceBox(0, 0, 2, 2),
+            image=np.zeros((2, 2, 3), np.uint8),
+        )
+        for i in range(len(logits))
+    ]
     return person_outcomes(frame_outcomes(frames, crops, np.asarray(logits), spec), spec)[0]
 
 
@@ -42,8 +59,10 @@ def test_the_two_poolings_differ_when_frames_disagree():
     # Two confident fake frames and one mildly real one: log-odds keep the confidence that a
     # capped average of probabilities flattens.
     logits = [6.0, 6.0, -1.0]
-    assert (_person(logits, _spec("mean_logit")).fake_probability
-            > _person(logits, _spec("mean_probability")).fake_probability)
+    assert (
+        _person(logits, _spec("mean_logit")).fake_probability
+        > _person(logits, _spec("mean_probability")).fake_probability
+    )
 
 
 def test_confident_faces_do_not_tie_after_calibration():

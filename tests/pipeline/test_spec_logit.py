@@ -1,4 +1,5 @@
 """The one sigmoid and logit pair that serving, calibration and evaluation share."""
+
 import numpy as np
 import pytest
 
@@ -35,7 +36,20 @@ def test_calibration_is_fitted_on_the_logits_it_is_served_with():
     rng = np.random.default_rng(0)
     raw = np.concatenate([rng.uniform(0.0, 0.6, 200), np.full(50, 1.0), rng.uniform(0.4, 1.0, 150)])
     labels = np.concatenate([np.zeros(200), np.ones(200)]).astype(int)
-    served = [ModelSpec(name="m", version="1", architecture="paper_cnn", weights_file="m.keras",
-                        input_size=64, channels=1).calibrate(r) for r in raw]  # identity calibration
-    assert fit_platt(labels, raw) == pytest.approx(fit_platt_logits(labels, logit(np.array(served))))
-    assert fit_platt(labels, raw) == pytest.approx(fit_platt_logits(labels, [logit(float(r)) for r in raw]))
+    served = [
+        ModelSpec(
+            name="m",
+            version="1",
+            architecture="paper_cnn",
+            weights_file="m.keras",
+            input_size=64,
+            channels=1,
+        ).calibrate(r)
+        for r in raw
+    ]  # identity calibration
+    assert fit_platt(labels, raw) == pytest.approx(
+        fit_platt_logits(labels, logit(np.array(served)))
+    )
+    assert fit_platt(labels, raw) == pytest.approx(
+        fit_platt_logits(labels, [logit(float(r)) for r in raw])
+    )

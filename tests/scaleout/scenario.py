@@ -1,6 +1,7 @@
 """Steps of the scale-out test, each run as its own process, as on separate machines:
 `python tests/scaleout/scenario.py STEP [ARG]` prints one JSON line. Settings come from the
 environment (DATABASE_URL, REDIS_URL, DETECTION_QUEUE_NAME, DEEPFAKE_VAR_DIR)."""
+
 import json
 import os
 import sys
@@ -25,8 +26,9 @@ from detection.models import AnalysisJob  # noqa: E402
 
 
 def _uploader():
-    user, _ = User.objects.get_or_create(username="scaleout-uploader",
-                                         defaults={"role": Role.UPLOADER})
+    user, _ = User.objects.get_or_create(
+        username="scaleout-uploader", defaults={"role": Role.UPLOADER}
+    )
     return user
 
 
@@ -59,25 +61,35 @@ def upload_twice_at_once(clip: str) -> dict:
         t.start()
     for t in threads:
         t.join()
-    return {"statuses": sorted(r["status"] for r in results),
-            "duplicates": sorted(bool(r.get("duplicate")) for r in results),
-            "job_ids": sorted({r["job"]["id"] for r in results}),
-            "jobs_for_user": AnalysisJob.objects.filter(video__uploaded_by=user).count()}
+    return {
+        "statuses": sorted(r["status"] for r in results),
+        "duplicates": sorted(bool(r.get("duplicate")) for r in results),
+        "job_ids": sorted({r["job"]["id"] for r in results}),
+        "jobs_for_user": AnalysisJob.objects.filter(video__uploaded_by=user).count(),
+    }
 
 
 def status(job_id: str) -> dict:
     job = AnalysisJob.objects.get(id=job_id)
     from django_q.models import OrmQ
 
-    return {"status": job.status, "verdict": job.verdict, "error": job.error,
-            "persons": job.persons.count(), "frames": job.frames.count(),
-            "orm_queue_rows": OrmQ.objects.count()}
+    return {
+        "status": job.status,
+        "verdict": job.verdict,
+        "error": job.error,
+        "persons": job.persons.count(),
+        "frames": job.frames.count(),
+        "orm_queue_rows": OrmQ.objects.count(),
+    }
 
 
 def setup() -> dict:
     cache.set("scaleout-shared", "from another process", 300)
-    return {"vendor": connection.vendor, "broker": "redis" if "redis" in settings.Q_CLUSTER
-            else "orm", "cache": settings.CACHES["default"]["BACKEND"]}
+    return {
+        "vendor": connection.vendor,
+        "broker": "redis" if "redis" in settings.Q_CLUSTER else "orm",
+        "cache": settings.CACHES["default"]["BACKEND"],
+    }
 
 
 def shared_cache() -> dict:

@@ -6,6 +6,7 @@ stays empty), two identical uploads at once give one analysis, and the cache is 
 machines run PostgreSQL and Redis on their standard ports; elsewhere the test is skipped when
 they are not there (and fails in CI, where they must be).
 """
+
 import json
 import os
 import signal
@@ -49,9 +50,15 @@ def scaleout(tmp_path):
         _unavailable(f"Redis at {REDIS}: {exc}")
     name = f"deepfake_scaleout_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DATABASE_URL": f"{PG}/{name}", "REDIS_URL": REDIS,
-           "DETECTION_QUEUE_NAME": f"scaleout-{name}", "DEEPFAKE_VAR_DIR": str(tmp_path / "var"),
-           "DJANGO_SETTINGS_MODULE": "deepfake_site.settings", "DJANGO_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{PG}/{name}",
+        "REDIS_URL": REDIS,
+        "DETECTION_QUEUE_NAME": f"scaleout-{name}",
+        "DEEPFAKE_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "deepfake_site.settings",
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
     env.pop("DETECTION_SYNC", None)
     try:
         yield env
@@ -65,8 +72,9 @@ def scaleout(tmp_path):
 
 
 def _run(env, *args, timeout=300) -> str:
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -78,8 +86,10 @@ def _step(env, *args) -> dict:
 def test_an_upload_is_analysed_by_a_separate_worker_over_redis(scaleout, tmp_path):
     _run(scaleout, "manage.py", "migrate", "--noinput")
     assert _step(scaleout, "setup") == {
-        "vendor": "postgresql", "broker": "redis",
-        "cache": "django.core.cache.backends.redis.RedisCache"}
+        "vendor": "postgresql",
+        "broker": "redis",
+        "cache": "django.core.cache.backends.redis.RedisCache",
+    }
     assert _step(scaleout, "shared_cache") == {"value": "from another process"}
 
     clip = media.face_clip(tmp_path / "face.mp4")
@@ -87,9 +97,15 @@ def test_an_upload_is_analysed_by_a_separate_worker_over_redis(scaleout, tmp_pat
     assert uploaded["status"] == 202 and uploaded["job"]["status"] == "queued"
     job_id = uploaded["job"]["id"]
 
-    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=scaleout,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=scaleout,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline, state = time.monotonic() + 240, {}
         while time.monotonic() < deadline:
@@ -108,8 +124,9 @@ def test_an_upload_is_analysed_by_a_separate_worker_over_redis(scaleout, tmp_pat
     assert state["frames"] >= 28
     assert state["orm_queue_rows"] == 0  # the job travelled through Redis, not the database
 
-    twice = _step(scaleout, "upload_twice_at_once", str(media.face_clip(tmp_path / "b.mp4",
-                                                                        n_frames=24)))
+    twice = _step(
+        scaleout, "upload_twice_at_once", str(media.face_clip(tmp_path / "b.mp4", n_frames=24))
+    )
     assert twice["statuses"] == [200, 202]  # 202: queued; 200: the earlier analysis
     assert twice["duplicates"] == [False, True] and len(twice["job_ids"]) == 1
     assert twice["jobs_for_user"] == 2  # the first clip's job and one for the second clip

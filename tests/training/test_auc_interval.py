@@ -1,5 +1,6 @@
 """The AUC comes with a bootstrap interval: how far it could move on another draw of the same
 size, so small validation sets (67 videos) are read for what they can tell apart."""
+
 import numpy as np
 import pytest
 
@@ -27,8 +28,9 @@ def test_about_95_in_100_intervals_hold_the_true_auc():
     held = 0
     for i in range(200):
         labels = np.r_[np.zeros(60), np.ones(60)]
-        lo, hi = metrics.auc_interval(labels, labels + rng.normal(0, 1.2, 120),
-                                      resamples=500, seed=i)
+        lo, hi = metrics.auc_interval(
+            labels, labels + rng.normal(0, 1.2, 120), resamples=500, seed=i
+        )
         held += lo <= true_auc <= hi
     assert 178 <= held <= 198  # 95% of 200 is 190; a percentile bootstrap runs a little low
 

@@ -1,5 +1,6 @@
 """`python -m detection.training calibrate-videos`: a class-balanced Platt scaling of labelled
 videos' logits, judged leave-one-out, with a band chosen by error rates."""
+
 import json
 
 import numpy as np
@@ -11,9 +12,18 @@ from detection.training.evaluation import metrics
 
 
 def _spec(**extra):
-    return ModelSpec(name="m", version="1", architecture="a", weights_file="m.keras",
-                     calibration_a=0.4, calibration_b=-1.5, uncertain_low=0.3,
-                     uncertain_high=0.6, person_pooling="mean_logit", **extra)
+    return ModelSpec(
+        name="m",
+        version="1",
+        architecture="a",
+        weights_file="m.keras",
+        calibration_a=0.4,
+        calibration_b=-1.5,
+        uncertain_low=0.3,
+        uncertain_high=0.6,
+        person_pooling="mean_logit",
+        **extra,
+    )
 
 
 def _rows(n_real=20, n_fake=60, shift=2.0, seed=0, spec=None):
@@ -24,8 +34,14 @@ def _rows(n_real=20, n_fake=60, shift=2.0, seed=0, spec=None):
     rows = []
     for label, n, centre in ((0, n_real, -3.0), (1, n_fake, -3.0 + shift)):
         for z in rng.normal(centre, 1.5, n):
-            rows.append({"label": label, "logit": float(z),
-                         "fake_probability": spec.calibrate_logit(z), "verdict": "x"})
+            rows.append(
+                {
+                    "label": label,
+                    "logit": float(z),
+                    "fake_probability": spec.calibrate_logit(z),
+                    "verdict": "x",
+                }
+            )
     return rows
 
 
@@ -43,8 +59,9 @@ def test_the_fit_is_balanced_whatever_the_share_of_fakes():
     unweighted_a, unweighted_b = metrics.fit_platt_logits(labels, logits)
     unweighted = sigmoid(unweighted_a * logits + unweighted_b)
     assert np.mean(unweighted) == pytest.approx(0.75, abs=1e-3)  # the set's share of fakes
-    assert (metrics.expected_calibration_error(labels, p, weights=weights)
-            < metrics.expected_calibration_error(labels, unweighted, weights=weights))
+    assert metrics.expected_calibration_error(
+        labels, p, weights=weights
+    ) < metrics.expected_calibration_error(labels, unweighted, weights=weights)
 
 
 def test_the_figures_are_leave_one_out_not_in_sample():
@@ -64,8 +81,9 @@ def test_the_figures_are_leave_one_out_not_in_sample():
 def test_the_band_keeps_both_error_rates_within_their_limits():
     rng = np.random.default_rng(7)
     labels = np.array([0] * 30 + [1] * 50)
-    probabilities = np.clip(np.where(labels == 1, rng.normal(0.65, 0.2, 80),
-                                     rng.normal(0.35, 0.2, 80)), 0.001, 0.999)
+    probabilities = np.clip(
+        np.where(labels == 1, rng.normal(0.65, 0.2, 80), rng.normal(0.35, 0.2, 80)), 0.001, 0.999
+    )
     low, high = cv.error_rate_band(labels, probabilities, max_miss=0.1, max_false_flag=0.2)
     assert np.mean(probabilities[labels == 1] < low) <= 0.1
     assert np.mean(probabilities[labels == 0] >= high) <= 0.2
@@ -92,18 +110,23 @@ def test_the_figures_before_and_after_are_on_the_same_videos():
 
 
 def test_videos_without_a_face_are_left_out_and_counted():
-    rows = _rows() + [{"label": 1, "logit": None, "fake_probability": None,
-                       "verdict": "no_face"}]
+    rows = _rows() + [{"label": 1, "logit": None, "fake_probability": None, "verdict": "no_face"}]
     assert cv.fit(_spec(), rows).left_out == 1
 
 
-@pytest.mark.parametrize("rows, spec, message", [
-    (_rows(n_real=5), _spec(), "too few"),
-    ([{k: v for k, v in r.items() if k != "logit"} for r in _rows()], _spec(), "no logits"),
-    (_rows(shift=-4.0), _spec(), "do not rank fakes above reals"),
-    (_rows(), ModelSpec(name="m", version="1", architecture="a", weights_file="x"),
-     "mean logit"),
-])
+@pytest.mark.parametrize(
+    "rows, spec, message",
+    [
+        (_rows(n_real=5), _spec(), "too few"),
+        ([{k: v for k, v in r.items() if k != "logit"} for r in _rows()], _spec(), "no logits"),
+        (_rows(shift=-4.0), _spec(), "do not rank fakes above reals"),
+        (
+            _rows(),
+            ModelSpec(name="m", version="1", architecture="a", weights_file="x"),
+            "mean logit",
+        ),
+    ],
+)
 def test_it_refuses_what_it_cannot_calibrate(rows, spec, message):
     with pytest.raises(ValueError, match=message):
         cv.fit(spec, rows)
@@ -113,8 +136,15 @@ def test_the_command_writes_the_calibration_into_the_spec_and_the_card(tmp_path,
     spec_path = tmp_path / "m.json"
     _spec().save(spec_path)
     report = tmp_path / "report.json"
-    report.write_text(json.dumps({"data": "videos/", "model": {"name": "m", "version": "1"},
-                                  "videos": {"videos": _rows()}}))
+    report.write_text(
+        json.dumps(
+            {
+                "data": "videos/",
+                "model": {"name": "m", "version": "1"},
+                "videos": {"videos": _rows()},
+            }
+        )
+    )
     assert cv.main(["--model", str(spec_path), "--report", str(report), "--write"]) == 0
     saved = ModelSpec.load(spec_path)
     assert saved.has_video_calibration
@@ -132,7 +162,8 @@ def test_the_command_refuses_a_report_of_another_version(tmp_path):
     spec_path = tmp_path / "m.json"
     _spec().save(spec_path)
     report = tmp_path / "report.json"
-    report.write_text(json.dumps({"model": {"name": "m", "version": "2"},
-                                  "videos": {"videos": _rows()}}))
+    report.write_text(
+        json.dumps({"model": {"name": "m", "version": "2"}, "videos": {"videos": _rows()}})
+    )
     with pytest.raises(ValueError, match="not m v1"):
         cv.main(["--model", str(spec_path), "--report", str(report)])

@@ -1,5 +1,6 @@
 """Frame-level evaluation scores what the pipeline would score: the face, cut with the model's
 margin, not the labelled image's own framing."""
+
 import cv2
 import numpy as np
 import pytest
@@ -32,8 +33,7 @@ def folder(tmp_path):
 
 
 def test_images_are_scored_on_the_face_the_pipeline_would_cut(analyser, folder):
-    rows = {r["path"].rsplit("/", 1)[1]: r for r in score_images(analyser, folder,
-                                                                 progress=False)}
+    rows = {r["path"].rsplit("/", 1)[1]: r for r in score_images(analyser, folder, progress=False)}
     assert rows["wall.jpg"]["error"] == "no face" and rows["wall.jpg"]["fake_probability"] is None
     assert rows["wide.png"]["fake_probability"] is not None
     # What was scored is the face, centred, at the model's margin, not the wide picture.
@@ -46,6 +46,8 @@ def test_images_are_scored_on_the_face_the_pipeline_would_cut(analyser, folder):
 
 
 def test_crops_as_is_scores_each_image_whole(analyser, folder):
-    rows = {r["path"].rsplit("/", 1)[1]: r for r in score_images(analyser, folder,
-                                                                 progress=False, cut_faces=False)}
+    rows = {
+        r["path"].rsplit("/", 1)[1]: r
+        for r in score_images(analyser, folder, progress=False, cut_faces=False)
+    }
     assert rows["wall.jpg"]["fake_probability"] is not None  # scored, face or not

@@ -1,4 +1,5 @@
 """`manage.py evaluate_model` on small generated data: figures, breakdowns, plots, model card."""
+
 import json
 import shutil
 from pathlib import Path
@@ -59,9 +60,15 @@ def model(tmp_path):
 
 
 def _run(*args):
-    call_command("evaluate_model", *[str(a) for a in args], "--frames", "4", "--crops-as-is",
-                 verbosity=0,
-                 stdout=open("/dev/null", "w"))
+    call_command(
+        "evaluate_model",
+        *[str(a) for a in args],
+        "--frames",
+        "4",
+        "--crops-as-is",
+        verbosity=0,
+        stdout=open("/dev/null", "w"),
+    )
 
 
 def test_it_reports_frame_and_video_figures_with_breakdowns_and_plots(data, model, tmp_path):

@@ -1,4 +1,5 @@
 """The face mesh gives each training face's outline, in the crop's own pixels."""
+
 import cv2
 import numpy as np
 import pytest

@@ -1,5 +1,6 @@
 """Face datasets cut tight to the face: the detector finds them in a wider canvas, and a face
 whose crop would be mostly made-up border is left out of training rather than taught."""
+
 import cv2
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ def _tight_face():
     image = media.face_image()
     face = BlazeFaceDetector().detect_with_keypoints(image, tiles=False)[0]
     b = face.box
-    return image[b.y:b.y + b.h, b.x:b.x + b.w].copy()
+    return image[b.y : b.y + b.h, b.x : b.x + b.w].copy()
 
 
 def test_a_face_filling_the_picture_is_found_in_a_wider_canvas():

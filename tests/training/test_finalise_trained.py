@@ -1,5 +1,6 @@
 """Weights trained on another machine (an accelerator run of `parallel_train`) are calibrated on
 the held-out faces here, evaluated, and written as a model version with its training record."""
+
 import json
 
 import pytest
@@ -18,10 +19,25 @@ def faces(tmp_path):
 
 
 def _command(faces, *extra):
-    call_command("train_detector", "--architecture", "efficientnet_lite0",
-                 "--train-dir", str(faces / "labelled"), "--real-pools", "--no-videos",
-                 "--input-size", "64", "--out", str(faces / "out"), "--name", "elsewhere",
-                 "--model-version", "3", *extra, verbosity=0)
+    call_command(
+        "train_detector",
+        "--architecture",
+        "efficientnet_lite0",
+        "--train-dir",
+        str(faces / "labelled"),
+        "--real-pools",
+        "--no-videos",
+        "--input-size",
+        "64",
+        "--out",
+        str(faces / "out"),
+        "--name",
+        "elsewhere",
+        "--model-version",
+        "3",
+        *extra,
+        verbosity=0,
+    )
 
 
 def test_weights_trained_elsewhere_are_calibrated_and_recorded(faces, clips):
@@ -30,9 +46,22 @@ def test_weights_trained_elsewhere_are_calibrated_and_recorded(faces, clips):
     weights = faces / "trained.keras"
     build("efficientnet_lite0", 64, 3).save(weights)
     record = faces / "trained.json"
-    record.write_text(json.dumps({"backend": "jax", "samples_seen": 1234, "config": {
-        "batch_size": 256, "learning_rate": 5e-4, "freeze_blocks": 0, "init_weights": "None",
-        "warmup_fraction": 0.05, "final_lr_fraction": 0.02}}))
+    record.write_text(
+        json.dumps(
+            {
+                "backend": "jax",
+                "samples_seen": 1234,
+                "config": {
+                    "batch_size": 256,
+                    "learning_rate": 5e-4,
+                    "freeze_blocks": 0,
+                    "init_weights": "None",
+                    "warmup_fraction": 0.05,
+                    "final_lr_fraction": 0.02,
+                },
+            }
+        )
+    )
     _command(faces, "--trained-weights", str(weights), "--training-record", str(record))
     spec = json.loads((faces / "out" / "elsewhere_v3.json").read_text())
     training = spec["metrics"]["training"]
@@ -70,8 +99,16 @@ def test_a_new_serving_of_weights_already_shipped_names_them_and_calibrates_as_i
     before = shipped.read_bytes()
     record = faces / "v2.json"
     record.write_text(json.dumps({"trained_at": "2026-11-26T01:57:29+00:00"}))
-    _command(faces, "--trained-weights", str(shipped), "--training-record", str(record),
-             "--test-time-flip", "--person-pooling", "mean_logit")
+    _command(
+        faces,
+        "--trained-weights",
+        str(shipped),
+        "--training-record",
+        str(record),
+        "--test-time-flip",
+        "--person-pooling",
+        "mean_logit",
+    )
     spec = ModelSpec.load(out / "elsewhere_v3.json")
     assert spec.trained_at == "2026-11-26T01:57:29+00:00"  # when the weights were trained
     assert spec.weights_file == "elsewhere_v2.keras"
@@ -106,7 +143,10 @@ def test_weights_from_a_pack_with_a_listing_are_not_calibrated_on_another_split(
     weights = faces / "trained.keras"
     build("efficientnet_lite0", 64, 3).save(weights)
     record = faces / "trained.json"
-    record.write_text(json.dumps({"pack": {"held_out_split": "by_file",
-                                           "held_out_keys": "lite0_sbi_v2.held_out.json"}}))
+    record.write_text(
+        json.dumps(
+            {"pack": {"held_out_split": "by_file", "held_out_keys": "lite0_sbi_v2.held_out.json"}}
+        )
+    )
     with pytest.raises(CommandError, match="--held-out-keys lite0_sbi_v2.held_out.json"):
         _command(faces, "--trained-weights", str(weights), "--training-record", str(record))

@@ -1,5 +1,6 @@
 """Training compressions as H.264 video frames (`--h264-share`), and the re-encoded held-out
 faces `compare` scores candidates on."""
+
 import cv2
 import numpy as np
 import pytest
@@ -35,8 +36,9 @@ def test_an_h264_share_replaces_jpeg_in_that_share_of_the_compressions(monkeypat
 
     calls = []
     real = sbi.h264_roundtrip
-    monkeypatch.setattr(sbi, "h264_roundtrip", lambda image, crf: calls.append(crf)
-                        or real(image, crf))
+    monkeypatch.setattr(
+        sbi, "h264_roundtrip", lambda image, crf: calls.append(crf) or real(image, crf)
+    )
     face = _face()
     for seed in range(200):
         degrade(face, np.random.default_rng(seed), h264_share=0.5)

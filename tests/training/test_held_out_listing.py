@@ -1,6 +1,7 @@
 """Held-out faces named by a listing: the faces some earlier weights never trained on (for
 lite0_sbi v2, `detection/models/lite0_sbi_v2.held_out.json`) stay out of training and make
 the selection and calibration set."""
+
 import json
 
 import numpy as np
@@ -12,8 +13,9 @@ from detection.training.recipes.train import _split_by_list
 def test_exactly_the_listed_faces_are_held_out(tmp_path):
     keys = [f"train/real/{i}.jpg" for i in range(10)] + ["rmfd_real/a.jpg"]
     listing = tmp_path / "held.json"
-    listing.write_text(json.dumps({"about": "test", "real": ["train/real/3.jpg",
-                                                             "rmfd_real/a.jpg"]}))
+    listing.write_text(
+        json.dumps({"about": "test", "real": ["train/real/3.jpg", "rmfd_real/a.jpg"]})
+    )
     keep, held = _split_by_list(keys, listing, "real")
     assert [keys[i] for i in held] == ["train/real/3.jpg", "rmfd_real/a.jpg"]
     assert sorted(np.concatenate([keep, held]).tolist()) == list(range(len(keys)))
@@ -36,8 +38,9 @@ def test_the_shipped_listing_names_v2s_held_out_faces():
     # The positional 10% of v2's pool of 4,132 real and 3,480 fake faces.
     assert len(listing["real"]) == 413 and len(listing["fake"]) == 348
     assert len(set(listing["real"])) == 413
-    assert all(k.startswith(("train/real/", "utkface_real/", "rmfd_real/"))
-               for k in listing["real"])
+    assert all(
+        k.startswith(("train/real/", "utkface_real/", "rmfd_real/")) for k in listing["real"]
+    )
     assert all(k.startswith("train/fake/") for k in listing["fake"])
 
 
@@ -49,8 +52,9 @@ def _faces(root, n):
     root.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for i in range(n):
-        image = cv2.convertScaleAbs(media.face_image(), alpha=rng.uniform(0.8, 1.2),
-                                    beta=rng.uniform(-20, 20))
+        image = cv2.convertScaleAbs(
+            media.face_image(), alpha=rng.uniform(0.8, 1.2), beta=rng.uniform(-20, 20)
+        )
         cv2.imwrite(str(root / f"{i}.jpg"), image)
 
 
@@ -62,11 +66,18 @@ def _listed_config(tmp_path):
     _faces(tmp_path / "data" / "real", 6)
     _faces(tmp_path / "data" / "fake", 6)
     listing = tmp_path / "held.json"
-    listing.write_text(json.dumps({"real": ["data/real/2.jpg", "data/real/4.jpg"],
-                                   "fake": ["data/fake/0.jpg"]}))
-    return BlendTrainConfig(labelled_dirs=[tmp_path / "data"], real_pools=[], val_dir=None,
-                            out_dir=tmp_path, input_size=64, progress=False,
-                            held_out_keys=listing)
+    listing.write_text(
+        json.dumps({"real": ["data/real/2.jpg", "data/real/4.jpg"], "fake": ["data/fake/0.jpg"]})
+    )
+    return BlendTrainConfig(
+        labelled_dirs=[tmp_path / "data"],
+        real_pools=[],
+        val_dir=None,
+        out_dir=tmp_path,
+        input_size=64,
+        progress=False,
+        held_out_keys=listing,
+    )
 
 
 def test_the_blend_recipe_holds_out_the_listed_faces(tmp_path):
@@ -84,10 +95,20 @@ def test_train_detector_names_a_missing_listing(tmp_path):
     _faces(tmp_path / "faces" / "openforensics" / "train" / "real", 2)
     _faces(tmp_path / "faces" / "openforensics" / "train" / "fake", 2)
     with pytest.raises(CommandError, match="nothing.json"):
-        call_command("train_detector", "--architecture", "efficientnet_lite0",
-                     "--train-dir", str(tmp_path / "faces" / "openforensics" / "train"),
-                     "--real-pools", "--no-videos", "--out", str(tmp_path / "out"),
-                     "--held-out-keys", str(tmp_path / "nothing.json"), verbosity=0)
+        call_command(
+            "train_detector",
+            "--architecture",
+            "efficientnet_lite0",
+            "--train-dir",
+            str(tmp_path / "faces" / "openforensics" / "train"),
+            "--real-pools",
+            "--no-videos",
+            "--out",
+            str(tmp_path / "out"),
+            "--held-out-keys",
+            str(tmp_path / "nothing.json"),
+            verbosity=0,
+        )
 
 
 def test_a_pack_made_with_a_listing_leaves_out_exactly_those_faces_and_names_it(tmp_path):

@@ -1,4 +1,5 @@
 """The held-out faces are chosen by file, so they stay held out when the pool changes."""
+
 import numpy as np
 
 from detection.training.recipes.train import _split_by_key

@@ -1,5 +1,6 @@
 """A labelled picture is about the face at its centre, even when a neighbour's face is larger:
 training and frame-level evaluation both cut that face, never the largest one."""
+
 from types import SimpleNamespace
 
 import cv2
@@ -26,7 +27,7 @@ def _portrait() -> np.ndarray:
     b = BlazeFaceDetector().detect(image)[0]
     cx, cy, half = b.x + b.w // 2, b.y + b.h // 2, max(b.w, b.h)
     y0, x0 = max(0, cy - half), max(0, cx - half)
-    return image[y0:cy + half, x0:cx + half].copy()
+    return image[y0 : cy + half, x0 : cx + half].copy()
 
 
 def _picture(big: bool, small: bool) -> np.ndarray:
@@ -34,15 +35,18 @@ def _picture(big: bool, small: bool) -> np.ndarray:
     canvas = np.full((600, 1000, 3), 90, np.uint8)
     face = _portrait()
     if big:
-        canvas[100:100 + BIG, 0:BIG] = cv2.resize(face, (BIG, BIG))
+        canvas[100 : 100 + BIG, 0:BIG] = cv2.resize(face, (BIG, BIG))
     if small:
-        canvas[170:170 + SMALL, 435:435 + SMALL] = cv2.resize(face, (SMALL, SMALL))
+        canvas[170 : 170 + SMALL, 435 : 435 + SMALL] = cv2.resize(face, (SMALL, SMALL))
     return canvas
 
 
 def test_the_face_nearest_the_centre_wins_over_a_larger_one():
-    faces = [SimpleNamespace(box=FaceBox(0, 0, 300, 300)), SimpleNamespace(box=FaceBox(420, 260, 60, 60)),
-             SimpleNamespace(box=FaceBox(700, 500, 80, 80))]
+    faces = [
+        SimpleNamespace(box=FaceBox(0, 0, 300, 300)),
+        SimpleNamespace(box=FaceBox(420, 260, 60, 60)),
+        SimpleNamespace(box=FaceBox(700, 500, 80, 80)),
+    ]
     assert labelled_face(faces, 900, 600) is faces[1]
 
 
@@ -63,7 +67,11 @@ def test_evaluation_cuts_the_central_face(analyser):
 
 def test_training_cuts_the_central_face(tmp_path):
     pools = {}
-    for name, big, small in (("both", True, True), ("alone", False, True), ("neighbour", True, False)):
+    for name, big, small in (
+        ("both", True, True),
+        ("alone", False, True),
+        ("neighbour", True, False),
+    ):
         folder = tmp_path / name / "fake"
         folder.mkdir(parents=True)
         cv2.imwrite(str(folder / "picture.png"), _picture(big, small))

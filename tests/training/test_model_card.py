@@ -1,4 +1,5 @@
 """The model card template renders the shipped cards as they are committed."""
+
 from pathlib import Path
 
 import pytest

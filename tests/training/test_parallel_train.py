@@ -1,5 +1,6 @@
 """Training with worker processes making the samples: a tiny run on the CPU writes weights the
 pipeline can finalise and serve, keeps its snapshots, and follows its learning-rate schedule."""
+
 import json
 
 import cv2
@@ -7,16 +8,21 @@ import numpy as np
 import pytest
 
 from detection.training.data.pack import write_pack
-from detection.training.recipes.parallel_train import (Arm, ParallelTrainConfig, learning_rate_at,
-                                               train_parallel)
+from detection.training.recipes.parallel_train import (
+    Arm,
+    ParallelTrainConfig,
+    learning_rate_at,
+    train_parallel,
+)
 from tests import media
 
 KEYPOINTS = np.array([[28, 34], [52, 34], [40, 46], [40, 58], [18, 38], [62, 38]], np.float32)
 
 
 def test_the_learning_rate_warms_up_then_decays_to_its_floor():
-    config = ParallelTrainConfig(pack=None, out_dir=None, learning_rate=1e-3,
-                                 warmup_fraction=0.1, final_lr_fraction=0.02)
+    config = ParallelTrainConfig(
+        pack=None, out_dir=None, learning_rate=1e-3, warmup_fraction=0.1, final_lr_fraction=0.02
+    )
     assert learning_rate_at(0.0, config) == pytest.approx(5e-5)
     assert learning_rate_at(0.05, config) == pytest.approx(5e-4)
     assert learning_rate_at(0.1, config) == pytest.approx(1e-3)
@@ -29,19 +35,36 @@ def test_the_learning_rate_warms_up_then_decays_to_its_floor():
 def _pack(tmp_path):
     rng = np.random.default_rng(0)
     base = cv2.resize(media.face_image(), (80, 80))
-    faces = np.stack([cv2.convertScaleAbs(base, alpha=rng.uniform(0.8, 1.2),
-                                          beta=rng.uniform(-20, 20)) for _ in range(12)])
-    write_pack(tmp_path / "pack.npz", reals=faces[:8], real_kps=np.repeat(KEYPOINTS[None], 8, 0),
-               fakes=faces[8:], meta={})
+    faces = np.stack(
+        [
+            cv2.convertScaleAbs(base, alpha=rng.uniform(0.8, 1.2), beta=rng.uniform(-20, 20))
+            for _ in range(12)
+        ]
+    )
+    write_pack(
+        tmp_path / "pack.npz",
+        reals=faces[:8],
+        real_kps=np.repeat(KEYPOINTS[None], 8, 0),
+        fakes=faces[8:],
+        meta={},
+    )
     return faces
 
 
 def test_mesh_masks_need_a_pack_with_outlines(tmp_path):
     _pack(tmp_path)  # six keypoints per face, no mesh outline
     with pytest.raises(ValueError, match="mesh outlines"):
-        train_parallel(ParallelTrainConfig(pack=tmp_path / "pack.npz", out_dir=tmp_path / "out",
-                                           mask_source="mesh", workers=1, chunk=32,
-                                           batch_size=16), log=lambda _: None)
+        train_parallel(
+            ParallelTrainConfig(
+                pack=tmp_path / "pack.npz",
+                out_dir=tmp_path / "out",
+                mask_source="mesh",
+                workers=1,
+                chunk=32,
+                batch_size=16,
+            ),
+            log=lambda _: None,
+        )
 
 
 def test_an_arm_is_a_name_a_learning_rate_and_frozen_blocks():
@@ -59,9 +82,20 @@ def test_an_arm_is_a_name_a_learning_rate_and_frozen_blocks():
 def test_a_tiny_run_writes_weights_and_snapshots(tmp_path):
     faces = _pack(tmp_path)
     out = tmp_path / "out"
-    summary = train_parallel(ParallelTrainConfig(
-        pack=tmp_path / "pack.npz", out_dir=out, input_size=64, seconds=600, max_samples=96,
-        workers=1, chunk=32, batch_size=16, snapshots=(0.5,)), log=lambda _: None)
+    summary = train_parallel(
+        ParallelTrainConfig(
+            pack=tmp_path / "pack.npz",
+            out_dir=out,
+            input_size=64,
+            seconds=600,
+            max_samples=96,
+            workers=1,
+            chunk=32,
+            batch_size=16,
+            snapshots=(0.5,),
+        ),
+        log=lambda _: None,
+    )
     assert summary["samples_seen"] == 96  # the sample budget ended the run, not the clock
     assert len(summary["history"]["loss"]) == 3
     assert (out / "trained.keras").is_file() and (out / "trained_at_50pct.keras").is_file()
@@ -72,8 +106,9 @@ def test_a_tiny_run_writes_weights_and_snapshots(tmp_path):
     # the first batch is fitted at the very start of the schedule.
     assert saved["first_batch_seconds"] > 0
     assert saved["history"]["seconds"][0] == 0.0
-    assert saved["history"]["lr"][0] == pytest.approx(learning_rate_at(0.0, ParallelTrainConfig(
-        pack=None, out_dir=None)))
+    assert saved["history"]["lr"][0] == pytest.approx(
+        learning_rate_at(0.0, ParallelTrainConfig(pack=None, out_dir=None))
+    )
 
     import keras
 
@@ -94,11 +129,22 @@ def test_arms_train_side_by_side_on_the_same_samples(tmp_path):
     start = build("efficientnet_lite0", 64, 3)
     start.save(tmp_path / "start.keras")
     out = tmp_path / "out"
-    summary = train_parallel(ParallelTrainConfig(
-        pack=tmp_path / "pack.npz", out_dir=out, init_weights=tmp_path / "start.keras",
-        input_size=64, seconds=600, max_samples=64, workers=1, chunk=32, batch_size=16,
-        snapshots=(0.5,), arms=(Arm("free", 1e-2), Arm("frozen", 1e-2, 16))),
-        log=lambda _: None)
+    summary = train_parallel(
+        ParallelTrainConfig(
+            pack=tmp_path / "pack.npz",
+            out_dir=out,
+            init_weights=tmp_path / "start.keras",
+            input_size=64,
+            seconds=600,
+            max_samples=64,
+            workers=1,
+            chunk=32,
+            batch_size=16,
+            snapshots=(0.5,),
+            arms=(Arm("free", 1e-2), Arm("frozen", 1e-2, 16)),
+        ),
+        log=lambda _: None,
+    )
     assert set(summary) == {"free", "frozen"}
     assert summary["free"]["history"]["samples"] == summary["frozen"]["history"]["samples"]
     for name, lr, frozen in (("free", 1e-2, 0), ("frozen", 1e-2, 16)):
@@ -123,6 +169,14 @@ def test_arms_train_side_by_side_on_the_same_samples(tmp_path):
 def test_an_h264_share_must_be_a_share(tmp_path):
     _pack(tmp_path)
     with pytest.raises(ValueError, match="h264_share"):
-        train_parallel(ParallelTrainConfig(pack=tmp_path / "pack.npz", out_dir=tmp_path / "out",
-                                           h264_share=1.5, workers=1, chunk=32,
-                                           batch_size=16), log=lambda _: None)
+        train_parallel(
+            ParallelTrainConfig(
+                pack=tmp_path / "pack.npz",
+                out_dir=tmp_path / "out",
+                h264_share=1.5,
+                workers=1,
+                chunk=32,
+                batch_size=16,
+            ),
+            log=lambda _: None,
+        )

@@ -1,9 +1,14 @@
 """The PyTorch -> Keras port of EfficientNet-Lite0, checked on a synthetic state dict (torch is a
 development-only dependency; the real weights were checked on ImageNet photos, see the module)."""
+
 import numpy as np
 import pytest
 
-from detection.training.recipes.architectures import LITE0_STAGES, efficientnet_lite0, load_lite0_imagenet
+from detection.training.recipes.architectures import (
+    LITE0_STAGES,
+    efficientnet_lite0,
+    load_lite0_imagenet,
+)
 from detection.training.recipes.port_efficientnet_lite0 import convert
 
 pytestmark = pytest.mark.slow
@@ -31,7 +36,8 @@ def _fake_state_dict(rng):
                 conv(f"{p}._expand_conv", ch * e, ch, 1)
                 bn(f"{p}._bn0", ch * e)
             sd[f"{p}._depthwise_conv.weight"] = rng.normal(0, 0.1, (ch * e, 1, k, k)).astype(
-                np.float32)
+                np.float32
+            )
             bn(f"{p}._bn1", ch * e)
             conv(f"{p}._project_conv", out, ch * e, 1)
             bn(f"{p}._bn2", out)

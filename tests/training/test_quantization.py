@@ -1,14 +1,19 @@
 """An int8 serving of a version's weights: converted with ranges from training samples,
 calibrated on its own held-out scores, recorded as its own version, and never silently served
 by the float model instead."""
+
 import json
 
 import numpy as np
 import pytest
 
 from detection.pipeline import Analyser
-from detection.pipeline.classify import (LiteRTFaceClassifier, ModelLoadError,
-                                         convert_to_tflite, make_classifier)
+from detection.pipeline.classify import (
+    LiteRTFaceClassifier,
+    ModelLoadError,
+    convert_to_tflite,
+    make_classifier,
+)
 from detection.pipeline.spec import ModelSpec
 from tests import media
 
@@ -28,8 +33,9 @@ def _small_model(path):
     x = layers.Conv2D(16, 1, activation="relu6")(x)
     x = layers.GlobalAveragePooling2D()(x)
     # A wide head so the logits spread over a few units, as a trained model's do.
-    outputs = layers.Dense(1, activation="sigmoid",
-                           kernel_initializer=keras.initializers.RandomNormal(stddev=3.0))(x)
+    outputs = layers.Dense(
+        1, activation="sigmoid", kernel_initializer=keras.initializers.RandomNormal(stddev=3.0)
+    )(x)
     keras.Model(inputs, outputs).save(path)
     return path
 
@@ -41,15 +47,32 @@ def test_an_int8_conversion_is_integer_and_keeps_the_float_models_ranking(tmp_pa
     rng = np.random.default_rng(0)
     # Inputs with structure (smooth gradients of random direction and contrast), not noise.
     yy, xx = np.mgrid[0:32, 0:32] / 31.0
-    faces = np.stack([np.clip(128 + rng.uniform(-120, 120) * (np.cos(t) * xx + np.sin(t) * yy)
-                              [..., None] * rng.uniform(0.3, 1, 3), 0, 255)
-                      for t in rng.uniform(0, 2 * np.pi, 96)]).astype(np.float32)
+    faces = np.stack(
+        [
+            np.clip(
+                128
+                + rng.uniform(-120, 120)
+                * (np.cos(t) * xx + np.sin(t) * yy)[..., None]
+                * rng.uniform(0.3, 1, 3),
+                0,
+                255,
+            )
+            for t in rng.uniform(0, 2 * np.pi, 96)
+        ]
+    ).astype(np.float32)
     float_file = convert_to_tflite(weights, tmp_path / "f.tflite")
     int8_file = convert_to_tflite(weights, tmp_path / "q.tflite", representative=faces[:64])
     kinds = {d["dtype"] for d in Interpreter(model_path=str(int8_file)).get_tensor_details()}
     assert np.int8 in kinds  # weights and activations in 8 bits
-    spec = ModelSpec(name="small", version="1", architecture="custom", weights_file=weights.name,
-                     input_size=32, channels=3, metrics={"serving": {"output": "logit"}})
+    spec = ModelSpec(
+        name="small",
+        version="1",
+        architecture="custom",
+        weights_file=weights.name,
+        input_size=32,
+        channels=3,
+        metrics={"serving": {"output": "logit"}},
+    )
     held = faces[64:]  # not among the representative inputs
     z_float = LiteRTFaceClassifier(spec, float_file).logits_batch(held)
     z_int8 = LiteRTFaceClassifier(spec, int8_file).logits_batch(held)
@@ -67,10 +90,18 @@ def version(tmp_path):
     models = tmp_path / "models"
     models.mkdir()
     build("efficientnet_lite0", 64, 3).save(models / "tiny_v1.keras")
-    spec = ModelSpec(name="tiny", version="1", architecture="efficientnet_lite0",
-                     weights_file="tiny_v1.keras", input_size=64, channels=3, face_margin=0.3,
-                     test_time_flip=True, person_pooling="mean_logit",
-                     metrics={"training": {"train_dir": "somewhere", "images_calibration": 2}})
+    spec = ModelSpec(
+        name="tiny",
+        version="1",
+        architecture="efficientnet_lite0",
+        weights_file="tiny_v1.keras",
+        input_size=64,
+        channels=3,
+        face_margin=0.3,
+        test_time_flip=True,
+        person_pooling="mean_logit",
+        metrics={"training": {"train_dir": "somewhere", "images_calibration": 2}},
+    )
     spec.save(models / "tiny_v1.json")
     return tmp_path, models / "tiny_v1.json"
 
@@ -79,8 +110,13 @@ def _quantize(root, spec_path):
     from detection.training.export.quantization import quantize_version
     from detection.training.recipes.train import BlendTrainConfig
 
-    config = BlendTrainConfig(labelled_dirs=[root / "labelled"], real_pools=[], val_dir=None,
-                              out_dir=spec_path.parent, progress=False)
+    config = BlendTrainConfig(
+        labelled_dirs=[root / "labelled"],
+        real_pools=[],
+        val_dir=None,
+        out_dir=spec_path.parent,
+        progress=False,
+    )
     return quantize_version(spec_path, config, "2", samples=16)
 
 
@@ -99,8 +135,9 @@ def test_a_quantized_version_is_calibrated_on_its_own_scores_and_served_as_int8(
     assert fidelity["logit_correlation"] is None or -1 <= fidelity["logit_correlation"] <= 1
     assert fidelity["max_abs_logit_change"] >= fidelity["median_abs_logit_change"] >= 0.0
     assert saved["metrics"]["training"]["quantized_from"] == "tiny v1"
-    assert saved["metrics"]["training"]["note"] == ("v2 serves tiny v1's weights as an int8 "
-                                                    "LiteRT file, calibrated on its own scores.")
+    assert saved["metrics"]["training"]["note"] == (
+        "v2 serves tiny v1's weights as an int8 LiteRT file, calibrated on its own scores."
+    )
     assert saved["test_time_flip"] and saved["person_pooling"] == "mean_logit"
     assert "frames" not in saved["metrics"]  # the source's validation figures are not its own
 
@@ -133,8 +170,9 @@ def test_held_out_faces_other_than_the_versions_own_are_refused(version):
     root, spec_path = version
     spec = ModelSpec.load(spec_path)
     # The two held-out samples score an AUC of 0, 0.5 or 1: never 0.25.
-    ModelSpec.from_dict({**spec.to_dict(), "metrics": {
-        **spec.metrics, "calibration_split": {"auc": 0.25, "n": 2}}}).save(spec_path)
+    ModelSpec.from_dict(
+        {**spec.to_dict(), "metrics": {**spec.metrics, "calibration_split": {"auc": 0.25, "n": 2}}}
+    ).save(spec_path)
     with pytest.raises(ValueError, match="Pass the listing it held out"):
         _quantize(root, spec_path)
     assert not (spec_path.parent / "tiny_v2.tflite").exists()

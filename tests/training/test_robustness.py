@@ -1,5 +1,6 @@
 """`python -m detection.training robustness`: labelled videos re-encoded as sites re-encode
 uploads, analysed as the originals are, and compared with them clip for clip."""
+
 import json
 
 import cv2
@@ -46,8 +47,9 @@ def test_a_variant_tree_keeps_the_labelled_paths_and_skips_unreadable_files(tmp_
     media.face_clip(data / "c40" / "real" / "cam" / "a.mp4", n_frames=6)
     media.face_clip(data / "c40" / "fake" / "swap" / "b.avi", n_frames=6)
     media.not_a_video(data / "c40" / "fake" / "swap" / "c.mp4")
-    root = robustness.variant_tree(data, tmp_path / "work", Variant("v", 64, 30, "v"),
-                                   progress=False)
+    root = robustness.variant_tree(
+        data, tmp_path / "work", Variant("v", 64, 30, "v"), progress=False
+    )
     made = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.mp4"))
     assert made == ["c40/fake/swap/b.mp4", "c40/real/cam/a.mp4"]
     # Kept between runs: a second call re-encodes nothing.
@@ -57,19 +59,34 @@ def test_a_variant_tree_keeps_the_labelled_paths_and_skips_unreadable_files(tmp_
 
 
 def _rows(root, probabilities, labels):
-    return [{"path": str(root / f"{'fake' if y else 'real'}" / f"{i}.mp4"), "label": y,
-             "fake_probability": p} for i, (p, y) in enumerate(zip(probabilities, labels))]
+    return [
+        {
+            "path": str(root / f"{'fake' if y else 'real'}" / f"{i}.mp4"),
+            "label": y,
+            "fake_probability": p,
+        }
+        for i, (p, y) in enumerate(zip(probabilities, labels))
+    ]
 
 
 def test_variants_are_compared_with_the_originals_on_the_clips_all_of_them_scored(tmp_path):
-    spec = ModelSpec(name="m", version="1", architecture="a", weights_file="x",
-                     uncertain_low=0.3, uncertain_high=0.7)
+    spec = ModelSpec(
+        name="m",
+        version="1",
+        architecture="a",
+        weights_file="x",
+        uncertain_low=0.3,
+        uncertain_high=0.7,
+    )
     labels = [0] * 6 + [1] * 6
     original = [0.1, 0.2, 0.2, 0.4, 0.5, 0.6, 0.5, 0.6, 0.8, 0.8, 0.9, 0.95]
     worse = [0.2, 0.5, 0.3, 0.6, 0.5, 0.6, 0.1, 0.2, 0.5, 0.8, 0.9, None]  # one lost its face
     report = robustness.compare_variants(
-        spec, tmp_path / "o", _rows(tmp_path / "o", original, labels),
-        {"480p": (tmp_path / "v", _rows(tmp_path / "v", worse, labels))})
+        spec,
+        tmp_path / "o",
+        _rows(tmp_path / "o", original, labels),
+        {"480p": (tmp_path / "v", _rows(tmp_path / "v", worse, labels))},
+    )
     assert report["clips"] == 11 and report["left_out"] == 1
     o, v = report["variants"]["original"], report["variants"]["480p"]
     assert v["unscored"] == 1 and o["unscored"] == 0
@@ -99,9 +116,24 @@ def test_the_command_measures_the_shipped_model_and_writes_its_card(tmp_path):
         for i in range(n):
             media.face_clip(data / label / f"{i}.mp4", n_frames=8 + 4 * i)
     out = tmp_path / "r.json"
-    assert robustness.main(["--model", str(model), "--data", str(data), "--work",
-                            str(tmp_path / "work"), "--variants", "360p_crf30", "--json",
-                            str(out), "--write"]) == 0
+    assert (
+        robustness.main(
+            [
+                "--model",
+                str(model),
+                "--data",
+                str(data),
+                "--work",
+                str(tmp_path / "work"),
+                "--variants",
+                "360p_crf30",
+                "--json",
+                str(out),
+                "--write",
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     assert set(report["variants"]) == {"original", "360p_crf30"}
     assert report["clips"] == 4

@@ -1,10 +1,12 @@
 """Training samples can take their self-blending masks from the face mesh's outline."""
+
 import numpy as np
 import pytest
 
 from detection.training.data.face_mesh import FaceMesh
 from detection.training.data.samples import make_samples
 from tests import media
+
 
 @pytest.fixture(scope="module")
 def faces():
@@ -18,8 +20,16 @@ def faces():
 
 def _samples(faces, mask_source, kps=None):
     reals, with_outline, fakes = faces
-    return make_samples(reals, with_outline if kps is None else kps, fakes, 16, 1.0, 64,
-                        np.random.default_rng(7), mask_source)
+    return make_samples(
+        reals,
+        with_outline if kps is None else kps,
+        fakes,
+        16,
+        1.0,
+        64,
+        np.random.default_rng(7),
+        mask_source,
+    )
 
 
 def test_mesh_masks_change_only_the_self_blended_fakes(faces):

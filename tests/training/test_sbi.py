@@ -93,8 +93,7 @@ def test_a_mesh_mask_follows_the_outline_not_the_keypoints():
         mask = face_mask((160, 160), keypoints, np.random.default_rng(seed), mesh=True)
         assert mask[95, 70] > 0.45  # inside the oval, below the keypoints' hull
         assert mask[85, 20] < 0.05 and mask[85, 120] < 0.05  # beside it
-        lower = face_mask((160, 160), keypoints, np.random.default_rng(seed), "lower",
-                          mesh=True)
+        lower = face_mask((160, 160), keypoints, np.random.default_rng(seed), "lower", mesh=True)
         assert lower[115, 70] > 0.45 and lower[45, 70] < 0.05  # the jaw, not the forehead
 
 

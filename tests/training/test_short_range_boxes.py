@@ -1,4 +1,5 @@
 """The measurement behind the short-range boxes' mapping runs on any folder of face pictures."""
+
 import cv2
 
 from detection.training.evaluation.short_range_boxes import main, measure

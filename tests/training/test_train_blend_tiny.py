@@ -1,5 +1,6 @@
 """A tiny run of the generalising recipe: detected and aligned faces, self-blended fakes, the
 EfficientNet-Lite0 classifier, calibration, and a model the pipeline can load."""
+
 import json
 
 import cv2
@@ -50,10 +51,22 @@ def test_training_faces_are_cut_as_the_pipeline_cuts_them(faces):
 
 
 def test_a_tiny_run_writes_a_model_the_pipeline_can_use(faces, tmp_path, clips):
-    report = train_blend_model(BlendTrainConfig(
-        labelled_dirs=[faces / "labelled"], real_pools=[faces / "pool"], val_dir=None,
-        out_dir=tmp_path / "out", name="tiny_lite", version="0", input_size=64, epochs=1,
-        samples_per_epoch=32, batch_size=16, calibration_fraction=0.25, progress=False))
+    report = train_blend_model(
+        BlendTrainConfig(
+            labelled_dirs=[faces / "labelled"],
+            real_pools=[faces / "pool"],
+            val_dir=None,
+            out_dir=tmp_path / "out",
+            name="tiny_lite",
+            version="0",
+            input_size=64,
+            epochs=1,
+            samples_per_epoch=32,
+            batch_size=16,
+            calibration_fraction=0.25,
+            progress=False,
+        )
+    )
     spec = json.loads(report.spec_path.read_text())
     assert spec["architecture"] == "efficientnet_lite0" and spec["channels"] == 3
     assert spec["metrics"]["training"]["epochs_run"] == 1

@@ -1,4 +1,5 @@
 """A tiny end-to-end training run on generated crops: train, calibrate, save, reload, evaluate."""
+
 import json
 
 import cv2
@@ -40,15 +41,27 @@ def tiny_data(tmp_path):
 def test_labels_come_from_the_innermost_real_or_fake_folder(tiny_data):
     files = labelled_files(tiny_data / "videos", {".mp4"})
     assert [(p.name, label, group) for p, label, group in files] == [
-        ("b.mp4", 1, "fake/method"), ("a.mp4", 0, "real/src")]
+        ("b.mp4", 1, "fake/method"),
+        ("a.mp4", 0, "real/src"),
+    ]
 
 
 def test_a_tiny_training_run_writes_a_usable_calibrated_model(tiny_data, tmp_path):
     out = tmp_path / "out"
     report = train_and_evaluate(
-        TrainConfig(train_dir=tiny_data / "train", val_dir=tiny_data / "val", out_dir=out,
-                    name="tiny", version="0", epochs=4, batch_size=16, progress=False),
-        videos_dir=tiny_data / "videos", cut_faces=False)  # the crops are synthetic: no faces
+        TrainConfig(
+            train_dir=tiny_data / "train",
+            val_dir=tiny_data / "val",
+            out_dir=out,
+            name="tiny",
+            version="0",
+            epochs=4,
+            batch_size=16,
+            progress=False,
+        ),
+        videos_dir=tiny_data / "videos",
+        cut_faces=False,
+    )  # the crops are synthetic: no faces
     spec = json.loads(report.spec_path.read_text())
     assert report.weights_path.is_file()
     assert spec["metrics"]["frames"]["auc"] > 0.9  # the seam is easy to see

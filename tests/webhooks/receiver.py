@@ -1,4 +1,5 @@
 """A tiny HTTP server on 127.0.0.1 in a thread that records what it receives."""
+
 from __future__ import annotations
 
 import threading
@@ -22,9 +23,15 @@ class Receiver:
                     status = receiver._statuses.pop(0) if receiver._statuses else 200
                     if receiver._redirect_to:
                         status = 307
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers),
-                                              "body": body, "status": status,
-                                              "received_at": time.time()})
+                    receiver.requests.append(
+                        {
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "status": status,
+                            "received_at": time.time(),
+                        }
+                    )
                 self.send_response(status)
                 if receiver._redirect_to:
                     self.send_header("Location", receiver._redirect_to)

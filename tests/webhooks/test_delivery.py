@@ -1,4 +1,5 @@
 """Delivery to a real HTTP receiver on 127.0.0.1: signing, retries, every attempt recorded."""
+
 import datetime as dt
 import json
 import socket
@@ -66,12 +67,15 @@ def test_a_delivery_is_signed_and_recorded():
 
 
 def test_a_failed_attempt_is_retried_later_with_the_same_event_id_and_body(
-        django_capture_on_commit_callbacks):
+    django_capture_on_commit_callbacks,
+):
     with Receiver(statuses=[500]) as receiver:
         event = _event(receiver.url)
         before = timezone.now()
-        with mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
-                django_capture_on_commit_callbacks(execute=True):
+        with (
+            mock.patch("webhooks.services.webhook_enqueue") as enqueue,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
             assert deliver_webhook(str(event.id)) == 500
         event.refresh_from_db()
         assert (event.state, event.attempts) == (WebhookEvent.State.PENDING, 1)
@@ -81,10 +85,14 @@ def test_a_failed_attempt_is_retried_later_with_the_same_event_id_and_body(
         assert deliver_webhook(str(event.id)) == 200
     first, second = receiver.requests
     assert first["body"] == second["body"]
-    assert (first["headers"][webhooks.EVENT_ID_HEADER]
-            == second["headers"][webhooks.EVENT_ID_HEADER] == str(event.id))
-    assert first["headers"][webhooks.SIGNATURE_HEADER] != second["headers"][
-        webhooks.SIGNATURE_HEADER]
+    assert (
+        first["headers"][webhooks.EVENT_ID_HEADER]
+        == second["headers"][webhooks.EVENT_ID_HEADER]
+        == str(event.id)
+    )
+    assert (
+        first["headers"][webhooks.SIGNATURE_HEADER] != second["headers"][webhooks.SIGNATURE_HEADER]
+    )
     attempts = list(event.deliveries.values_list("attempt", "status_code"))
     assert attempts == [(1, 500), (2, 200)]
     assert "HTTP 500" in event.deliveries.get(attempt=1).error
@@ -182,9 +190,11 @@ def test_a_job_without_callback_url_has_no_events():
 
 def test_a_failed_analysis_enqueues_its_event_after_commit(django_capture_on_commit_callbacks):
     job = JobFactory(callback_url="http://127.0.0.1:9/hook")
-    with mock.patch("detection.services.analyser_for_spec", side_effect=MemoryError("boom")), \
-            mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
-            django_capture_on_commit_callbacks(execute=True):
+    with (
+        mock.patch("detection.services.analyser_for_spec", side_effect=MemoryError("boom")),
+        mock.patch("webhooks.services.webhook_enqueue") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         job_run(job_id=job.id)
     event = WebhookEvent.objects.get(job=job)
     assert event.payload["job"]["status"] == JobStatus.FAILED
@@ -196,23 +206,25 @@ def test_a_finished_analysis_enqueues_its_event(clips, django_capture_on_commit_
     job = JobFactory(callback_url="http://127.0.0.1:9/hook")
     with open(clips["no_face"], "rb") as fh:
         job.video.file.save("clip.mp4", File(fh), save=True)
-    with mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
-            django_capture_on_commit_callbacks(execute=True):
+    with (
+        mock.patch("webhooks.services.webhook_enqueue") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         job_run(job_id=job.id)
     event = WebhookEvent.objects.get(job=job)
-    assert (event.payload["job"]["status"], event.payload["job"]["verdict"]) == ("done",
-                                                                               "no_face")
+    assert (event.payload["job"]["status"], event.payload["job"]["verdict"]) == ("done", "no_face")
     enqueue.assert_called_once_with(event_id=event.id)
 
 
 def test_a_job_failed_as_stale_gets_its_event(settings):
-    job = JobFactory(status=JobStatus.RUNNING, callback_url="http://127.0.0.1:9/hook",
-                     started_at=timezone.now() - dt.timedelta(
-                         seconds=settings.DETECTION_JOB_TIMEOUT_S + 120))
+    job = JobFactory(
+        status=JobStatus.RUNNING,
+        callback_url="http://127.0.0.1:9/hook",
+        started_at=timezone.now() - dt.timedelta(seconds=settings.DETECTION_JOB_TIMEOUT_S + 120),
+    )
     with mock.patch("webhooks.services.webhook_enqueue"):
         assert stale_jobs_fail() == 1
     assert WebhookEvent.objects.get(job=job).payload["job"]["error_code"] == "timeout"
-
 
 
 def test_admins_see_events_and_attempts_in_the_admin_site(client):

@@ -1,5 +1,6 @@
 """A worker that stops between storing a result and recording its webhook event must not leave
 the client's callback unsent: the next job's start records the missing event."""
+
 import datetime as dt
 from unittest import mock
 
@@ -18,8 +19,10 @@ pytestmark = pytest.mark.django_db
 def _finished(minutes_ago, callback="https://hooks.example.org/x", status=JobStatus.DONE):
     job = done_job(uploader=JobFactory().video.uploaded_by)
     AnalysisJob.objects.filter(id=job.id).update(
-        callback_url=callback, status=status,
-        finished_at=timezone.now() - dt.timedelta(minutes=minutes_ago))
+        callback_url=callback,
+        status=status,
+        finished_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
+    )
     return AnalysisJob.objects.get(id=job.id)
 
 

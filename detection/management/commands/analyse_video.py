@@ -19,8 +19,10 @@ def _database_exists() -> bool:
 
 
 class Command(BaseCommand):
-    help = ("Analyse video files without the web server. Uses --model, else the database's active "
-            "model version, else the model shipped in the repository. Writes nothing.")
+    help = (
+        "Analyse video files without the web server. Uses --model, else the database's active "
+        "model version, else the model shipped in the repository. Writes nothing."
+    )
     requires_system_checks = []
 
     def add_arguments(self, parser):
@@ -28,8 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
         parser.add_argument("--model", help="a model's .json spec file")
         parser.add_argument("--frames", type=int, help="frames to sample per video")
-        parser.add_argument("--detector", choices=["blazeface", "haar"],
-                            help="face detector (default: DETECTION_FACE_DETECTOR)")
+        parser.add_argument(
+            "--detector",
+            choices=["blazeface", "haar"],
+            help="face detector (default: DETECTION_FACE_DETECTOR)",
+        )
 
     def _spec(self, model: str | None) -> tuple[ModelSpec, str]:
         if model:
@@ -72,8 +77,9 @@ class Command(BaseCommand):
                 p = "-" if row["fake_probability"] is None else f"{row['fake_probability']:.3f}"
                 faces = f"{row['frames_with_face']}/{row['frames_sampled']}"
                 tail = f"  ({row['error']})" if row.get("error") else ""
-                self.stdout.write(f"{row['verdict']:<10} {p:>7} {faces:>9} "
-                                  f"{row['seconds']:>7.2f}  {path}{tail}")
+                self.stdout.write(
+                    f"{row['verdict']:<10} {p:>7} {faces:>9} {row['seconds']:>7.2f}  {path}{tail}"
+                )
         if failures:
             sys.exit(1)
 
@@ -83,21 +89,35 @@ class Command(BaseCommand):
         try:
             result = analyser.analyse(path)
         except PipelineError as exc:
-            return {**base, "verdict": "error", "fake_probability": None, "faces_found": 0,
-                    "frames_with_face": 0, "frames_sampled": 0,
-                    "seconds": round(time.perf_counter() - started, 3),
-                    "error": str(exc), "error_code": exc.code}
+            return {
+                **base,
+                "verdict": "error",
+                "fake_probability": None,
+                "faces_found": 0,
+                "frames_with_face": 0,
+                "frames_sampled": 0,
+                "seconds": round(time.perf_counter() - started, 3),
+                "error": str(exc),
+                "error_code": exc.code,
+            }
         except Exception as exc:  # one bad file never stops the others
-            return {**base, "verdict": "error", "fake_probability": None, "faces_found": 0,
-                    "frames_with_face": 0, "frames_sampled": 0,
-                    "seconds": round(time.perf_counter() - started, 3),
-                    "error": f"Internal error: {exc.__class__.__name__}: {exc}",
-                    "error_code": "internal_error"}
+            return {
+                **base,
+                "verdict": "error",
+                "fake_probability": None,
+                "faces_found": 0,
+                "frames_with_face": 0,
+                "frames_sampled": 0,
+                "seconds": round(time.perf_counter() - started, 3),
+                "error": f"Internal error: {exc.__class__.__name__}: {exc}",
+                "error_code": "internal_error",
+            }
         return {
             **base,
             "verdict": result.verdict,
-            "fake_probability": (None if result.fake_probability is None
-                                 else round(result.fake_probability, 4)),
+            "fake_probability": (
+                None if result.fake_probability is None else round(result.fake_probability, 4)
+            ),
             "faces_found": result.faces_scored,
             "frames_with_face": result.frames_with_face,
             "frames_sampled": result.frames_sampled,
@@ -107,14 +127,20 @@ class Command(BaseCommand):
             "resolution": f"{result.info.width}x{result.info.height}",
             "timings": result.timings,
             "persons": [
-                {"person": p.index, "fake_probability": round(p.fake_probability, 4),
-                 "frames_seen": p.frames_seen, "counts_for_video": p.counts_for_video}
+                {
+                    "person": p.index,
+                    "fake_probability": round(p.fake_probability, 4),
+                    "frames_seen": p.frames_seen,
+                    "counts_for_video": p.counts_for_video,
+                }
                 for p in result.persons
             ],
             "frame_scores": [
-                {"frame": f.index, "t": f.timestamp_s,
-                 "p": None if f.fake_probability is None else round(f.fake_probability, 4)}
+                {
+                    "frame": f.index,
+                    "t": f.timestamp_s,
+                    "p": None if f.fake_probability is None else round(f.fake_probability, 4),
+                }
                 for f in result.frames
             ],
         }
-

@@ -7,6 +7,7 @@ gives 468 landmarks on an aligned face crop; `outline` keeps the ones the masks 
 order (`OUTLINE_POINTS`): the face oval, then the inner face (brows, eye corners, cheeks, mouth),
 then the nose. Plain numpy, OpenCV and LiteRT; no TensorFlow, no Django.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,9 +20,44 @@ INPUT_SIZE = 192
 MIN_FACE_SCORE = 0.5
 
 # MediaPipe's canonical face mesh indices.
-FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400,
-             377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67,
-             109)
+FACE_OVAL = (
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+)
 # Brows, outer eye corners, cheeks below the eyes, mouth corners, below the lower lip.
 INNER_FACE = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300, 130, 359, 205, 425, 61, 291, 18)
 NOSE = (129, 358, 1)  # the nostrils' outer edges and the tip
@@ -32,8 +68,30 @@ OVAL = slice(0, len(FACE_OVAL))
 INNER = slice(OVAL.stop, OVAL.stop + len(INNER_FACE))
 NOSE_PART = slice(INNER.stop, INNER.stop + len(NOSE))
 # The oval from cheek to cheek under the nose (the jaw), for masks of the lower face.
-JAW = tuple(FACE_OVAL.index(i) for i in (93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377,
-                                         400, 378, 379, 365, 397, 288, 361, 323))
+JAW = tuple(
+    FACE_OVAL.index(i)
+    for i in (
+        93,
+        132,
+        58,
+        172,
+        136,
+        150,
+        149,
+        176,
+        148,
+        152,
+        377,
+        400,
+        378,
+        379,
+        365,
+        397,
+        288,
+        361,
+        323,
+    )
+)
 
 
 class FaceMesh:

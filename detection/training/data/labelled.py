@@ -1,4 +1,5 @@
 """Load labelled face crops from a folder tree with `real/` and `fake/` somewhere in each path."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,15 +65,21 @@ class FaceSet:
     paths: list[Path]
 
 
-def load_faces(root: str | Path, input_size: int, channels: int, limit: int | None = None,
-               progress: bool = True) -> FaceSet:
+def load_faces(
+    root: str | Path,
+    input_size: int,
+    channels: int,
+    limit: int | None = None,
+    progress: bool = True,
+) -> FaceSet:
     files = labelled_files(root, IMAGE_SUFFIXES)
     if limit:
         rng = np.random.default_rng(0)
         files = [files[i] for i in sorted(rng.permutation(len(files))[:limit])]
     images, labels, groups, paths = [], [], [], []
-    for path, label, group in tqdm(files, desc=f"loading {Path(root).name}", disable=not progress,
-                                   unit="img"):
+    for path, label, group in tqdm(
+        files, desc=f"loading {Path(root).name}", disable=not progress, unit="img"
+    ):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             continue  # unreadable file: skip rather than abort a long load
@@ -105,8 +112,12 @@ def labelled_face(faces: list, width: int, height: int):
     faces, and a neighbour can be the largest face in the crop: in OpenForensics' validation set
     the largest face is another person in 97 of 1,971 pictures, and a real neighbour in a fake
     picture would carry the wrong label. Works on anything with a `.box` (detections, crops)."""
-    return min(faces, key=lambda f: (f.box.x + f.box.w / 2 - width / 2) ** 2
-               + (f.box.y + f.box.h / 2 - height / 2) ** 2)
+    return min(
+        faces,
+        key=lambda f: (
+            (f.box.x + f.box.w / 2 - width / 2) ** 2 + (f.box.y + f.box.h / 2 - height / 2) ** 2
+        ),
+    )
 
 
 def _detect_padded(detector, image: np.ndarray):
@@ -131,9 +142,17 @@ def _detect_padded(detector, image: np.ndarray):
     return moved
 
 
-def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int | None = None,
-              limit_per_root: int | None = None, progress: bool = True,
-              cache_dir: Path | None = None, min_inside: float = 0.8) -> FacePool:
+def face_pool(
+    roots: list[str | Path],
+    *,
+    size: int,
+    margin: float,
+    label: int | None = None,
+    limit_per_root: int | None = None,
+    progress: bool = True,
+    cache_dir: Path | None = None,
+    min_inside: float = 0.8,
+) -> FacePool:
     """Crops from every image under `roots`. `label` forces a label (pools of real faces whose
     folders are not named real/); otherwise it comes from the real/ or fake/ folder names.
     Faces whose crop lies less than `min_inside` within the picture are left out."""
@@ -142,13 +161,21 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
     from detection.pipeline.blazeface import BlazeFaceDetector
     from detection.pipeline.faces import aligned_crop_matrix
 
-    key = hashlib.sha256(repr((sorted(map(str, roots)), size, margin, label, limit_per_root,
-                               min_inside, POOL_FORMAT)).encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        repr(
+            (sorted(map(str, roots)), size, margin, label, limit_per_root, min_inside, POOL_FORMAT)
+        ).encode()
+    ).hexdigest()[:16]
     cache = cache_dir / f"pool_{key}.npz" if cache_dir else None
     if cache and cache.is_file():
         saved = np.load(cache, allow_pickle=False)
-        return FacePool(saved["images"], saved["keypoints"], saved["labels"],
-                        list(saved["groups"]), list(saved["keys"]))
+        return FacePool(
+            saved["images"],
+            saved["keypoints"],
+            saved["labels"],
+            list(saved["groups"]),
+            list(saved["keys"]),
+        )
     from detection.training.data.face_mesh import OUTLINE_POINTS, FaceMesh
 
     detector, mesh = BlazeFaceDetector(), FaceMesh()
@@ -169,30 +196,56 @@ def face_pool(roots: list[str | Path], *, size: int, margin: float, label: int |
             if not found:
                 continue  # the pipeline would not score this image either
             face = labelled_face(found, image.shape[1], image.shape[0])
-            matrix, side = aligned_crop_matrix(face.box, face.keypoints[0], face.keypoints[1],
-                                               margin)
-            inside = cv2.warpAffine(np.ones(image.shape[:2], np.uint8), matrix, (side, side),
-                                    flags=cv2.INTER_NEAREST, borderValue=0).mean()
+            matrix, side = aligned_crop_matrix(
+                face.box, face.keypoints[0], face.keypoints[1], margin
+            )
+            inside = cv2.warpAffine(
+                np.ones(image.shape[:2], np.uint8),
+                matrix,
+                (side, side),
+                flags=cv2.INTER_NEAREST,
+                borderValue=0,
+            ).mean()
             if inside < min_inside:
                 continue  # a face cut so tight that most of the crop would be made-up border
             # Mirrored border where the crop leaves the picture: replicated edge rows would
             # streak across a quarter of every tight-cut face and become a dataset signature.
-            crop = cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REFLECT_101)
+            crop = cv2.warpAffine(
+                image,
+                matrix,
+                (side, side),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT_101,
+            )
             scale = size / side
-            images.append(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA
-                                     if side > size else cv2.INTER_LINEAR))
+            images.append(
+                cv2.resize(
+                    crop,
+                    (size, size),
+                    interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,
+                )
+            )
             points = np.hstack([face.keypoints, np.ones((len(face.keypoints), 1))]) @ matrix.T
             outline = mesh.outline(images[-1])
-            keypoints.append(np.vstack([points * scale, no_outline if outline is None
-                                        else outline]).astype(np.float32))
+            keypoints.append(
+                np.vstack([points * scale, no_outline if outline is None else outline]).astype(
+                    np.float32
+                )
+            )
             labels.append(y)
             groups.append(f"{root.name}/{group_from_path(path, root)}")
             keys.append(f"{root.name}/{path.relative_to(root).as_posix()}")
-    pool = FacePool(np.stack(images), np.stack(keypoints), np.asarray(labels, np.int32), groups,
-                    keys)
+    pool = FacePool(
+        np.stack(images), np.stack(keypoints), np.asarray(labels, np.int32), groups, keys
+    )
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, images=pool.images, keypoints=pool.keypoints, labels=pool.labels,
-                 groups=np.asarray(pool.groups), keys=np.asarray(pool.keys))
+        np.savez(
+            cache,
+            images=pool.images,
+            keypoints=pool.keypoints,
+            labels=pool.labels,
+            groups=np.asarray(pool.groups),
+            keys=np.asarray(pool.keys),
+        )
     return pool

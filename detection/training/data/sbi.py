@@ -6,6 +6,7 @@ every face swap or re-enactment leaves: a blending boundary, colour and resoluti
 a slightly misplaced face. A detector that learns those traces generalises across manipulation
 methods it never saw, instead of learning one dataset's generator artefacts.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -22,11 +23,13 @@ def _jitter_colour(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = (out - 128.0) * rng.uniform(0.8, 1.2) + 128.0 + rng.uniform(-15, 15)
     if rng.random() < 0.3:  # hue / saturation
         hsv = cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_BGR2HSV).astype(
-            np.float32)
+            np.float32
+        )
         hsv[..., 0] = (hsv[..., 0] + rng.uniform(-6, 6)) % 180
         hsv[..., 1] *= rng.uniform(0.8, 1.2)
         out = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2BGR).astype(
-            np.float32)
+            np.float32
+        )
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
@@ -40,8 +43,9 @@ def _jitter_sharpness(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
     if r < 0.8:  # a face rendered at a lower resolution and scaled up
         h, w = image.shape[:2]
         f = rng.uniform(0.35, 0.7)
-        small = cv2.resize(image, (max(8, int(w * f)), max(8, int(h * f))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            image, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA
+        )
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     return image
 
@@ -68,23 +72,36 @@ def _region_points(keypoints: np.ndarray, region: str, rng: np.random.Generator)
     chin = mouth + down * rng.uniform(0.5, 0.9)
     if region == "lower":
         w = rng.uniform(1.1, 1.6)
-        return np.vstack([nose - across * w, nose + across * w, mouth - across * w * 1.1,
-                          mouth + across * w * 1.1, chin - across * 0.6, chin + across * 0.6,
-                          chin])
+        return np.vstack(
+            [
+                nose - across * w,
+                nose + across * w,
+                mouth - across * w * 1.1,
+                mouth + across * w * 1.1,
+                chin - across * 0.6,
+                chin + across * 0.6,
+                chin,
+            ]
+        )
     if region == "inner":
         brow = eyes - down * rng.uniform(0.2, 0.4)
         w = rng.uniform(1.3, 1.7)
-        return np.vstack([keypoints[0] - across * 0.6, keypoints[1] + across * 0.6,
-                          brow - across * w * 0.8, brow + across * w * 0.8,
-                          mouth - across * w, mouth + across * w,
-                          mouth + down * rng.uniform(0.2, 0.5)])
+        return np.vstack(
+            [
+                keypoints[0] - across * 0.6,
+                keypoints[1] + across * 0.6,
+                brow - across * w * 0.8,
+                brow + across * w * 0.8,
+                mouth - across * w,
+                mouth + across * w,
+                mouth + down * rng.uniform(0.2, 0.5),
+            ]
+        )
     brow = eyes - down * rng.uniform(0.3, 0.7)
-    return np.vstack([keypoints, chin, brow, keypoints[4] + down * 0.6,
-                      keypoints[5] + down * 0.6])
+    return np.vstack([keypoints, chin, brow, keypoints[4] + down * 0.6, keypoints[5] + down * 0.6])
 
 
-def _mesh_region_points(outline: np.ndarray, region: str,
-                        rng: np.random.Generator) -> np.ndarray:
+def _mesh_region_points(outline: np.ndarray, region: str, rng: np.random.Generator) -> np.ndarray:
     """Hull points of a manipulated region from the face mesh's outline (`face_mesh`): the
     face's oval, or half the time only brow to chin (what a face swap usually replaces); the
     jaw and nose (the lower face); or brows, eye corners, cheeks and mouth (the inner face)."""
@@ -97,8 +114,13 @@ def _mesh_region_points(outline: np.ndarray, region: str,
     return np.vstack([outline[OVAL][list(JAW)], outline[INNER][:10]])  # brows to chin
 
 
-def face_mask(shape: tuple[int, int], keypoints: np.ndarray | None,
-              rng: np.random.Generator, region: str = "face", mesh: bool = False) -> np.ndarray:
+def face_mask(
+    shape: tuple[int, int],
+    keypoints: np.ndarray | None,
+    rng: np.random.Generator,
+    region: str = "face",
+    mesh: bool = False,
+) -> np.ndarray:
     """A soft face-shaped mask in 0..1.
 
     With the six BlazeFace keypoints (eyes, nose, mouth, ear tragions) the hull covers the face
@@ -132,8 +154,9 @@ def face_mask(shape: tuple[int, int], keypoints: np.ndarray | None,
     return mask * rng.choice([0.5, 0.75, 1.0, 1.0, 1.0])
 
 
-def self_blend(image: np.ndarray, keypoints: np.ndarray | None,
-               rng: np.random.Generator, mesh: bool = False) -> np.ndarray:
+def self_blend(
+    image: np.ndarray, keypoints: np.ndarray | None, rng: np.random.Generator, mesh: bool = False
+) -> np.ndarray:
     """A fake made from this real face and an altered copy of itself; `mesh`: its mask follows
     the face mesh's outline where `keypoints` carries one (see `face_mask`)."""
     source = _shift_scale(_jitter_sharpness(_jitter_colour(image, rng), rng), rng)
@@ -170,8 +193,13 @@ def h264_roundtrip(image: np.ndarray, crf: int) -> np.ndarray:
     return decoded
 
 
-def _compress(image: np.ndarray, rng: np.random.Generator, jpeg_quality: tuple[float, float],
-              crf: tuple[float, float], h264_share: float) -> np.ndarray:
+def _compress(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    jpeg_quality: tuple[float, float],
+    crf: tuple[float, float],
+    h264_share: float,
+) -> np.ndarray:
     """JPEG at a quality drawn from `jpeg_quality`, or with probability `h264_share` an H.264
     frame at a CRF drawn from `crf`. With `h264_share` 0 no extra draw is made, so the samples
     of runs without H.264 stay exactly what they were."""
@@ -193,15 +221,17 @@ def degrade(image: np.ndarray, rng: np.random.Generator, h264_share: float = 0.0
         # A small face in a heavily compressed stream (c40-like): shrunk, coded coarsely at that
         # size, then scaled back up to the model's input by the face cutter.
         f = rng.uniform(0.35, 0.8)
-        small = cv2.resize(image, (max(8, int(w * f)), max(8, int(h * f))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            image, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA
+        )
         small = _compress(small, rng, (20, 60), (30, 42), h264_share)
         image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         if rng.random() < 0.3:
             f = rng.uniform(0.4, 0.9)
-            small = cv2.resize(image, (max(8, int(w * f)), max(8, int(h * f))),
-                               interpolation=cv2.INTER_AREA)
+            small = cv2.resize(
+                image, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA
+            )
             image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
         if rng.random() < 0.15:
             image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.0))

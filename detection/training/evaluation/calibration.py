@@ -22,6 +22,7 @@ fake. So people and videos get a calibration of their own, fitted on labelled vi
 [--write]`; `--write` stores it in the spec and its card; `manage.py register_model` then
 updates the registry row.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,19 +58,21 @@ class VideoCalibration:
     before: dict
 
     def as_metrics(self, data: str) -> dict:
-        return {"dir": data, "method": "Platt scaling of the deciding person's mean logit, "
-                "class-balanced; figures leave-one-out", **asdict(self)}
+        return {
+            "dir": data,
+            "method": "Platt scaling of the deciding person's mean logit, "
+            "class-balanced; figures leave-one-out",
+            **asdict(self),
+        }
 
 
 def _figures(labels: np.ndarray, probabilities: np.ndarray, low: float, high: float) -> dict:
     weights = metrics.balanced_weights(labels)
     return {
         "ece": metrics.expected_calibration_error(labels, probabilities),
-        "balanced_ece": metrics.expected_calibration_error(labels, probabilities,
-                                                           weights=weights),
+        "balanced_ece": metrics.expected_calibration_error(labels, probabilities, weights=weights),
         "accuracy": metrics.accuracy(labels, probabilities, 0.5),
-        "balanced_accuracy": float(np.average((probabilities >= 0.5) == labels,
-                                              weights=weights)),
+        "balanced_accuracy": float(np.average((probabilities >= 0.5) == labels, weights=weights)),
         **metrics.band_rates(labels, probabilities, low, high),
     }
 
@@ -84,8 +87,9 @@ def leave_one_out(labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
     return out
 
 
-def error_rate_band(labels: np.ndarray, probabilities: np.ndarray, max_miss: float,
-                    max_false_flag: float) -> tuple[float, float]:
+def error_rate_band(
+    labels: np.ndarray, probabilities: np.ndarray, max_miss: float, max_false_flag: float
+) -> tuple[float, float]:
     """(low, high), on a 0.001 grid: below `low` at most `max_miss` of the fakes, at or above
     `high` at most `max_false_flag` of the reals. Where the two cross (a model that separates
     the classes that well), both sit at their midpoint: nothing is uncertain."""
@@ -101,13 +105,16 @@ def error_rate_band(labels: np.ndarray, probabilities: np.ndarray, max_miss: flo
     return max(0.0, low), min(1.0, high)
 
 
-def fit(spec: ModelSpec, rows: list[dict], *, max_miss: float = 0.1,
-        max_false_flag: float = 0.1) -> VideoCalibration:
+def fit(
+    spec: ModelSpec, rows: list[dict], *, max_miss: float = 0.1, max_false_flag: float = 0.1
+) -> VideoCalibration:
     """The video calibration from rows of `evaluate.analyse_videos` (label, logit,
     fake_probability)."""
     if spec.person_pooling != "mean_logit":
-        raise ValueError("a video calibration needs a version that pools people by mean logit "
-                         f"(this one: {spec.person_pooling})")
+        raise ValueError(
+            "a video calibration needs a version that pools people by mean logit "
+            f"(this one: {spec.person_pooling})"
+        )
     if any("logit" not in r for r in rows):
         raise ValueError("these rows have no logits: evaluate the videos again with this code")
     rated = [r for r in rows if r["logit"] is not None]
@@ -115,38 +122,55 @@ def fit(spec: ModelSpec, rows: list[dict], *, max_miss: float = 0.1,
     logits = np.array([float(r["logit"]) for r in rated])
     n_fake = int(labels.sum())
     if min(n_fake, len(labels) - n_fake) < MIN_PER_CLASS:
-        raise ValueError(f"too few labelled videos with a face to calibrate on: {n_fake} fake "
-                         f"and {len(labels) - n_fake} real, at least {MIN_PER_CLASS} of each "
-                         "needed")
+        raise ValueError(
+            f"too few labelled videos with a face to calibrate on: {n_fake} fake "
+            f"and {len(labels) - n_fake} real, at least {MIN_PER_CLASS} of each "
+            "needed"
+        )
     a, b = metrics.fit_platt_logits(labels, logits, balanced=True)
     if a <= 0:
-        raise ValueError(f"the videos' logits do not rank fakes above reals (slope {a:.3f}): "
-                         "this model cannot be calibrated on them")
+        raise ValueError(
+            f"the videos' logits do not rank fakes above reals (slope {a:.3f}): "
+            "this model cannot be calibrated on them"
+        )
     loo = leave_one_out(labels, logits)
     low, high = error_rate_band(labels, loo, max_miss, max_false_flag)
     before = np.array([float(r["fake_probability"]) for r in rated])
     return VideoCalibration(
-        a=float(a), b=float(b), low=low, high=high, max_miss=max_miss,
-        max_false_flag=max_false_flag, n=len(labels), n_fake=n_fake,
+        a=float(a),
+        b=float(b),
+        low=low,
+        high=high,
+        max_miss=max_miss,
+        max_false_flag=max_false_flag,
+        n=len(labels),
+        n_fake=n_fake,
         left_out=len(rows) - len(rated),
         loo=_figures(labels, loo, low, high),
-        before=_figures(labels, before, *spec.video_band))
+        before=_figures(labels, before, *spec.video_band),
+    )
 
 
 def apply(spec: ModelSpec, calibration: VideoCalibration, data: str) -> ModelSpec:
     """The spec with this video calibration and band, and its figures in the metrics."""
-    return replace(spec, video_calibration_a=calibration.a, video_calibration_b=calibration.b,
-                   video_uncertain_low=calibration.low, video_uncertain_high=calibration.high,
-                   metrics={**spec.metrics,
-                            "video_calibration": calibration.as_metrics(data)})
+    return replace(
+        spec,
+        video_calibration_a=calibration.a,
+        video_calibration_b=calibration.b,
+        video_uncertain_low=calibration.low,
+        video_uncertain_high=calibration.high,
+        metrics={**spec.metrics, "video_calibration": calibration.as_metrics(data)},
+    )
 
 
 def _rows_from_report(path: Path, spec: ModelSpec) -> tuple[list[dict], str]:
     report = json.loads(Path(path).read_text())
     model = report.get("model", {})
     if (model.get("name"), str(model.get("version"))) != (spec.name, spec.version):
-        raise ValueError(f"{path} evaluates {model.get('name')} v{model.get('version')}, not "
-                         f"{spec.name} v{spec.version}")
+        raise ValueError(
+            f"{path} evaluates {model.get('name')} v{model.get('version')}, not "
+            f"{spec.name} v{spec.version}"
+        )
     videos = report.get("videos", {}).get("videos")
     if not videos:
         raise ValueError(f"{path} has no per-video rows")
@@ -155,16 +179,22 @@ def _rows_from_report(path: Path, spec: ModelSpec) -> tuple[list[dict], str]:
 
 def _describe(c: VideoCalibration) -> str:
     def line(name, f):
-        return (f"  {name:<14} ECE {f['ece']:.3f} (balanced {f['balanced_ece']:.3f})  accuracy "
-                f"{f['accuracy']:.3f} (balanced {f['balanced_accuracy']:.3f})  fakes called "
-                f"real {f['fakes_called_real']:.0%}, reals called fake "
-                f"{f['reals_called_fake']:.0%}, uncertain {f['uncertain_rate']:.0%}")
+        return (
+            f"  {name:<14} ECE {f['ece']:.3f} (balanced {f['balanced_ece']:.3f})  accuracy "
+            f"{f['accuracy']:.3f} (balanced {f['balanced_accuracy']:.3f})  fakes called "
+            f"real {f['fakes_called_real']:.0%}, reals called fake "
+            f"{f['reals_called_fake']:.0%}, uncertain {f['uncertain_rate']:.0%}"
+        )
 
-    return "\n".join([
-        f"{c.n} videos ({c.n_fake} fake), {c.left_out} left out (no face or unreadable)",
-        f"p = sigmoid({c.a:.4f} * logit + {c.b:.4f}); band: real below {c.low}, fake from "
-        f"{c.high}",
-        line("before", c.before), line("leave-one-out", c.loo)])
+    return "\n".join(
+        [
+            f"{c.n} videos ({c.n_fake} fake), {c.left_out} left out (no face or unreadable)",
+            f"p = sigmoid({c.a:.4f} * logit + {c.b:.4f}); band: real below {c.low}, fake from "
+            f"{c.high}",
+            line("before", c.before),
+            line("leave-one-out", c.loo),
+        ]
+    )
 
 
 def main(argv=None) -> int:
@@ -172,15 +202,29 @@ def main(argv=None) -> int:
     parser.add_argument("--model", type=Path, required=True, help="the version's .json spec")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, help="labelled videos (real/ and fake/ in paths)")
-    source.add_argument("--report", type=Path,
-                        help="an evaluate_model report.json of this version on labelled videos "
-                             "(reuses its analyses)")
-    parser.add_argument("--max-miss", type=float, default=0.1,
-                        help="largest share of fakes the band may call real (default 0.1)")
-    parser.add_argument("--max-false-flag", type=float, default=0.1,
-                        help="largest share of reals the band may call fake (default 0.1)")
-    parser.add_argument("--write", action="store_true",
-                        help="store the calibration in the spec and re-render its card")
+    source.add_argument(
+        "--report",
+        type=Path,
+        help="an evaluate_model report.json of this version on labelled videos "
+        "(reuses its analyses)",
+    )
+    parser.add_argument(
+        "--max-miss",
+        type=float,
+        default=0.1,
+        help="largest share of fakes the band may call real (default 0.1)",
+    )
+    parser.add_argument(
+        "--max-false-flag",
+        type=float,
+        default=0.1,
+        help="largest share of reals the band may call fake (default 0.1)",
+    )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="store the calibration in the spec and re-render its card",
+    )
     args = parser.parse_args(argv)
 
     spec = ModelSpec.load(args.model)
@@ -200,6 +244,8 @@ def main(argv=None) -> int:
         spec = apply(spec, calibration, data)
         spec.save(args.model)
         card = write_card(spec, args.model)
-        print(f"updated {args.model} and {card}; `python manage.py register_model "
-              f"{args.model}` updates a registered version")
+        print(
+            f"updated {args.model} and {card}; `python manage.py register_model "
+            f"{args.model}` updates a registered version"
+        )
     return 0

@@ -19,6 +19,7 @@ Plain Python, no Django:
     python -m detection.training compare --data ../shared/data --cache var/compare \\
         --held-out-keys detection/models/lite0_sbi_v2.held_out.json run/*/trained*.keras
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,14 @@ import cv2
 import numpy as np
 
 # FF++'s breakdown, printed short where the labelled videos have it.
-VIDEO_COMPONENTS = {"Deepfakes": "DF", "Face2Face": "F2F", "FaceSwap": "FS",
-                    "NeuralTextures": "NT", "ffpp_c23": "c23", "ffpp_c40": "c40"}
+VIDEO_COMPONENTS = {
+    "Deepfakes": "DF",
+    "Face2Face": "F2F",
+    "FaceSwap": "FS",
+    "NeuralTextures": "NT",
+    "ffpp_c23": "c23",
+    "ffpp_c40": "c40",
+}
 
 
 @dataclass
@@ -79,11 +86,17 @@ def cut_frames(analyser, folder: Path, progress: bool = False) -> list[tuple]:
 
     files = labelled_files(folder, IMAGE_SUFFIXES)
     size = analyser.spec.input_size
-    return [(str(path), label, group, _shrink(crop, size))
-            for path, label, group, crop, _ in tqdm(labelled_crops(analyser, files),
-                                                    total=len(files), desc="pictures",
-                                                    disable=not progress, unit="img")
-            if crop is not None]
+    return [
+        (str(path), label, group, _shrink(crop, size))
+        for path, label, group, crop, _ in tqdm(
+            labelled_crops(analyser, files),
+            total=len(files),
+            desc="pictures",
+            disable=not progress,
+            unit="img",
+        )
+        if crop is not None
+    ]
 
 
 def cut_videos(analyser, folder: Path, progress: bool = False) -> list[tuple]:
@@ -99,16 +112,22 @@ def cut_videos(analyser, folder: Path, progress: bool = False) -> list[tuple]:
 
     rows = []
     size = analyser.spec.input_size
-    for path, label, group in tqdm(labelled_files(folder, VIDEO_SUFFIXES), desc="videos",
-                                   disable=not progress, unit="video"):
+    for path, label, group in tqdm(
+        labelled_files(folder, VIDEO_SUFFIXES), desc="videos", disable=not progress, unit="video"
+    ):
         try:
             info, frames = sample_frames(path, analyser.config)
         except PipelineError:
             continue  # evaluate_model reports these; no candidate can score them
-        crops = find_faces(frames, analyser.detector, analyser.spec.face_margin,
-                           analyser.config.full_look_every)
-        light = [SampledFrame(index=f.index, timestamp_s=f.timestamp_s,
-                              image=np.zeros((1, 1, 3), np.uint8)) for f in frames]
+        crops = find_faces(
+            frames, analyser.detector, analyser.spec.face_margin, analyser.config.full_look_every
+        )
+        light = [
+            SampledFrame(
+                index=f.index, timestamp_s=f.timestamp_s, image=np.zeros((1, 1, 3), np.uint8)
+            )
+            for f in frames
+        ]
         crops = [dataclasses.replace(c, image=_shrink(c.image, size)) for c in crops]
         rows.append((str(path), label, group, info, light, crops))
     return rows
@@ -136,7 +155,8 @@ def candidate_classifier(path: Path, spec):
 
     if Path(path).suffix == ".tflite":
         return LiteRTFaceClassifier(
-            dataclasses.replace(spec, metrics={"serving": {"output": "logit"}}), path)
+            dataclasses.replace(spec, metrics={"serving": {"output": "logit"}}), path
+        )
     import keras
 
     return KerasFaceClassifier.from_model(spec, keras.models.load_model(path, compile=False))
@@ -173,8 +193,15 @@ def score(classifier, spec, faces: Faces) -> tuple[dict, dict]:
         rows = []
         for path, label, group, info, frames, crops in faces.videos:
             result = score_faces(info, frames, crops, analyser, {})
-            rows.append({"path": path, "label": label, "group": group,
-                         "verdict": result.verdict, "fake_probability": result.fake_probability})
+            rows.append(
+                {
+                    "path": path,
+                    "label": label,
+                    "group": group,
+                    "verdict": result.verdict,
+                    "fake_probability": result.fake_probability,
+                }
+            )
         summary = summarise_videos(rows, spec)
         out["videos"] = summary["overall"]["auc"]
         out["videos_ci95"] = summary["overall"]["auc_ci95"]
@@ -215,45 +242,73 @@ def _row(name: str, figures: dict) -> str:
         value = figures.get(key)
         return "   n/a" if value is None else f"{value:.4f}"
 
-    parts = [f"{name:<40}", f"held-out {f('held_out')}",
-             f"re-encoded {f('held_out_reencoded')}", f"frames {f('frames')}",
-             f"videos {f('videos')}"]
+    parts = [
+        f"{name:<40}",
+        f"held-out {f('held_out')}",
+        f"re-encoded {f('held_out_reencoded')}",
+        f"frames {f('frames')}",
+        f"videos {f('videos')}",
+    ]
     by = figures.get("videos_by_component") or {}
-    parts += [f"{short} {by[k]:.3f}" for k, short in VIDEO_COMPONENTS.items()
-              if by.get(k) is not None]
+    parts += [
+        f"{short} {by[k]:.3f}" for k, short in VIDEO_COMPONENTS.items() if by.get(k) is not None
+    ]
     return "  ".join(parts)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("candidates", nargs="+", type=Path,
-                        help=".keras weights, or .tflite files that output the logit (float32 "
-                             "or int8 conversions), to compare")
-    parser.add_argument("--spec", type=Path,
-                        # The site's default model, read the way settings.py reads it.
-                        default=Path(os.environ.get(
-                            "DETECTION_DEFAULT_MODEL_SPEC",
-                            Path(__file__).resolve().parents[2] / "models" / "lite0_sbi_v6.json")),
-                        help="the version whose serving (detector, margin, mirror view, "
-                             "pooling) the candidates are scored with (default: the shipped "
-                             "one, DETECTION_DEFAULT_MODEL_SPEC)")
+    parser.add_argument(
+        "candidates",
+        nargs="+",
+        type=Path,
+        help=".keras weights, or .tflite files that output the logit (float32 "
+        "or int8 conversions), to compare",
+    )
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        # The site's default model, read the way settings.py reads it.
+        default=Path(
+            os.environ.get(
+                "DETECTION_DEFAULT_MODEL_SPEC",
+                Path(__file__).resolve().parents[2] / "models" / "lite0_sbi_v6.json",
+            )
+        ),
+        help="the version whose serving (detector, margin, mirror view, "
+        "pooling) the candidates are scored with (default: the shipped "
+        "one, DETECTION_DEFAULT_MODEL_SPEC)",
+    )
     parser.add_argument("--data", type=Path, help="data root (faces/..., videos/)")
     parser.add_argument("--train-dir", type=Path, help="default DATA/faces/openforensics/train")
-    parser.add_argument("--real-pools", type=Path, nargs="*",
-                        help="default DATA/faces/utkface_real and DATA/faces/rmfd_real")
+    parser.add_argument(
+        "--real-pools",
+        type=Path,
+        nargs="*",
+        help="default DATA/faces/utkface_real and DATA/faces/rmfd_real",
+    )
     parser.add_argument("--val-dir", type=Path, help="default DATA/faces/openforensics/val")
     parser.add_argument("--videos-dir", type=Path, help="default DATA/videos")
-    parser.add_argument("--held-out-keys", type=Path,
-                        help="JSON listing the held-out faces (else the by-file split)")
-    parser.add_argument("--input-size", type=int,
-                        help="score candidates trained at another input size than the spec's "
-                             "(the faces are cut as the spec cuts them, then sized to this)")
+    parser.add_argument(
+        "--held-out-keys",
+        type=Path,
+        help="JSON listing the held-out faces (else the by-file split)",
+    )
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        help="score candidates trained at another input size than the spec's "
+        "(the faces are cut as the spec cuts them, then sized to this)",
+    )
     parser.add_argument("--cache", type=Path, help="keep the cut faces here between runs")
     parser.add_argument("--json", type=Path, help="append one JSON line per candidate")
-    parser.add_argument("--reference", type=Path,
-                        help="also give each candidate's AUC difference from this one's (a "
-                             ".keras or .tflite, e.g. the active version's weights) with a "
-                             "paired bootstrap interval")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="also give each candidate's AUC difference from this one's (a "
+        ".keras or .tflite, e.g. the active version's weights) with a "
+        "paired bootstrap interval",
+    )
     a = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -265,8 +320,7 @@ def main(argv=None) -> int:
     train_dir = a.train_dir or (data / "faces/openforensics/train" if data else None)
     val_dir = a.val_dir or (data / "faces/openforensics/val" if data else None)
     videos_dir = a.videos_dir or (data / "videos" if data else None)
-    pools = a.real_pools if a.real_pools is not None else (
-        real_pools_under(data) if data else [])
+    pools = a.real_pools if a.real_pools is not None else (real_pools_under(data) if data else [])
     analyser = load_analyser(a.spec)
     resized = bool(a.input_size) and a.input_size != analyser.spec.input_size
     if resized:
@@ -284,11 +338,19 @@ def main(argv=None) -> int:
         return None
 
     def held_out():
-        d = prepare_blend_data(BlendTrainConfig(
-            labelled_dirs=[train_dir], real_pools=[p for p in pools if p.is_dir()],
-            val_dir=None, out_dir=cache or Path("."), input_size=spec.input_size,
-            face_margin=spec.face_margin, cache_dir=cache, progress=True,
-            held_out_keys=a.held_out_keys))
+        d = prepare_blend_data(
+            BlendTrainConfig(
+                labelled_dirs=[train_dir],
+                real_pools=[p for p in pools if p.is_dir()],
+                val_dir=None,
+                out_dir=cache or Path("."),
+                input_size=spec.input_size,
+                face_margin=spec.face_margin,
+                cache_dir=cache,
+                progress=True,
+                held_out_keys=a.held_out_keys,
+            )
+        )
         return d.cal_x.astype(np.uint8), d.cal_y  # uint8 in the cache: a quarter the size
 
     tag = f"{spec.name}_v{spec.version}"
@@ -300,12 +362,19 @@ def main(argv=None) -> int:
     if held is not None:
         faces.held_x, faces.held_y = held[0].astype(np.float32), held[1]
         faces.held_reencoded_x = reencoded(held[0]).astype(np.float32)
-    faces.frames = faces_of(val_dir, f"frames_{tag}.pkl",
-                            lambda: cut_frames(analyser, val_dir, True)) or []
+    faces.frames = (
+        faces_of(val_dir, f"frames_{tag}.pkl", lambda: cut_frames(analyser, val_dir, True)) or []
+    )
     # The videos' faces depend on how often the whole frame is searched: cached apart.
     look_tag = f"_look{analyser.config.full_look_every}"
-    faces.videos = faces_of(videos_dir, f"videos_{tag}{look_tag}.pkl",
-                            lambda: cut_videos(analyser, videos_dir, True)) or []
+    faces.videos = (
+        faces_of(
+            videos_dir,
+            f"videos_{tag}{look_tag}.pkl",
+            lambda: cut_videos(analyser, videos_dir, True),
+        )
+        or []
+    )
 
     scored: dict[Path, tuple[dict, dict]] = {}
 

@@ -5,6 +5,7 @@ Any folder with `real/` and `fake/` somewhere in each path works; the other path
 report (JSON plus ROC and reliability PNGs); `evaluate_frames` and `evaluate_videos` return the
 figures the training run stores in the spec.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ from detection.pipeline.spec import ModelSpec, sigmoid
 from detection.pipeline.types import VERDICT_NO_FACE, AnalysisConfig, SampledFrame
 
 from detection.training.evaluation import metrics
-from detection.training.data.labelled import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_face,
-                                              labelled_files)
+from detection.training.data.labelled import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    labelled_face,
+    labelled_files,
+)
 from detection.training.report.model_card import write_card
 
 RELIABILITY_BINS = 10
@@ -35,13 +40,15 @@ RELIABILITY_BINS = 10
 IMAGE_CHUNK = 256
 
 
-def load_analyser(spec_path: str | Path, *, config: AnalysisConfig = AnalysisConfig(),
-                  prefer: str = "auto") -> Analyser:
+def load_analyser(
+    spec_path: str | Path, *, config: AnalysisConfig = AnalysisConfig(), prefer: str = "auto"
+) -> Analyser:
     """The analyser the worker would build for this spec file (LiteRT when converted)."""
     spec_path = Path(spec_path)
     spec = ModelSpec.load(spec_path)
-    return Analyser(spec, make_classifier(spec, spec.weights_path(spec_path), prefer=prefer),
-                    config=config)
+    return Analyser(
+        spec, make_classifier(spec, spec.weights_path(spec_path), prefer=prefer), config=config
+    )
 
 
 def backend_name(analyser: Analyser) -> str:
@@ -49,6 +56,7 @@ def backend_name(analyser: Analyser) -> str:
 
 
 # --- figures -------------------------------------------------------------------------------
+
 
 def reliability(labels, probabilities, bins: int = RELIABILITY_BINS) -> list[dict]:
     """Per equal-width bin: how many, mean predicted probability, observed share of fakes."""
@@ -59,10 +67,15 @@ def reliability(labels, probabilities, bins: int = RELIABILITY_BINS) -> list[dic
     out = []
     for b in range(bins):
         mask = which == b
-        out.append({"low": round(float(edges[b]), 3), "high": round(float(edges[b + 1]), 3),
-                    "count": int(mask.sum()),
-                    "mean_probability": float(probabilities[mask].mean()) if mask.any() else None,
-                    "fake_rate": float(labels[mask].mean()) if mask.any() else None})
+        out.append(
+            {
+                "low": round(float(edges[b]), 3),
+                "high": round(float(edges[b + 1]), 3),
+                "count": int(mask.sum()),
+                "mean_probability": float(probabilities[mask].mean()) if mask.any() else None,
+                "fake_rate": float(labels[mask].mean()) if mask.any() else None,
+            }
+        )
     return out
 
 
@@ -71,12 +84,14 @@ def roc(labels, scores) -> dict:
     if len(np.unique(labels)) < 2:
         return {}
     fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=True)
-    return {"fpr": [round(float(v), 5) for v in fpr], "tpr": [round(float(v), 5) for v in tpr],
-            "auc": metrics.auc(labels, scores)}
+    return {
+        "fpr": [round(float(v), 5) for v in fpr],
+        "tpr": [round(float(v), 5) for v in tpr],
+        "auc": metrics.auc(labels, scores),
+    }
 
 
-def _block(labels, probabilities, spec: ModelSpec, band: tuple[float, float] | None = None
-           ) -> dict:
+def _block(labels, probabilities, spec: ModelSpec, band: tuple[float, float] | None = None) -> dict:
     """Figures at the spec's single cut and its uncertain band (`band`: the video band for
     videos; default the face band)."""
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=np.float64)
@@ -89,7 +104,9 @@ def _block(labels, probabilities, spec: ModelSpec, band: tuple[float, float] | N
         out["uncertain_rate"] = float(uncertain.mean())
         out["accuracy_decided"] = (
             float(np.mean((probabilities[decided] >= spec.fake_threshold) == labels[decided]))
-            if decided.any() else None)
+            if decided.any()
+            else None
+        )
     return out
 
 
@@ -114,8 +131,10 @@ def subsets(rows: list[dict]) -> tuple[dict, dict]:
         for part in r["group"].split("/"):
             if part.lower() not in {"real", "fake", "."}:
                 components[part].append(r)
-    return ({g: against_others(s) for g, s in sorted(groups.items())},
-            {c: against_others(s) for c, s in sorted(components.items())})
+    return (
+        {g: against_others(s) for g, s in sorted(groups.items())},
+        {c: against_others(s) for c, s in sorted(components.items())},
+    )
 
 
 def _curves(component_rows: dict, labels, probabilities) -> dict:
@@ -132,6 +151,7 @@ def row_probability(row: dict) -> float:
 
 # --- frame level ----------------------------------------------------------------------------
 
+
 def _pipeline_crop(analyser: Analyser, image: np.ndarray) -> np.ndarray | None:
     """The crop the pipeline would score for this image's labelled face (the face nearest the
     picture's centre, see `labelled_face`), found by the analyser's detector and cut with the
@@ -146,8 +166,7 @@ def _pipeline_crop(analyser: Analyser, image: np.ndarray) -> np.ndarray | None:
     return labelled_face(crops, image.shape[1], image.shape[0]).image
 
 
-def labelled_crops(analyser: Analyser, files: list[tuple[Path, int, str]],
-                   cut_faces: bool = True):
+def labelled_crops(analyser: Analyser, files: list[tuple[Path, int, str]], cut_faces: bool = True):
     """(path, label, group, image, error) per labelled file, in order: the face the pipeline
     would score (`cut_faces`), or the image as it is; image None with the reason when the file
     cannot be read or (cutting) shows no face."""
@@ -164,8 +183,9 @@ def labelled_crops(analyser: Analyser, files: list[tuple[Path, int, str]],
         yield path, label, group, image, None
 
 
-def score_images(analyser: Analyser, folder: str | Path, progress: bool = True,
-                 cut_faces: bool = True) -> list[dict]:
+def score_images(
+    analyser: Analyser, folder: str | Path, progress: bool = True, cut_faces: bool = True
+) -> list[dict]:
     """Each labelled image scored by the classifier as the pipeline would score it
     (`cut_faces`), or as it is (`cut_faces=False`: the images are already the model's crops)."""
     spec = analyser.spec
@@ -175,21 +195,38 @@ def score_images(analyser: Analyser, folder: str | Path, progress: bool = True,
     for start in range(0, len(files), IMAGE_CHUNK):
         chunk, images = [], []
         for path, label, group, image, error in labelled_crops(
-                analyser, files[start:start + IMAGE_CHUNK], cut_faces):
+            analyser, files[start : start + IMAGE_CHUNK], cut_faces
+        ):
             if image is None:
-                rows.append({"path": str(path), "label": label, "group": group, "raw": None,
-                             "fake_probability": None, "error": error})
+                rows.append(
+                    {
+                        "path": str(path),
+                        "label": label,
+                        "group": group,
+                        "raw": None,
+                        "fake_probability": None,
+                        "error": error,
+                    }
+                )
                 continue
             chunk.append((path, label, group))
             images.append(image)
         if images:
             logits = analyser.classifier.logits_batch(
-                preprocess(images, spec.input_size, spec.channels))
+                preprocess(images, spec.input_size, spec.channels)
+            )
             for (path, label, group), z in zip(chunk, logits):
-                rows.append({"path": str(path), "label": label, "group": group,
-                             "raw": sigmoid(z), "logit": float(z),
-                             "fake_probability": spec.calibrate_logit(z)})
-        bar.update(len(files[start:start + IMAGE_CHUNK]))
+                rows.append(
+                    {
+                        "path": str(path),
+                        "label": label,
+                        "group": group,
+                        "raw": sigmoid(z),
+                        "logit": float(z),
+                        "fake_probability": spec.calibrate_logit(z),
+                    }
+                )
+        bar.update(len(files[start : start + IMAGE_CHUNK]))
     bar.close()
     return rows
 
@@ -202,22 +239,26 @@ def summarise_frames(rows: list[dict], spec: ModelSpec) -> dict:
     probs = np.array([r["fake_probability"] for r in scored])
 
     def score(selected):
-        return _block([r["label"] for r in selected], [r["fake_probability"] for r in selected],
-                      spec)
+        return _block(
+            [r["label"] for r in selected], [r["fake_probability"] for r in selected], spec
+        )
 
     groups, components = subsets(scored)
-    return {**_block(labels, probs, spec),
-            "raw_auc": metrics.auc(labels, [r["logit"] for r in scored]),
-            "unreadable": sum(1 for r in rows if r.get("error") == "unreadable image"),
-            "no_face": sum(1 for r in rows if r.get("error") == "no face"),
-            "by_group": {g: score(s) for g, s in groups.items()},
-            "by_component": {c: score(s) for c, s in components.items()},
-            "reliability": reliability(labels, probs),
-            "roc": _curves(components, labels, probs)}
+    return {
+        **_block(labels, probs, spec),
+        "raw_auc": metrics.auc(labels, [r["logit"] for r in scored]),
+        "unreadable": sum(1 for r in rows if r.get("error") == "unreadable image"),
+        "no_face": sum(1 for r in rows if r.get("error") == "no face"),
+        "by_group": {g: score(s) for g, s in groups.items()},
+        "by_component": {c: score(s) for c, s in components.items()},
+        "reliability": reliability(labels, probs),
+        "roc": _curves(components, labels, probs),
+    }
 
 
-def evaluate_frames(analyser: Analyser, folder: str | Path, progress: bool = True,
-                    cut_faces: bool = True) -> dict:
+def evaluate_frames(
+    analyser: Analyser, folder: str | Path, progress: bool = True, cut_faces: bool = True
+) -> dict:
     """Frame-level figures on labelled images: AUC, accuracy, ECE, breakdowns, curves."""
     rows = score_images(analyser, folder, progress=progress, cut_faces=cut_faces)
     if not rows:
@@ -227,23 +268,40 @@ def evaluate_frames(analyser: Analyser, folder: str | Path, progress: bool = Tru
 
 # --- video level ----------------------------------------------------------------------------
 
+
 def analyse_videos(analyser: Analyser, folder: str | Path, progress: bool = True) -> list[dict]:
     rows = []
-    for path, label, group in tqdm(labelled_files(folder, VIDEO_SUFFIXES), desc="videos",
-                                   disable=not progress, unit="video"):
+    for path, label, group in tqdm(
+        labelled_files(folder, VIDEO_SUFFIXES), desc="videos", disable=not progress, unit="video"
+    ):
         started = time.perf_counter()
         try:
             result = analyser.analyse(path)
-            rows.append({"path": str(path), "label": label, "group": group,
-                         "verdict": result.verdict, "fake_probability": result.fake_probability,
-                         "logit": video_logit(result.persons),
-                         "frames_with_face": result.frames_with_face,
-                         "frames_sampled": result.frames_sampled,
-                         "people": len(result.persons),
-                         "seconds": round(time.perf_counter() - started, 3)})
+            rows.append(
+                {
+                    "path": str(path),
+                    "label": label,
+                    "group": group,
+                    "verdict": result.verdict,
+                    "fake_probability": result.fake_probability,
+                    "logit": video_logit(result.persons),
+                    "frames_with_face": result.frames_with_face,
+                    "frames_sampled": result.frames_sampled,
+                    "people": len(result.persons),
+                    "seconds": round(time.perf_counter() - started, 3),
+                }
+            )
         except PipelineError as exc:
-            rows.append({"path": str(path), "label": label, "group": group, "verdict": "error",
-                         "fake_probability": None, "error": str(exc)})
+            rows.append(
+                {
+                    "path": str(path),
+                    "label": label,
+                    "group": group,
+                    "verdict": "error",
+                    "fake_probability": None,
+                    "error": str(exc),
+                }
+            )
     return rows
 
 
@@ -253,25 +311,36 @@ def summarise_videos(rows: list[dict], spec: ModelSpec) -> dict:
     Calibration (ECE, reliability) uses only the videos that got a probability."""
 
     def score(selected):
-        out = _block([r["label"] for r in selected], [row_probability(r) for r in selected], spec,
-                     spec.video_band)
+        out = _block(
+            [r["label"] for r in selected],
+            [row_probability(r) for r in selected],
+            spec,
+            spec.video_band,
+        )
         rated = [r for r in selected if r["fake_probability"] is not None]
-        out["ece"] = (metrics.expected_calibration_error([r["label"] for r in rated],
-                                                         [r["fake_probability"] for r in rated])
-                      if rated else None)
+        out["ece"] = (
+            metrics.expected_calibration_error(
+                [r["label"] for r in rated], [r["fake_probability"] for r in rated]
+            )
+            if rated
+            else None
+        )
         out["no_face"] = sum(1 for r in selected if r["verdict"] == VERDICT_NO_FACE)
         out["errors"] = sum(1 for r in selected if r["verdict"] == "error")
         return out
 
     groups, components = subsets(rows)
     rated = [r for r in rows if r["fake_probability"] is not None]
-    return {"overall": score(rows),
-            "by_group": {g: score(s) for g, s in groups.items()},
-            "by_component": {c: score(s) for c, s in components.items()},
-            "reliability": reliability([r["label"] for r in rated],
-                                       [r["fake_probability"] for r in rated]),
-            "roc": _curves(components, [r["label"] for r in rows], [row_probability(r) for r in rows]),
-            "videos": rows}
+    return {
+        "overall": score(rows),
+        "by_group": {g: score(s) for g, s in groups.items()},
+        "by_component": {c: score(s) for c, s in components.items()},
+        "reliability": reliability(
+            [r["label"] for r in rated], [r["fake_probability"] for r in rated]
+        ),
+        "roc": _curves(components, [r["label"] for r in rows], [row_probability(r) for r in rows]),
+        "videos": rows,
+    }
 
 
 def evaluate_videos(analyser: Analyser, folder: str | Path, progress: bool = True) -> dict:
@@ -285,17 +354,29 @@ def evaluate_videos(analyser: Analyser, folder: str | Path, progress: bool = Tru
 def video_protocol(analyser: Analyser) -> str:
     looks = ""
     if analyser.config.full_look_every > 1 and hasattr(analyser.detector, "look_around"):
-        looks = (f" (a full look at the whole frame at least every "
-                 f"{analyser.config.full_look_every} frames, looks around known faces between)")
-    return (f"{analyser.config.frames_to_sample} frames sampled evenly, faces by the "
-            f"{analyser.detector.name} detector{looks}, faces tracked into people, each person "
-            "scored over their frames, the video following its most suspicious person")
+        looks = (
+            f" (a full look at the whole frame at least every "
+            f"{analyser.config.full_look_every} frames, looks around known faces between)"
+        )
+    return (
+        f"{analyser.config.frames_to_sample} frames sampled evenly, faces by the "
+        f"{analyser.detector.name} detector{looks}, faces tracked into people, each person "
+        "scored over their frames, the video following its most suspicious person"
+    )
 
 
 # --- the whole report -----------------------------------------------------------------------
 
-def evaluate_folder(analyser: Analyser, folder: str | Path, *, out_dir: str | Path | None = None,
-                    label: str | None = None, progress: bool = True, cut_faces: bool = True) -> dict:
+
+def evaluate_folder(
+    analyser: Analyser,
+    folder: str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    label: str | None = None,
+    progress: bool = True,
+    cut_faces: bool = True,
+) -> dict:
     """Frame level if the folder has labelled images, video level if it has labelled videos.
 
     With `out_dir`, writes report.json and, per level, <level>_roc.png and
@@ -311,18 +392,23 @@ def evaluate_folder(analyser: Analyser, folder: str | Path, *, out_dir: str | Pa
     spec = analyser.spec
     report: dict = {
         "data": label or str(folder),
-        "model": {"name": spec.name, "version": spec.version, "backend": backend_name(analyser),
-                  "fake_threshold": spec.fake_threshold,
-                  "uncertain_band": [spec.uncertain_low, spec.uncertain_high],
-                  "video_uncertain_band": list(spec.video_band),
-                  "video_calibration": spec.has_video_calibration},
+        "model": {
+            "name": spec.name,
+            "version": spec.version,
+            "backend": backend_name(analyser),
+            "fake_threshold": spec.fake_threshold,
+            "uncertain_band": [spec.uncertain_low, spec.uncertain_high],
+            "video_uncertain_band": list(spec.video_band),
+            "video_calibration": spec.has_video_calibration,
+        },
     }
     if has_images:
-        report["frames"] = evaluate_frames(analyser, folder, progress=progress,
-                                           cut_faces=cut_faces)
+        report["frames"] = evaluate_frames(analyser, folder, progress=progress, cut_faces=cut_faces)
     if has_videos:
-        report["videos"] = {**evaluate_videos(analyser, folder, progress=progress),
-                            "protocol": video_protocol(analyser)}
+        report["videos"] = {
+            **evaluate_videos(analyser, folder, progress=progress),
+            "protocol": video_protocol(analyser),
+        }
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -333,11 +419,15 @@ def evaluate_folder(analyser: Analyser, folder: str | Path, *, out_dir: str | Pa
                 continue
             overall = block.get("overall", block)
             title = f"{spec.name} v{spec.version}, {level[:-1]} level"
-            images[f"{level}_roc"] = plots.save_roc(out_dir / f"{level}_roc.png", block["roc"],
-                                                    title).name
+            images[f"{level}_roc"] = plots.save_roc(
+                out_dir / f"{level}_roc.png", block["roc"], title
+            ).name
             images[f"{level}_reliability"] = plots.save_reliability(
-                out_dir / f"{level}_reliability.png", block["reliability"], overall.get("ece"),
-                title).name
+                out_dir / f"{level}_reliability.png",
+                block["reliability"],
+                overall.get("ece"),
+                title,
+            ).name
         report["images"] = images
         (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=_jsonable))
     return report
@@ -357,15 +447,25 @@ def spec_metrics(report: dict) -> dict:
         found["frames"] = {"dir": report["data"], **frames}
     if "videos" in report:
         videos = report["videos"]
-        found["videos"] = {"dir": report["data"], "overall": videos["overall"],
-                           "by_group": videos["by_group"],
-                           "by_component": videos["by_component"],
-                           "reliability": videos["reliability"], "protocol": videos["protocol"]}
+        found["videos"] = {
+            "dir": report["data"],
+            "overall": videos["overall"],
+            "by_group": videos["by_group"],
+            "by_component": videos["by_component"],
+            "reliability": videos["reliability"],
+            "protocol": videos["protocol"],
+        }
     return found
 
 
-def evaluate_into_spec(spec_path: Path, *, val_dir: Path | None, videos_dir: Path | None,
-                       progress: bool = True, cut_faces: bool = True) -> ModelSpec:
+def evaluate_into_spec(
+    spec_path: Path,
+    *,
+    val_dir: Path | None,
+    videos_dir: Path | None,
+    progress: bool = True,
+    cut_faces: bool = True,
+) -> ModelSpec:
     """Evaluate a version on held-out crops and videos, record the figures in its spec and
     write its model card."""
     analyser = load_analyser(spec_path)
@@ -373,13 +473,14 @@ def evaluate_into_spec(spec_path: Path, *, val_dir: Path | None, videos_dir: Pat
     found = dict(spec.metrics)
     if val_dir:
         frames = evaluate_frames(analyser, val_dir, progress=progress, cut_faces=cut_faces)
-        found["frames"] = {"dir": str(val_dir),
-                           **{k: v for k, v in frames.items() if k != "roc"}}
+        found["frames"] = {"dir": str(val_dir), **{k: v for k, v in frames.items() if k != "roc"}}
     if videos_dir:
         report = evaluate_videos(analyser, videos_dir, progress=progress)
-        found["videos"] = {"dir": str(videos_dir),
-                           **{k: v for k, v in report.items() if k not in {"roc", "videos"}},
-                           "protocol": video_protocol(analyser)}
+        found["videos"] = {
+            "dir": str(videos_dir),
+            **{k: v for k, v in report.items() if k not in {"roc", "videos"}},
+            "protocol": video_protocol(analyser),
+        }
     spec = ModelSpec.from_dict({**spec.to_dict(), "metrics": found})
     spec.save(spec_path)
     write_card(spec, spec_path)

@@ -1,4 +1,5 @@
 """Scores -> the figures we report (AUC, accuracy, calibration error) and Platt calibration."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,13 +33,14 @@ def _bootstrap_aucs(labels, score_sets, resamples: int, seed: int) -> np.ndarray
         scores = np.asarray(scores, dtype=np.float64)
         # AUC from ranks (ties share their mean rank), one resample per row.
         ranks = rankdata(np.concatenate([scores[pick_pos], scores[pick_neg]], axis=1), axis=1)
-        u = ranks[:, :len(pos_at)].sum(axis=1) - len(pos_at) * (len(pos_at) + 1) / 2
+        u = ranks[:, : len(pos_at)].sum(axis=1) - len(pos_at) * (len(pos_at) + 1) / 2
         out.append(u / (len(pos_at) * len(neg_at)))
     return np.stack(out)
 
 
-def auc_interval(labels, scores, level: float = 0.95, resamples: int = 2000,
-                 seed: int = 0) -> tuple[float, float] | None:
+def auc_interval(
+    labels, scores, level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float] | None:
     """A bootstrap percentile interval for the AUC: reals and fakes are resampled separately
     (each resample keeps both class counts), so the interval says how far the figure could
     move on another draw of the same size. On 67 videos it spans about 0.2: two models 0.01
@@ -50,8 +52,9 @@ def auc_interval(labels, scores, level: float = 0.95, resamples: int = 2000,
     return float(np.quantile(aucs[0], tail)), float(np.quantile(aucs[0], 1 - tail))
 
 
-def auc_difference(labels, scores, reference, level: float = 0.95, resamples: int = 2000,
-                   seed: int = 0) -> dict | None:
+def auc_difference(
+    labels, scores, reference, level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> dict | None:
     """How far one model's AUC is from a reference's on the same items, with a paired
     bootstrap interval (both scored on each resample). Pairing removes what the two share,
     the draw of items, so the interval is much narrower than either AUC's own: it says
@@ -61,9 +64,11 @@ def auc_difference(labels, scores, reference, level: float = 0.95, resamples: in
         return None
     diffs = aucs[0] - aucs[1]
     tail = (1 - level) / 2
-    return {"difference": auc(labels, scores) - auc(labels, reference),
-            "ci95": (float(np.quantile(diffs, tail)), float(np.quantile(diffs, 1 - tail))),
-            "share_below_zero": float(np.mean(diffs < 0))}
+    return {
+        "difference": auc(labels, scores) - auc(labels, reference),
+        "ci95": (float(np.quantile(diffs, tail)), float(np.quantile(diffs, 1 - tail))),
+        "share_below_zero": float(np.mean(diffs < 0)),
+    }
 
 
 def accuracy(labels, probabilities, threshold: float) -> float:
@@ -94,8 +99,9 @@ def expected_calibration_error(labels, probabilities, bins: int = 10, weights=No
         mask = which == b
         if mask.any():
             w = weights[mask]
-            error += w.sum() * abs(np.average(labels[mask], weights=w)
-                                   - np.average(probabilities[mask], weights=w))
+            error += w.sum() * abs(
+                np.average(labels[mask], weights=w) - np.average(probabilities[mask], weights=w)
+            )
     return float(error / weights.sum())
 
 

@@ -19,6 +19,7 @@ uncertain). Nothing is tuned on these figures; they are reported.
 
 `python -m detection.training robustness --model SPEC --data DIR [--work DIR] [--write]`
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,14 @@ class Variant:
     label: str
 
 
-VARIANTS = {v.name: v for v in (
-    Variant("crf32", None, 32, "same size, encoded again at H.264 CRF 32"),
-    Variant("480p", 480, 23, "480 lines, H.264 CRF 23"),
-    Variant("360p_crf30", 360, 30, "360 lines, H.264 CRF 30"),
-)}
+VARIANTS = {
+    v.name: v
+    for v in (
+        Variant("crf32", None, 32, "same size, encoded again at H.264 CRF 32"),
+        Variant("480p", 480, 23, "480 lines, H.264 CRF 23"),
+        Variant("360p_crf30", 360, 30, "360 lines, H.264 CRF 30"),
+    )
+}
 
 
 def _even(value: float) -> int:
@@ -90,8 +94,12 @@ def variant_tree(folder: Path, work: Path, variant: Variant, progress: bool = Tr
     from tqdm import tqdm
 
     root = work / variant.name
-    for path, _, _ in tqdm(labelled_files(folder, VIDEO_SUFFIXES), desc=variant.name,
-                           disable=not progress, unit="video"):
+    for path, _, _ in tqdm(
+        labelled_files(folder, VIDEO_SUFFIXES),
+        desc=variant.name,
+        disable=not progress,
+        unit="video",
+    ):
         dst = (root / path.relative_to(folder)).with_suffix(".mp4")
         if not dst.is_file():
             try:
@@ -114,20 +122,32 @@ def _summary(labels: np.ndarray, probabilities: np.ndarray, spec: ModelSpec) -> 
     }
 
 
-def compare_variants(spec: ModelSpec, folder: Path, original: list[dict],
-                     variants: dict[str, tuple[Path, list[dict]]]) -> dict:
+def compare_variants(
+    spec: ModelSpec,
+    folder: Path,
+    original: list[dict],
+    variants: dict[str, tuple[Path, list[dict]]],
+) -> dict:
     """Figures per variant on the clips every variant could score (no face or unreadable in
     any one of them: left out everywhere, and counted), each against the originals."""
     by_variant = {"original": {_key(r, folder): r for r in original}}
     for name, (root, rows) in variants.items():
         by_variant[name] = {_key(r, root): r for r in rows}
-    shared = sorted(set.intersection(*(
-        {k for k, r in rows.items() if r.get("fake_probability") is not None}
-        for rows in by_variant.values())))
+    shared = sorted(
+        set.intersection(
+            *(
+                {k for k, r in rows.items() if r.get("fake_probability") is not None}
+                for rows in by_variant.values()
+            )
+        )
+    )
     labels = np.array([by_variant["original"][k]["label"] for k in shared])
     reference = np.array([by_variant["original"][k]["fake_probability"] for k in shared])
-    out = {"clips": len(shared), "left_out": len(by_variant["original"]) - len(shared),
-           "variants": {}}
+    out = {
+        "clips": len(shared),
+        "left_out": len(by_variant["original"]) - len(shared),
+        "variants": {},
+    }
     for name, rows in by_variant.items():
         probabilities = np.array([rows[k]["fake_probability"] for k in shared])
         figures = _summary(labels, probabilities, spec)
@@ -140,8 +160,7 @@ def compare_variants(spec: ModelSpec, folder: Path, original: list[dict],
     return out
 
 
-def evaluate(analyser, folder: Path, work: Path, names: list[str],
-             progress: bool = True) -> dict:
+def evaluate(analyser, folder: Path, work: Path, names: list[str], progress: bool = True) -> dict:
     from detection.training.evaluation.evaluate import analyse_videos
 
     original = analyse_videos(analyser, folder, progress=progress)
@@ -153,36 +172,46 @@ def evaluate(analyser, folder: Path, work: Path, names: list[str],
 
 
 def _describe(report: dict) -> str:
-    lines = [f"{report['clips']} clips scored in every variant ({report['left_out']} left out)",
-             f"{'variant':<12} {'AUC':>6} {'vs original':>22} {'fakes->real':>12} "
-             f"{'reals->fake':>12} {'uncertain':>10}"]
+    lines = [
+        f"{report['clips']} clips scored in every variant ({report['left_out']} left out)",
+        f"{'variant':<12} {'AUC':>6} {'vs original':>22} {'fakes->real':>12} "
+        f"{'reals->fake':>12} {'uncertain':>10}",
+    ]
     for name, f in report["variants"].items():
         d = f.get("auc_difference")
-        diff = (f"{d['difference']:+.3f} ({d['ci95'][0]:+.3f}..{d['ci95'][1]:+.3f})"
-                if d else "")
-        lines.append(f"{name:<12} {f['auc']:>6.3f} {diff:>22} {f['fakes_called_real']:>12.0%} "
-                     f"{f['reals_called_fake']:>12.0%} {f['uncertain_rate']:>10.0%}")
+        diff = f"{d['difference']:+.3f} ({d['ci95'][0]:+.3f}..{d['ci95'][1]:+.3f})" if d else ""
+        lines.append(
+            f"{name:<12} {f['auc']:>6.3f} {diff:>22} {f['fakes_called_real']:>12.0%} "
+            f"{f['reals_called_fake']:>12.0%} {f['uncertain_rate']:>10.0%}"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True, help="the version's .json spec")
-    parser.add_argument("--data", type=Path, required=True,
-                        help="labelled videos (real/ and fake/ in their paths)")
-    parser.add_argument("--work", type=Path, default=Path("var/robustness"),
-                        help="where the re-encoded variants are kept (default var/robustness)")
-    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS),
-                        default=list(VARIANTS))
+    parser.add_argument(
+        "--data", type=Path, required=True, help="labelled videos (real/ and fake/ in their paths)"
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("var/robustness"),
+        help="where the re-encoded variants are kept (default var/robustness)",
+    )
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--write", action="store_true",
-                        help="store the figures in the spec and re-render its card")
+    parser.add_argument(
+        "--write", action="store_true", help="store the figures in the spec and re-render its card"
+    )
     args = parser.parse_args(argv)
 
     from detection.training.evaluation.evaluate import load_analyser
 
-    report = {"dir": str(args.data),
-              **evaluate(load_analyser(args.model), args.data, args.work, args.variants)}
+    report = {
+        "dir": str(args.data),
+        **evaluate(load_analyser(args.model), args.data, args.work, args.variants),
+    }
     print(_describe(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

@@ -8,6 +8,7 @@ tight-cut face); the short-range model then looks in the square `AROUND` times t
 and its raw box (before mapping) is compared with the full-range one: width and height ratios,
 centre offsets in face widths and heights. Use training pictures, never validation sets.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,14 +51,24 @@ def measure(paths: list[Path], detector: BlazeFaceDetector | None = None) -> dic
         if box is None:
             continue
         full = found[0].box
-        rows.append(((box[2] - box[0]) / full.w, (box[3] - box[1]) / full.h,
-                     ((box[0] + box[2]) / 2 - (full.x + full.w / 2)) / full.w,
-                     ((box[1] + box[3]) / 2 - (full.y + full.h / 2)) / full.h))
+        rows.append(
+            (
+                (box[2] - box[0]) / full.w,
+                (box[3] - box[1]) / full.h,
+                ((box[0] + box[2]) / 2 - (full.x + full.w / 2)) / full.w,
+                ((box[1] + box[3]) / 2 - (full.y + full.h / 2)) / full.h,
+            )
+        )
     if not rows:
         return {"faces": 0}
     width, height, dx, dy = np.median(np.array(rows), axis=0)
-    return {"faces": len(rows), "width_ratio": float(width), "height_ratio": float(height),
-            "centre_shift_x": float(dx), "centre_shift_y": float(dy)}
+    return {
+        "faces": len(rows),
+        "width_ratio": float(width),
+        "height_ratio": float(height),
+        "centre_shift_x": float(dx),
+        "centre_shift_y": float(dy),
+    }
 
 
 def main(argv=None) -> int:
@@ -67,6 +78,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     paths = sorted(p for p in args.folder.rglob("*") if p.suffix.lower() in SUFFIXES)
     found = measure(paths[: args.limit])
-    print(", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                    for k, v in found.items()))
+    print(
+        ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in found.items())
+    )
     return 0

@@ -4,6 +4,7 @@ The file is written beside the weights as <name>_v<version>.tflite and recorded 
 `serving_file` (with `metrics["serving"]`); the pipeline then serves it. Versions that serve the
 same weights differently share one conversion. `manage.py convert_model SPEC` runs this.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,13 @@ class Conversion:
 
 def convert_version(spec: Path, *, samples: int = 64) -> Conversion:
     """Convert the version at `spec`, compare it with Keras on random inputs, record it."""
-    from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
-                                             convert_to_tflite, file_sha256, is_quantized)
+    from detection.pipeline.classify import (
+        KerasFaceClassifier,
+        LiteRTFaceClassifier,
+        convert_to_tflite,
+        file_sha256,
+        is_quantized,
+    )
 
     if not spec.is_file():
         raise ConversionRefused(f"No model spec at {spec}")
@@ -44,10 +50,12 @@ def convert_version(spec: Path, *, samples: int = 64) -> Conversion:
         raise ConversionRefused(f"Cannot read {spec}: {exc}") from exc
     if is_quantized(model):
         # A float file would be served with the calibration fitted on the int8 scores.
-        raise ConversionRefused(f"{spec.name} serves an int8 conversion calibrated on its own "
-                                "scores; make it again with `python -m "
-                                "detection.training.export.quantization`, not as a float32 "
-                                "conversion")
+        raise ConversionRefused(
+            f"{spec.name} serves an int8 conversion calibrated on its own "
+            "scores; make it again with `python -m "
+            "detection.training.export.quantization`, not as a float32 "
+            "conversion"
+        )
     weights = model.weights_path(spec)
     if not weights.is_file():
         raise ConversionRefused(f"No weights at {weights}")
@@ -63,24 +71,31 @@ def convert_version(spec: Path, *, samples: int = 64) -> Conversion:
             convert_to_tflite(weights, out)
         keras_model = KerasFaceClassifier(model, weights)
         lite_model = LiteRTFaceClassifier(
-            replace(model, metrics={**model.metrics, "serving": {"output": "logit"}}), out)
+            replace(model, metrics={**model.metrics, "serving": {"output": "logit"}}), out
+        )
     except (ModelLoadError, ValueError, OSError) as exc:
         raise ConversionRefused(f"Cannot convert {weights.name}: {exc}") from exc
     rng = np.random.default_rng(0)
-    batch = rng.uniform(0, 255, (samples, model.input_size, model.input_size,
-                                 model.channels)).astype(np.float32)
+    batch = rng.uniform(
+        0, 255, (samples, model.input_size, model.input_size, model.channels)
+    ).astype(np.float32)
     diff = float(np.max(np.abs(keras_model.score_batch(batch) - lite_model.score_batch(batch))))
     if diff > TOLERANCE:
         if shared is None:
             out.unlink()
-        raise ConversionRefused(f"The converted model differs from the Keras one by {diff:.2e} "
-                                f"(> {TOLERANCE:g}); not recorded.")
+        raise ConversionRefused(
+            f"The converted model differs from the Keras one by {diff:.2e} "
+            f"(> {TOLERANCE:g}); not recorded."
+        )
     # "output": the file serves logits (conversions before that served the sigmoid).
-    serving = {"file": out.name, "keras_sha256": weights_sha, "output": "logit",
-               "max_abs_diff": diff,
-               "converted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    replace(model, serving_file=out.name,
-            metrics={**model.metrics, "serving": serving}).save(spec)
+    serving = {
+        "file": out.name,
+        "keras_sha256": weights_sha,
+        "output": "logit",
+        "max_abs_diff": diff,
+        "converted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    replace(model, serving_file=out.name, metrics={**model.metrics, "serving": serving}).save(spec)
     return Conversion(path=out, reused=shared is not None, max_abs_diff=diff, samples=samples)
 
 
@@ -96,7 +111,11 @@ def _conversion_of(weights_sha: str, spec_path: Path) -> Path | None:
             continue  # not a model spec
         serving = found_spec.metrics.get("serving") or {}
         found = found_spec.weights_path(other).parent / serving.get("file", "")
-        if (serving.get("keras_sha256") == weights_sha and serving.get("output") == "logit"
-                and serving.get("file") and found.is_file()):
+        if (
+            serving.get("keras_sha256") == weights_sha
+            and serving.get("output") == "logit"
+            and serving.get("file")
+            and found.is_file()
+        ):
             return found
     return None

@@ -20,6 +20,7 @@ Writes `<name>_v<version>.tflite` and `.json` beside the source spec (the weight
 shared, not copied). Evaluate the new version with `manage.py evaluate_model --model SPEC` (its
 card then gets the validation figures) before registering it with `register_model`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,15 +41,20 @@ REPRESENTATIVE_SAMPLES = 512
 HELD_OUT_AUC_TOLERANCE = 0.01
 
 
-def quantize_version(spec_path: str | Path, config, version: str,
-                     samples: int = REPRESENTATIVE_SAMPLES) -> tuple[ModelSpec, Path]:
+def quantize_version(
+    spec_path: str | Path, config, version: str, samples: int = REPRESENTATIVE_SAMPLES
+) -> tuple[ModelSpec, Path]:
     """Write and calibrate an int8 serving of `spec_path`'s weights as `version`.
 
     `config`: a `BlendTrainConfig` naming the training faces (labelled folders, real pools,
     cache, held-out split, seed, self-blended share); its input size and margin are taken from
     the spec. Returns the new spec and its path."""
-    from detection.pipeline.classify import (KerasFaceClassifier, LiteRTFaceClassifier,
-                                             convert_to_tflite, file_sha256)
+    from detection.pipeline.classify import (
+        KerasFaceClassifier,
+        LiteRTFaceClassifier,
+        convert_to_tflite,
+        file_sha256,
+    )
 
     from detection.training.data.samples import make_samples
     from detection.training.recipes.train import uncertain_band, prepare_blend_data
@@ -60,32 +66,45 @@ def quantize_version(spec_path: str | Path, config, version: str,
     weights = base.weights_path(spec_path)
     if not weights.is_file():
         raise FileNotFoundError(f"No weights at {weights}")
-    config = dataclasses.replace(config, input_size=base.input_size,
-                                 face_margin=base.face_margin)
+    config = dataclasses.replace(config, input_size=base.input_size, face_margin=base.face_margin)
     data = prepare_blend_data(config)
     held_x, held_y = data.cal_x, data.cal_y.astype(int)
     z_float = KerasFaceClassifier(base, weights).logits_batch(held_x)
     _check_held_out(base, metrics.auc(held_y, z_float), config)
     representative, _ = make_samples(
-        data.reals[data.real_fit], data.real_kps[data.real_fit], data.fakes[data.fake_fit],
-        samples, config.sbi_share, base.input_size, np.random.default_rng(config.seed + 2))
+        data.reals[data.real_fit],
+        data.real_kps[data.real_fit],
+        data.fakes[data.fake_fit],
+        samples,
+        config.sbi_share,
+        base.input_size,
+        np.random.default_rng(config.seed + 2),
+    )
 
     out_dir = spec_path.parent
     tflite = out_dir / f"{base.name}_v{version}.tflite"
     convert_to_tflite(weights, tflite, representative=representative.astype(np.float32))
-    serving = {"file": tflite.name, "keras_sha256": file_sha256(weights), "output": "logit",
-               "quantization": "int8",
-               "representative": f"{samples} training samples (each also mirrored)",
-               "converted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    draft = dataclasses.replace(base, version=str(version), serving_file=tflite.name,
-                                metrics={"serving": serving})
+    serving = {
+        "file": tflite.name,
+        "keras_sha256": file_sha256(weights),
+        "output": "logit",
+        "quantization": "int8",
+        "representative": f"{samples} training samples (each also mirrored)",
+        "converted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    draft = dataclasses.replace(
+        base, version=str(version), serving_file=tflite.name, metrics={"serving": serving}
+    )
     z_int8 = LiteRTFaceClassifier(draft, tflite).logits_batch(held_x)
     moved = np.abs(z_int8 - z_float)
     serving["fidelity"] = {
         "held_out_faces": int(len(held_y)),
         # Undefined (None) where either set of scores is constant (an untrained model).
-        "logit_correlation": (float(np.corrcoef(z_int8, z_float)[0, 1])
-                              if np.std(z_int8) > 0 and np.std(z_float) > 0 else None),
+        "logit_correlation": (
+            float(np.corrcoef(z_int8, z_float)[0, 1])
+            if np.std(z_int8) > 0 and np.std(z_float) > 0
+            else None
+        ),
         "median_abs_logit_change": float(np.median(moved)),
         "p95_abs_logit_change": float(np.quantile(moved, 0.95)),
         "max_abs_logit_change": float(moved.max()),
@@ -97,23 +116,40 @@ def quantize_version(spec_path: str | Path, config, version: str,
     probabilities = np.array([calibrated.calibrate_logit(z) for z in z_int8])
     low, high = uncertain_band(held_y, probabilities)
     training = dict(base.metrics.get("training", {}))
-    training.update({
-        "quantized_from": f"{base.name} v{base.version}",
-        "images_calibration": int(len(held_y)),
-        # The source's own remark about its weights, then what this version changes.
-        "note": " ".join(filter(None, [
-            training.get("note"), f"v{version} serves {base.name} v{base.version}'s weights "
-            "as an int8 LiteRT file, calibrated on its own scores."])),
-    })
-    spec = ModelSpec.from_dict({
-        **calibrated.to_dict(), "uncertain_low": low, "uncertain_high": high,
-        "metrics": {"training": training, "serving": serving,
-                    "calibration_split": metrics.summary(held_y, probabilities,
-                                                         base.fake_threshold)},
-        "notes": (f"{base.name} v{base.version}'s weights (`{base.weights_file}`) served as an "
-                  "int8 LiteRT file, calibrated on its own scores; see the serving record for "
-                  "how far they moved from the float model's."),
-    })
+    training.update(
+        {
+            "quantized_from": f"{base.name} v{base.version}",
+            "images_calibration": int(len(held_y)),
+            # The source's own remark about its weights, then what this version changes.
+            "note": " ".join(
+                filter(
+                    None,
+                    [
+                        training.get("note"),
+                        f"v{version} serves {base.name} v{base.version}'s weights "
+                        "as an int8 LiteRT file, calibrated on its own scores.",
+                    ],
+                )
+            ),
+        }
+    )
+    spec = ModelSpec.from_dict(
+        {
+            **calibrated.to_dict(),
+            "uncertain_low": low,
+            "uncertain_high": high,
+            "metrics": {
+                "training": training,
+                "serving": serving,
+                "calibration_split": metrics.summary(held_y, probabilities, base.fake_threshold),
+            },
+            "notes": (
+                f"{base.name} v{base.version}'s weights (`{base.weights_file}`) served as an "
+                "int8 LiteRT file, calibrated on its own scores; see the serving record for "
+                "how far they moved from the float model's."
+            ),
+        }
+    )
     out_spec = out_dir / f"{base.name}_v{version}.json"
     spec.save(out_spec)
     return spec, out_spec
@@ -129,12 +165,16 @@ def _check_held_out(base: ModelSpec, found: float | None, config) -> None:
     recorded = (base.metrics.get("calibration_split") or {}).get("auc")
     if recorded is None or found is None or abs(found - recorded) <= HELD_OUT_AUC_TOLERANCE:
         return
-    how = (f"the faces listed in {Path(config.held_out_keys).name}" if config.held_out_keys
-           else "the by-file split")
+    how = (
+        f"the faces listed in {Path(config.held_out_keys).name}"
+        if config.held_out_keys
+        else "the by-file split"
+    )
     raise ValueError(
         f"{base.name} v{base.version} scores {found:.3f} AUC on {how} but recorded "
         f"{recorded:.3f} on the faces it was calibrated on: these are other faces (some it may "
-        "have trained on). Pass the listing it held out (--held-out-keys).")
+        "have trained on). Pass the listing it held out (--held-out-keys)."
+    )
 
 
 def main(argv=None) -> int:
@@ -142,12 +182,19 @@ def main(argv=None) -> int:
     parser.add_argument("--spec", type=Path, required=True, help="the version to quantize")
     parser.add_argument("--version", required=True, help="the new version's number")
     parser.add_argument("--data", type=Path, required=True, help="data root (faces/...)")
-    parser.add_argument("--samples", type=int, default=REPRESENTATIVE_SAMPLES,
-                        help="representative training samples for the int8 ranges")
-    parser.add_argument("--held-out-keys", type=Path,
-                        help="JSON listing the faces the weights never trained on (lite0_sbi "
-                             "v2's weights: detection/models/lite0_sbi_v2.held_out.json); "
-                             "else the by-file split")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=REPRESENTATIVE_SAMPLES,
+        help="representative training samples for the int8 ranges",
+    )
+    parser.add_argument(
+        "--held-out-keys",
+        type=Path,
+        help="JSON listing the faces the weights never trained on (lite0_sbi "
+        "v2's weights: detection/models/lite0_sbi_v2.held_out.json); "
+        "else the by-file split",
+    )
     parser.add_argument("--cache-dir", type=Path, help="cache the cut training faces here")
     parser.add_argument("--seed", type=int, default=1234)
     a = parser.parse_args(argv)
@@ -159,18 +206,24 @@ def main(argv=None) -> int:
     config = BlendTrainConfig(
         labelled_dirs=[a.data / "faces/openforensics/train"],
         real_pools=[p for p in real_pools_under(a.data) if p.is_dir()],
-        val_dir=None, out_dir=a.spec.parent, cache_dir=a.cache_dir, seed=a.seed,
-        held_out_keys=a.held_out_keys)
+        val_dir=None,
+        out_dir=a.spec.parent,
+        cache_dir=a.cache_dir,
+        seed=a.seed,
+        held_out_keys=a.held_out_keys,
+    )
     try:
         spec, path = quantize_version(a.spec, config, a.version, a.samples)
     except (OSError, ValueError) as exc:  # a missing file, a wrong split or version number
         parser.exit(2, f"quantize: {exc}\n")
     f = spec.metrics["serving"]["fidelity"]
     corr = f["logit_correlation"]
-    print(f"wrote {path} and {spec.serving_file}: on {f['held_out_faces']} held-out faces the "
-          f"int8 logits correlate {'n/a' if corr is None else f'{corr:.4f}'} with the float "
-          f"ones (median "
-          f"change {f['median_abs_logit_change']:.2f}, largest {f['max_abs_logit_change']:.2f});"
-          f" held-out AUC {f['held_out_auc_float']:.4f} float, {f['held_out_auc_int8']:.4f} "
-          "int8. Next: manage.py evaluate_model --model " + str(path))
+    print(
+        f"wrote {path} and {spec.serving_file}: on {f['held_out_faces']} held-out faces the "
+        f"int8 logits correlate {'n/a' if corr is None else f'{corr:.4f}'} with the float "
+        f"ones (median "
+        f"change {f['median_abs_logit_change']:.2f}, largest {f['max_abs_logit_change']:.2f});"
+        f" held-out AUC {f['held_out_auc_float']:.4f} float, {f['held_out_auc_int8']:.4f} "
+        "int8. Next: manage.py evaluate_model --model " + str(path)
+    )
     return 0

