@@ -50,9 +50,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from webhooks import transport as webhooks  # noqa: E402
 from tests import media  # noqa: E402
 from tests.webhooks.receiver import Receiver  # noqa: E402
+from webhooks import transport as webhooks  # noqa: E402
 
 PY = sys.executable
 
@@ -295,12 +295,12 @@ def run(
             pass
         started = time.perf_counter()
         try:
-            status, headers, body = api.upload(
+            status, _headers, body = api.upload(
                 clip, f"bench-{index}", receiver.url if receiver else ""
             )
             error = None
         except OSError as exc:
-            status, headers, body, error = None, {}, {}, f"{exc.__class__.__name__}: {exc}"
+            status, body, error = None, {}, f"{exc.__class__.__name__}: {exc}"
         elapsed = time.perf_counter() - started
         with lock:
             upload_latency.append(elapsed)

@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from detection.pipeline import Analyser, AnalysisConfig  # noqa: E402
-from detection.pipeline.classify import make_classifier, preprocess  # noqa: E402
 from detection.pipeline.analyse import analyse_video_sequential  # noqa: E402
+from detection.pipeline.classify import make_classifier, preprocess  # noqa: E402
 from detection.pipeline.decode import sample_frames  # noqa: E402
 from detection.pipeline.spec import ModelSpec  # noqa: E402
 

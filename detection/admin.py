@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 
 from . import services
-from .training.report.model_card import auc_text
 from .models import AnalysisJob, FaceResult, FrameResult, ModelVersion, Video
+from .training.report.model_card import auc_text
 
 
 @admin.register(ModelVersion)

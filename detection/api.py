@@ -9,8 +9,8 @@ import datetime as dt
 import django_filters
 from django.conf import settings
 from django.db.models import F
-from django.shortcuts import get_object_or_404
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -28,7 +28,6 @@ from .serializers import (
     ModelVersionSerializer,
     UploadResultSerializer,
 )
-
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the other form fields and part headers
 
@@ -110,7 +109,7 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     def filter(self, qs, value):
         if value is not None and value.tzinfo is not None:
             try:
-                value = value.astimezone(dt.timezone.utc)
+                value = value.astimezone(dt.UTC)
             except OverflowError:  # before year 1 or after 9999 once in UTC
                 after = self.lookup_expr in ("gt", "gte")
                 early = value.year < 5000

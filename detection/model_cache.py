@@ -11,8 +11,7 @@ import threading
 
 from django.conf import settings
 
-from detection.pipeline import Analyser, AnalysisConfig
-from detection.pipeline import classify
+from detection.pipeline import Analyser, AnalysisConfig, classify
 from detection.pipeline.classify import make_classifier
 from detection.pipeline.spec import ModelSpec
 

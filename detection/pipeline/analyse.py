@@ -52,7 +52,7 @@ class Analyser:
         *,
         weights_path: str | Path | None = None,
         config: AnalysisConfig = AnalysisConfig(),
-    ) -> "Analyser":
+    ) -> Analyser:
         """The version's Keras model; for an int8 version, its int8 file (the scores its
         calibration was fitted on)."""
         spec = ModelSpec.load(spec_path)

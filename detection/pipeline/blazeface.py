@@ -180,7 +180,7 @@ class BlazeFaceDetector:
         self._batch = 1
         self._short = None  # the short-range model, loaded on the first look around a face
 
-    def single_threaded(self) -> "BlazeFaceDetector":
+    def single_threaded(self) -> BlazeFaceDetector:
         """The same detector on one CPU thread (the pipeline's idle-time helper)."""
         if self._threads == 1:
             return self
@@ -278,7 +278,7 @@ class BlazeFaceDetector:
             for i, square in enumerate(squares)
         ]
 
-    def _short_range(self) -> "_ShortRange":
+    def _short_range(self) -> _ShortRange:
         if self._short is None:
             self._short = _ShortRange(self._threads)
         return self._short

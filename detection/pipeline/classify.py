@@ -75,7 +75,7 @@ class FaceClassifier:
         """Raw fake scores (0..1, float64) per BGR crop."""
         return sigmoid(self.logits(crops))
 
-    def single_threaded(self) -> "FaceClassifier":
+    def single_threaded(self) -> FaceClassifier:
         """A classifier giving the same logits on one CPU thread, for work that must only use
         idle time (the pipeline's helper thread); itself where it cannot make one."""
         return self
@@ -123,7 +123,7 @@ class KerasFaceClassifier(FaceClassifier):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep C++ start-up chatter quiet
         try:
             import keras
-            import tensorflow as tf
+            import tensorflow as tf  # noqa: F401 (Keras's backend: fail early and clearly)
         except ImportError as exc:  # pragma: no cover - broken install
             raise ModelLoadError(f"TensorFlow is not installed: {exc}") from exc
         try:
@@ -133,7 +133,7 @@ class KerasFaceClassifier(FaceClassifier):
         self._serve(model)
 
     @classmethod
-    def from_model(cls, spec: ModelSpec, model) -> "KerasFaceClassifier":
+    def from_model(cls, spec: ModelSpec, model) -> KerasFaceClassifier:
         """Serve a model already in memory (a training run's, before it is saved)."""
         classifier = cls.__new__(cls)
         classifier.spec = spec
@@ -217,7 +217,7 @@ class LiteRTFaceClassifier(FaceClassifier):
         self._outputs_logit = (spec.metrics.get("serving") or {}).get("output") == "logit"
         self.num_threads = num_threads or _cpu_threads()
 
-    def single_threaded(self) -> "LiteRTFaceClassifier":
+    def single_threaded(self) -> LiteRTFaceClassifier:
         # A second interpreter: XNNPACK's worker threads would run at normal priority.
         if self.num_threads == 1:
             return self

@@ -2,10 +2,10 @@ from unittest import mock
 
 from django.urls import reverse
 
-from webhooks.models import WebhookEvent
 from moderation.models import ReviewState
 from tests.factories import UserFactory
 from tests.moderation.helpers import decided, routed
+from webhooks.models import WebhookEvent
 
 from .base import ApiTestCase
 

@@ -2,9 +2,9 @@ from unittest import mock
 
 import pytest
 
+from detection import model_cache
 from detection.pipeline import classify
 from detection.selectors import model_version_active
-from detection import model_cache
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

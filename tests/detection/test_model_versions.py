@@ -2,9 +2,8 @@ import json
 
 import numpy as np
 import pytest
-from django.db import IntegrityError, transaction
-
 from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from detection.models import ModelVersion
 from detection.pipeline.spec import ModelSpec

@@ -4,7 +4,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from detection.models import ModelVersion
-
 from moderation import selectors
 from moderation.models import ReviewItem
 from tests.base import PlatformTestCase

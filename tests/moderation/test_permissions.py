@@ -51,7 +51,7 @@ class ModeratorPagesTests(PlatformTestCase):
     def test_moderators_and_admins_open_every_page(self):
         for username in ("mod", "root"):
             self.client.login(username=username, password=PASSWORD)
-            for method, url in self.pages()[:4]:
+            for _method, url in self.pages()[:4]:
                 self.assertEqual(self.client.get(url).status_code, 200, (username, url))
             claim = self.client.post(reverse("moderation:item_claim", args=[self.item.pk]))
             self.assertEqual(claim.status_code, 302)

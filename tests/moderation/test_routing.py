@@ -8,8 +8,8 @@ from detection.models import AnalysisJob, JobStatus
 from detection.pipeline.types import FrameOutcome, VideoInfo, VideoResult
 from detection.selectors import model_version_active
 from moderation import services
-from orchestration.jobs import job_run
 from moderation.models import ReviewEvent, ReviewItem, ReviewState
+from orchestration.jobs import job_run
 from tests.base import PlatformTestCase
 from tests.factories import JobFactory, VideoFactory, done_job
 

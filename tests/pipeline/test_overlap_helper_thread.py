@@ -8,8 +8,8 @@ import time
 import pytest
 
 from detection.pipeline.decode import sample_frames
-from detection.pipeline.overlap import sample_frames_with_helper
 from detection.pipeline.errors import EmptyFile
+from detection.pipeline.overlap import sample_frames_with_helper
 from detection.pipeline.types import AnalysisConfig
 
 CONFIG = AnalysisConfig(frames_to_sample=12)

@@ -189,13 +189,13 @@ def test_candidates_of_another_input_size_are_cut_at_their_size(setup, tmp_path)
     import keras
 
     from detection.pipeline.spec import ModelSpec
-    from detection.training.recipes.architectures import build
     from detection.training.evaluation.compare import main
     from detection.training.evaluation.evaluate import (
         evaluate_frames,
         evaluate_videos,
         load_analyser,
     )
+    from detection.training.recipes.architectures import build
 
     data, models = setup
     keras.utils.set_random_seed(3)

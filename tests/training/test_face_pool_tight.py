@@ -2,7 +2,6 @@
 whose crop would be mostly made-up border is left out of training rather than taught."""
 
 import cv2
-import numpy as np
 import pytest
 
 from detection.training.data.labelled import _detect_padded, face_pool

@@ -3,11 +3,10 @@ faces `compare` scores candidates on."""
 
 import cv2
 import numpy as np
-import pytest
 
-from detection.training.evaluation.compare import reencoded
 from detection.training.data.samples import make_samples
 from detection.training.data.sbi import degrade, h264_roundtrip
+from detection.training.evaluation.compare import reencoded
 from tests import media
 
 

@@ -4,7 +4,6 @@ uploads, analysed as the originals are, and compared with them clip for clip."""
 import json
 
 import cv2
-import numpy as np
 import pytest
 
 from detection.pipeline.spec import ModelSpec

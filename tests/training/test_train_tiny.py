@@ -8,8 +8,7 @@ import pytest
 
 from detection.pipeline import Analyser
 from detection.training.data.labelled import labelled_files, load_faces
-from detection.training.recipes.train import train_and_evaluate
-from detection.training.recipes.train import TrainConfig
+from detection.training.recipes.train import TrainConfig, train_and_evaluate
 from tests import media
 
 pytestmark = pytest.mark.slow

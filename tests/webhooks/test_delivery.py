@@ -14,11 +14,11 @@ from django_q.models import Schedule
 
 from detection.models import JobStatus
 from orchestration.jobs import job_run, stale_jobs_fail
+from tests.factories import PASSWORD, JobFactory, UserFactory, done_job
 from webhooks import services
 from webhooks import transport as webhooks
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.tasks import deliver_webhook
-from tests.factories import PASSWORD, JobFactory, UserFactory, done_job
 
 from .receiver import Receiver
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from detection.models import AnalysisJob, JobStatus
 from orchestration.jobs import job_run
+from tests.factories import JobFactory, done_job
 from webhooks import services
 from webhooks.models import WebhookEvent
-from tests.factories import JobFactory, done_job
 
 pytestmark = pytest.mark.django_db
 

@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 from detection.pipeline.spec import ModelSpec, sigmoid
-
 from detection.training.evaluation import metrics
 
 # Fewer than this many of either class and neither the fit nor the band means anything.

@@ -107,7 +107,6 @@ def cut_videos(analyser, folder: Path, progress: bool = False) -> list[tuple]:
     from detection.pipeline.errors import PipelineError
     from detection.pipeline.faces import find_faces
     from detection.pipeline.types import SampledFrame
-
     from detection.training.data.labelled import VIDEO_SUFFIXES, labelled_files
 
     rows = []
@@ -167,7 +166,6 @@ def score(classifier, spec, faces: Faces) -> tuple[dict, dict]:
     video-level AUC and its breakdown, each AUC with its 95% bootstrap interval; and, apart,
     each set's labels and scores (for paired comparisons, never reported)."""
     from detection.pipeline.analyse import Analyser, score_faces
-
     from detection.training.evaluation import metrics
     from detection.training.evaluation.evaluate import row_probability, summarise_videos
 

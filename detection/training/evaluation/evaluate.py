@@ -25,14 +25,13 @@ from detection.pipeline.errors import PipelineError
 from detection.pipeline.faces import find_faces
 from detection.pipeline.spec import ModelSpec, sigmoid
 from detection.pipeline.types import VERDICT_NO_FACE, AnalysisConfig, SampledFrame
-
-from detection.training.evaluation import metrics
 from detection.training.data.labelled import (
     IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
     labelled_face,
     labelled_files,
 )
+from detection.training.evaluation import metrics
 from detection.training.report.model_card import write_card
 
 RELIABILITY_BINS = 10

@@ -30,9 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from detection.pipeline.spec import ModelSpec
-
-from detection.training.evaluation import metrics
 from detection.training.data.labelled import VIDEO_SUFFIXES, labelled_files
+from detection.training.evaluation import metrics
 
 
 @dataclass(frozen=True)

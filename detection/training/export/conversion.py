@@ -93,7 +93,7 @@ def convert_version(spec: Path, *, samples: int = 64) -> Conversion:
         "keras_sha256": weights_sha,
         "output": "logit",
         "max_abs_diff": diff,
-        "converted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "converted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     replace(model, serving_file=out.name, metrics={**model.metrics, "serving": serving}).save(spec)
     return Conversion(path=out, reused=shared is not None, max_abs_diff=diff, samples=samples)

@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 
 from detection.pipeline.spec import ModelSpec
-
 from detection.training.evaluation import metrics
 
 REPRESENTATIVE_SAMPLES = 512
@@ -55,9 +54,8 @@ def quantize_version(
         convert_to_tflite,
         file_sha256,
     )
-
     from detection.training.data.samples import make_samples
-    from detection.training.recipes.train import uncertain_band, prepare_blend_data
+    from detection.training.recipes.train import prepare_blend_data, uncertain_band
 
     spec_path = Path(spec_path)
     base = ModelSpec.load(spec_path)
@@ -90,7 +88,7 @@ def quantize_version(
         "output": "logit",
         "quantization": "int8",
         "representative": f"{samples} training samples (each also mirrored)",
-        "converted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "converted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     draft = dataclasses.replace(
         base, version=str(version), serving_file=tflite.name, metrics={"serving": serving}

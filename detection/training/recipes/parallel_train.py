@@ -45,7 +45,7 @@ class Arm:
     freeze_blocks: int = 0
 
     @classmethod
-    def parse(cls, text: str) -> "Arm":
+    def parse(cls, text: str) -> Arm:
         """`NAME:LEARNING_RATE[:FREEZE_BLOCKS]`, as given on the command line."""
         parts = text.split(":")
         if len(parts) not in (2, 3) or not parts[0] or "/" in parts[0]:

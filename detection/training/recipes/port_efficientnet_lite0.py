@@ -13,7 +13,6 @@ layout or normalisation gives near-uniform, meaningless predictions.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 

@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from detection.pipeline.spec import ModelSpec
-
-from detection.training.evaluation import metrics
-from detection.training.recipes.architectures import build
 from detection.training.data.labelled import load_faces
 from detection.training.data.samples import make_samples
+from detection.training.evaluation import metrics
 from detection.training.evaluation.evaluate import evaluate_into_spec
+from detection.training.recipes.architectures import build
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ def train_model(config: TrainConfig) -> TrainReport:
             **spec.to_dict(),
             "uncertain_low": low,
             "uncertain_high": high,
-            "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "metrics": {
                 "training": {
                     "train_dir": str(config.train_dir),
@@ -369,12 +368,12 @@ def train_blend_model(config: BlendTrainConfig) -> TrainReport:
     import keras
     from tqdm import trange
 
+    from detection.training.evaluation.metrics import auc
     from detection.training.recipes.architectures import (
         build,
         freeze_first_blocks,
         load_lite0_imagenet,
     )
-    from detection.training.evaluation.metrics import auc
 
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -444,9 +443,8 @@ def finalise_blend_model(
 
     `shipped_weights`: the weights are already a file in the model folder (another version's):
     the spec names that file instead of writing a 14 MB copy."""
-    from detection.training.recipes.architectures import build
-
     from detection.pipeline.classify import KerasFaceClassifier
+    from detection.training.recipes.architectures import build
 
     cal_x, cal_y = data.cal_x, data.cal_y
     spec = ModelSpec(
@@ -475,7 +473,7 @@ def finalise_blend_model(
             "uncertain_high": high,
             # Weights trained earlier (a new serving of shipped weights) keep their date.
             "trained_at": training.get("trained_at")
-            or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "metrics": {
                 "training": {
                     "train_dir": ", ".join(map(str, config.labelled_dirs)),
