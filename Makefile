@@ -1,5 +1,5 @@
 # `make run`: set up everything and start the web server and the worker (Ctrl-C stops both).
-# `make test`: set up everything and run the whole test suite.
+# `make test`: set up everything, check style and import rules, and run the whole test suite.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-requirements
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run web worker migrate test bench clean browser
+.PHONY: install run web worker migrate lint test bench clean browser
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,13 @@ worker: migrate
 browser:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-test: install browser
+# Style (ruff) and the import rules between apps (import-linter; contracts in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+test: lint browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
