@@ -1,6 +1,6 @@
 """One settings module, driven by environment variables with safe local defaults.
 
-Every variable is listed in the README's "Configuration" table.
+Every variable is listed in docs/configuration.md.
 """
 
 import secrets

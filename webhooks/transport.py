@@ -40,7 +40,7 @@ def signature_header(secret: str, body: bytes, *, timestamp: int | None = None) 
 def signature_verify(
     secret: str, header: str, body: bytes, *, tolerance_s: int = 300, now: float | None = None
 ) -> bool:
-    """What a receiver does (also used by our tests and shown in the README)."""
+    """What a receiver does (also used by our tests; docs/api.md shows receiver code)."""
     try:
         fields = dict(item.split("=", 1) for item in header.split(","))
         timestamp = int(fields["t"])
