@@ -98,7 +98,7 @@ class Detection:
     keypoints: np.ndarray  # (6, 2) in frame pixels: right eye, left eye, nose, mouth, ears
 
 
-def _shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
+def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area-average `image` down to (width, height).
 
     OpenCV's area resize has a vectorised path only for exact halving; a 1080p frame shrunk to
@@ -189,7 +189,7 @@ class BlazeFaceDetector:
         )
 
     def detect_with_keypoints(self, image: np.ndarray, tiles: bool = True) -> list[Detection]:
-        return self.complete(image, self._detect_many([(image, 0, 0)])[0], tiles)
+        return self.complete(image, self.detect_regions([(image, 0, 0)])[0], tiles)
 
     def detect_whole_frames(self, images: list[np.ndarray]) -> list[list[Detection]]:
         """The first look at each whole frame, all frames in one batch: on 2 threads a batch
@@ -197,7 +197,7 @@ class BlazeFaceDetector:
         frame order, through `complete` for what `detect_with_keypoints` returns."""
         found: list[list[Detection]] = []
         for start in range(0, len(images), MAX_BATCH):
-            found += self._detect_many(
+            found += self.detect_regions(
                 [(image, 0, 0) for image in images[start : start + MAX_BATCH]]
             )
         return found
@@ -218,7 +218,7 @@ class BlazeFaceDetector:
             found = self._merge(
                 [
                     d
-                    for per_tile in self._detect_many(
+                    for per_tile in self.detect_regions(
                         [(tile, x0, y0) for x0, y0, tile in _tiles(image)]
                     )
                     for d in per_tile
@@ -321,7 +321,7 @@ class BlazeFaceDetector:
         the wider canvas it finds them: 20 of the 29 faces it missed in OpenForensics' 2,000
         validation pictures. Training cuts its faces this way too (`training.data`)."""
         padded, pad = grey_border(image)
-        found = self._detect_many([(padded, -pad, -pad)])[0]
+        found = self.detect_regions([(padded, -pad, -pad)])[0]
         height, width = image.shape[:2]
         return [
             d
@@ -340,7 +340,7 @@ class BlazeFaceDetector:
                 kept.append(d)
         return kept
 
-    def _detect_many(self, regions: list[tuple[np.ndarray, int, int]]) -> list[list[Detection]]:
+    def detect_regions(self, regions: list[tuple[np.ndarray, int, int]]) -> list[list[Detection]]:
         """Detections in each (image, offset_x, offset_y), in one batched invoke."""
         if not regions:
             return []
@@ -376,7 +376,7 @@ class BlazeFaceDetector:
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         pad_x, pad_y = (INPUT_SIZE - new_w) // 2, (INPUT_SIZE - new_h) // 2
         canvas = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
-        canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = _shrink(image, new_w, new_h)
+        canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = shrink(image, new_w, new_h)
         out[...] = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0
         return width, height, scale, pad_x, pad_y
 

@@ -147,7 +147,7 @@ def sample_frames(
         if frame_count <= 0:
             frame_count = _count_frames(path, info.fps, config)
         wanted = sample_indices(frame_count, config.frames_to_sample)
-        frames, grabbed, last_timestamp, interval = _grab_frames(
+        frames, grabbed, last_timestamp, interval = grab_frames(
             cap, wanted, info.fps, config, on_frame
         )
     finally:
@@ -170,7 +170,7 @@ def sample_frames(
     return info, frames
 
 
-def _grab_frames(
+def grab_frames(
     cap: cv2.VideoCapture,
     wanted: list[int],
     fps: float,

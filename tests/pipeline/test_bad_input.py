@@ -73,7 +73,7 @@ def test_a_frame_above_the_cap_is_refused_before_it_is_retrieved():
 
     capture = GrowingCapture()
     with pytest.raises(VideoTooLarge, match="10000x10000"):
-        decode._grab_frames(capture, [0], 25.0, AnalysisConfig())
+        decode.grab_frames(capture, [0], 25.0, AnalysisConfig())
     assert capture.retrieved == 0
 
 

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detection.pipeline.blazeface import _shrink
+from detection.pipeline.blazeface import shrink
 from tests import media
 
 
@@ -23,7 +23,7 @@ from tests import media
 def test_shrinking_matches_one_area_resize(size, target):
     frame = cv2.resize(media.face_image(), size, interpolation=cv2.INTER_CUBIC)
     direct = cv2.resize(frame, target, interpolation=cv2.INTER_AREA).astype(int)
-    shrunk = _shrink(frame, *target)
+    shrunk = shrink(frame, *target)
     assert shrunk.shape == direct.shape
     diff = np.abs(shrunk.astype(int) - direct)
     assert diff.mean() < 1.0 and np.percentile(diff, 99) < 8

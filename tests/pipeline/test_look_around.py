@@ -54,7 +54,7 @@ def test_a_look_around_draws_the_box_the_full_range_model_draws_there(detector):
     # mapped onto its convention (size and centre).
     side = int(round(max(last.box.w, last.box.h) * 2.5))
     x0, y0 = [int(round(c - side / 2)) for c in _centre(last.box)]
-    (full,) = detector._detect_many([(after[y0 : y0 + side, x0 : x0 + side], x0, y0)])[0]
+    (full,) = detector.detect_regions([(after[y0 : y0 + side, x0 : x0 + side], x0, y0)])[0]
     assert _iou(around.box, full.box) > 0.85
     face_side = max(full.box.w, full.box.h)
     assert np.abs(around.keypoints[:2] - full.keypoints[:2]).max() < 0.06 * face_side

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from detection.pipeline import Analyser
-from detection.training.evaluation.evaluate import _pipeline_crop, score_images
+from detection.training.evaluation.evaluate import pipeline_crop, score_images
 from tests import media
 
 
@@ -37,7 +37,7 @@ def test_images_are_scored_on_the_face_the_pipeline_would_cut(analyser, folder):
     assert rows["wall.jpg"]["error"] == "no face" and rows["wall.jpg"]["fake_probability"] is None
     assert rows["wide.png"]["fake_probability"] is not None
     # What was scored is the face, centred, at the model's margin, not the wide picture.
-    crop = _pipeline_crop(analyser, cv2.imread(str(folder / "fake" / "wide.png")))
+    crop = pipeline_crop(analyser, cv2.imread(str(folder / "fake" / "wide.png")))
     (face,) = analyser.detector.detect(crop)
     side = crop.shape[0]
     assert crop.shape[0] == crop.shape[1] < 400

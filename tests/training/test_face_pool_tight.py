@@ -4,7 +4,7 @@ whose crop would be mostly made-up border is left out of training rather than ta
 import cv2
 import pytest
 
-from detection.training.data.labelled import _detect_padded, face_pool
+from detection.training.data.labelled import detect_padded, face_pool
 from tests import media
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ def test_a_face_filling_the_picture_is_found_in_a_wider_canvas():
     from detection.pipeline.blazeface import BlazeFaceDetector
 
     tight = _tight_face()
-    found = _detect_padded(BlazeFaceDetector(), tight)
+    found = detect_padded(BlazeFaceDetector(), tight)
     assert found, "the padded second look finds the face"
     eyes = found[0].keypoints[:2]
     # Coordinates are the tight picture's own, not the canvas's.

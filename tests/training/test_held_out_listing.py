@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from detection.training.recipes.train import _split_by_list
+from detection.training.recipes.train import split_by_list
 
 
 def test_exactly_the_listed_faces_are_held_out(tmp_path):
@@ -16,10 +16,10 @@ def test_exactly_the_listed_faces_are_held_out(tmp_path):
     listing.write_text(
         json.dumps({"about": "test", "real": ["train/real/3.jpg", "rmfd_real/a.jpg"]})
     )
-    keep, held = _split_by_list(keys, listing, "real")
+    keep, held = split_by_list(keys, listing, "real")
     assert [keys[i] for i in held] == ["train/real/3.jpg", "rmfd_real/a.jpg"]
     assert sorted(np.concatenate([keep, held]).tolist()) == list(range(len(keys)))
-    keep, held = _split_by_list(keys, listing, "fake")  # nothing listed: nothing held out
+    keep, held = split_by_list(keys, listing, "fake")  # nothing listed: nothing held out
     assert len(held) == 0 and len(keep) == len(keys)
 
 
@@ -27,7 +27,7 @@ def test_a_listed_face_missing_from_the_pool_is_an_error(tmp_path):
     listing = tmp_path / "held.json"
     listing.write_text(json.dumps({"real": ["train/real/elsewhere.jpg"]}))
     with pytest.raises(ValueError, match="not among the training faces"):
-        _split_by_list(["train/real/1.jpg"], listing, "real")
+        split_by_list(["train/real/1.jpg"], listing, "real")
 
 
 def test_the_shipped_listing_names_v2s_held_out_faces():

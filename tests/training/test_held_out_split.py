@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from detection.training.recipes.train import _split_by_key
+from detection.training.recipes.train import split_by_key
 
 
 def _held(keys, fraction=0.2, seed=7):
-    keep, held = _split_by_key(keys, fraction, seed)
+    keep, held = split_by_key(keys, fraction, seed)
     assert sorted(np.concatenate([keep, held]).tolist()) == list(range(len(keys)))
     return {keys[i] for i in held}
 
@@ -26,5 +26,5 @@ def test_the_seed_chooses_another_split_and_tiny_pools_still_hold_one_out():
     keys = [f"real/{i}.png" for i in range(300)]
     assert _held(keys, seed=1) != _held(keys, seed=2)
     assert len(_held(["a.png", "b.png"], fraction=0.01)) == 1
-    keep, held = _split_by_key([], 0.1, 0)
+    keep, held = split_by_key([], 0.1, 0)
     assert len(keep) == len(held) == 0

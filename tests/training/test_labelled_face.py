@@ -11,7 +11,7 @@ from django.conf import settings
 from detection.pipeline import Analyser
 from detection.pipeline.types import FaceBox
 from detection.training.data.labelled import face_pool, labelled_face
-from detection.training.evaluation.evaluate import _pipeline_crop
+from detection.training.evaluation.evaluate import pipeline_crop
 from tests import media
 
 pytestmark = pytest.mark.slow
@@ -58,9 +58,9 @@ def analyser():
 def test_evaluation_cuts_the_central_face(analyser):
     both = _picture(big=True, small=True)
     assert len(analyser.detector.detect(both)) == 2  # both faces are there to choose from
-    crop = _pipeline_crop(analyser, both)
-    alone = _pipeline_crop(analyser, _picture(big=False, small=True))
-    neighbour = _pipeline_crop(analyser, _picture(big=True, small=False))
+    crop = pipeline_crop(analyser, both)
+    alone = pipeline_crop(analyser, _picture(big=False, small=True))
+    neighbour = pipeline_crop(analyser, _picture(big=True, small=False))
     assert abs(crop.shape[0] - alone.shape[0]) <= 4
     assert neighbour.shape[0] > 1.4 * crop.shape[0]
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from detection.training.data.pack import pack_blend_data, read_pack, write_pack
-from detection.training.recipes.train import BlendTrainConfig, _split_by_key
+from detection.training.recipes.train import BlendTrainConfig, split_by_key
 from tests import media
 
 
@@ -57,7 +57,7 @@ def test_the_held_out_faces_stay_out_of_the_pack(tmp_path):
     # About 20% of each class is held out for calibration, chosen by file; the rest travel.
     travel = {
         label: len(
-            _split_by_key([f"labelled/{label}/{i}.jpg" for i in range(10)], 0.2, config.seed)[0]
+            split_by_key([f"labelled/{label}/{i}.jpg" for i in range(10)], 0.2, config.seed)[0]
         )
         for label in ("real", "fake")
     }
@@ -92,7 +92,7 @@ def test_the_pack_command_reads_a_data_root(tmp_path, capsys):
     )
     travel = {
         label: len(
-            _split_by_key([f"train/{label}/{i}.jpg" for i in range(5)], 0.1, BlendTrainConfig.seed)[
+            split_by_key([f"train/{label}/{i}.jpg" for i in range(5)], 0.1, BlendTrainConfig.seed)[
                 0
             ]
         )

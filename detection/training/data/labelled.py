@@ -120,7 +120,7 @@ def labelled_face(faces: list, width: int, height: int):
     )
 
 
-def _detect_padded(detector, image: np.ndarray):
+def detect_padded(detector, image: np.ndarray):
     """Faces in `image`; if none, faces in the image set in a grey border half its size.
 
     Face datasets are often cut tight (UTKFace, RMFD), and a detector made for faces in a scene
@@ -192,7 +192,7 @@ def face_pool(
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if y is None or image is None:
                 continue
-            found = _detect_padded(detector, image)
+            found = detect_padded(detector, image)
             if not found:
                 continue  # the pipeline would not score this image either
             face = labelled_face(found, image.shape[1], image.shape[0])

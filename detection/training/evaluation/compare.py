@@ -70,7 +70,7 @@ def reencoded(images: np.ndarray, crf: int = 32) -> np.ndarray:
     return out
 
 
-def _shrink(crop: np.ndarray, size: int) -> np.ndarray:
+def shrink(crop: np.ndarray, size: int) -> np.ndarray:
     # The resize `preprocess` would make; it then leaves a crop of the input size as it is.
     interp = cv2.INTER_AREA if crop.shape[0] > size else cv2.INTER_LINEAR
     return cv2.resize(crop, (size, size), interpolation=interp)
@@ -87,7 +87,7 @@ def cut_frames(analyser, folder: Path, progress: bool = False) -> list[tuple]:
     files = labelled_files(folder, IMAGE_SUFFIXES)
     size = analyser.spec.input_size
     return [
-        (str(path), label, group, _shrink(crop, size))
+        (str(path), label, group, shrink(crop, size))
         for path, label, group, crop, _ in tqdm(
             labelled_crops(analyser, files),
             total=len(files),
@@ -127,7 +127,7 @@ def cut_videos(analyser, folder: Path, progress: bool = False) -> list[tuple]:
             )
             for f in frames
         ]
-        crops = [dataclasses.replace(c, image=_shrink(c.image, size)) for c in crops]
+        crops = [dataclasses.replace(c, image=shrink(c.image, size)) for c in crops]
         rows.append((str(path), label, group, info, light, crops))
     return rows
 

@@ -151,7 +151,7 @@ def row_probability(row: dict) -> float:
 # --- frame level ----------------------------------------------------------------------------
 
 
-def _pipeline_crop(analyser: Analyser, image: np.ndarray) -> np.ndarray | None:
+def pipeline_crop(analyser: Analyser, image: np.ndarray) -> np.ndarray | None:
     """The crop the pipeline would score for this image's labelled face (the face nearest the
     picture's centre, see `labelled_face`), found by the analyser's detector and cut with the
     model's margin (eyes levelled); None without a face.
@@ -175,7 +175,7 @@ def labelled_crops(analyser: Analyser, files: list[tuple[Path, int, str]], cut_f
             yield path, label, group, None, "unreadable image"
             continue
         if cut_faces:
-            image = _pipeline_crop(analyser, image)
+            image = pipeline_crop(analyser, image)
             if image is None:
                 yield path, label, group, None, "no face"
                 continue

@@ -63,7 +63,7 @@ def _split(n: int, fraction: float, labels: np.ndarray, seed: int) -> tuple[np.n
 HELD_OUT_SPLIT = "by_file"
 
 
-def _split_by_key(keys: list[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_by_key(keys: list[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(kept indices, held-out indices), chosen by file: a face is held out when a hash of the
     seed and its file's path falls below `fraction`.
 
@@ -87,7 +87,7 @@ def _split_by_key(keys: list[str], fraction: float, seed: int) -> tuple[np.ndarr
     return np.setdiff1d(np.arange(len(keys)), held), held
 
 
-def _split_by_list(keys: list[str], listing: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
+def split_by_list(keys: list[str], listing: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
     """(kept indices, held-out indices): held out are the faces `listing` names under `label`.
     A listed face missing from the pool is an error: the listing was made for other faces."""
     import json
@@ -345,8 +345,8 @@ def prepare_blend_data(config: BlendTrainConfig) -> BlendData:
 
     def split(keys: list[str], label: str) -> tuple[np.ndarray, np.ndarray]:
         if config.held_out_keys:
-            return _split_by_list(keys, config.held_out_keys, label)
-        return _split_by_key(keys, config.calibration_fraction, config.seed)
+            return split_by_list(keys, config.held_out_keys, label)
+        return split_by_key(keys, config.calibration_fraction, config.seed)
 
     real_fit, real_cal = split(real_keys, "real")
     fake_fit, fake_cal = split(fake_keys, "fake")
