@@ -1,8 +1,8 @@
 """What the worker does with one queued analysis, step by step, across the apps.
 
 detection analyses and stores, moderation routes the result to review, webhooks tells the
-client. Each app stays ignorant of the others; this module is the one place that calls them in
-order.
+client. Detection knows nothing of review or webhooks: this module is the one place that calls
+the steps in order.
 """
 
 from __future__ import annotations
