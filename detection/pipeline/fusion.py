@@ -1,0 +1,128 @@
+"""Branches and their fusion: what turns a person's faces into one calibrated probability.
+
+Filled in below; `normalise_face` is the one resampling every texture branch sees first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .spec import sigmoid
+
+# Every face is resampled through this face side (in pixels) before a texture branch sees it:
+# a 512 px source and a 96 px source then carry the same detail, so a branch cannot learn the
+# source's resolution in place of the manipulation (on the generator set, fakes are sharper
+# than their 256 px reals).
+NORMALISED_FACE_PX = 64
+
+
+def normalise_face(crop: np.ndarray, face_px: float, face_side: int = NORMALISED_FACE_PX) -> np.ndarray:
+    """The crop resampled so the face inside it is `face_side` pixels wide (area averaging
+    when shrinking, bilinear when enlarging a face that was smaller)."""
+    side = max(1, round(face_side * crop.shape[0] / max(1.0, face_px)))
+    if side == crop.shape[0]:
+        return crop
+    interp = cv2.INTER_AREA if side < crop.shape[0] else cv2.INTER_LINEAR
+    return cv2.resize(crop, (side, side), interpolation=interp)
+
+# --- branch heads and the fusion ---------------------------------------------------------
+
+# The fusion's possible inputs, per person (`person_inputs`): each branch's mean logit, how much
+# it varies over the person's frames, its strongest short stretch, and two texture-free motion
+# cues from the face boxes the pipeline already has.
+ALL_INPUTS = ("blend", "synthesis", "blend_std", "synthesis_std", "blend_peak",
+              "synthesis_peak", "jitter", "scale_change")
+# A stretch is this many consecutive sampled faces of one person.
+STRETCH = 3
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """A logistic head folded into one weight vector and bias: logit = features . w + b."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        w = np.asarray(self.weights, dtype=np.float64)
+        return np.asarray(features, dtype=np.float64) @ w + self.bias
+
+
+@dataclass(frozen=True, eq=False)
+class PersonFaces:
+    """One person's faces in time order: the branches' logits, times, boxes (x, y, w, h) and
+    face sizes, and the shorter side of the frame."""
+
+    blend: np.ndarray
+    synthesis: np.ndarray
+    timestamps: np.ndarray
+    boxes: np.ndarray
+    face_px: np.ndarray
+    frame_side: float
+
+
+def stretch_means(values: np.ndarray, length: int = STRETCH) -> np.ndarray:
+    """Means over every run of `length` consecutive values (the whole run when shorter)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) <= length:
+        return np.array([values.mean()]) if len(values) else np.zeros(0)
+    kernel = np.ones(length) / length
+    return np.convolve(values, kernel, mode="valid")
+
+
+def _jitter(boxes: np.ndarray, face_px: np.ndarray) -> float:
+    """Median movement of the face's centre between consecutive samples, in face sizes."""
+    if len(boxes) < 2:
+        return 0.0
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    steps = np.linalg.norm(np.diff(centres, axis=0), axis=1) / np.maximum(face_px[1:], 1.0)
+    return float(np.median(steps))
+
+
+def person_inputs(faces: PersonFaces, inputs: tuple[str, ...]) -> list[float]:
+    values = {}
+    for branch in ("blend", "synthesis"):
+        z = np.asarray(getattr(faces, branch), dtype=np.float64)
+        values[branch] = float(z.mean())
+        values[f"{branch}_std"] = float(z.std())
+        values[f"{branch}_peak"] = float(stretch_means(z).max())
+    values["jitter"] = _jitter(np.asarray(faces.boxes, np.float64),
+                               np.asarray(faces.face_px, np.float64))
+    px = np.log(np.maximum(np.asarray(faces.face_px, np.float64), 1.0))
+    values["scale_change"] = float(np.median(np.abs(np.diff(px)))) if len(px) > 1 else 0.0
+    return [values[name] for name in inputs]
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """The learned combiner: a class-balanced logistic regression on a person's inputs; its
+    output is the person's calibrated probability (as if reals and fakes were equally many)."""
+
+    inputs: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def logit(self, faces: PersonFaces) -> float:
+        x = np.asarray(person_inputs(faces, self.inputs), dtype=np.float64)
+        return float(x @ np.asarray(self.weights, dtype=np.float64) + self.bias)
+
+    def probability(self, faces: PersonFaces) -> float:
+        return sigmoid(self.logit(faces))
+
+    def contributions(self, faces: PersonFaces) -> dict[str, float]:
+        """Each input's share of the logit (weight x value), for the evidence shown."""
+        x = person_inputs(faces, self.inputs)
+        return {n: float(w * v) for n, w, v in zip(self.inputs, self.weights, x, strict=True)}
+
+
+def counted(people: list, key, share: float = 0.2) -> list:
+    """The people who decide a video: seen in at least `share` of the most-seen person's
+    frames and in two frames (shorter tracks are mostly false detections); everyone when
+    nobody is."""
+    if not people:
+        return []
+    longest = max(key(p) for p in people)
+    keep = [p for p in people if key(p) >= max(2, int(np.ceil(share * longest)))]
+    return keep or list(people)
