@@ -183,6 +183,11 @@ if DETECTION_FACE_DETECTOR not in ("blazeface", "haar"):
 # looked for around where they were (a third of the cost). 1: a full search of every frame.
 DETECTION_FULL_LOOK_EVERY = max(1, envint("DETECTION_FULL_LOOK_EVERY", 4))
 DETECTION_MAX_DURATION_S = envfloat("DETECTION_MAX_DURATION_S", 600.0)
+# The speed profile of uploads that do not choose one: "default" (within 1.5x decode) or
+# "thorough" (twice the frames, a full look for faces in each; up to 4x decode).
+DETECTION_DEFAULT_PROFILE = envstr("DETECTION_DEFAULT_PROFILE", "default")
+if DETECTION_DEFAULT_PROFILE not in ("default", "thorough"):
+    raise ImproperlyConfigured("DETECTION_DEFAULT_PROFILE must be default or thorough")
 # The model used when the database has no active model version (e.g. `analyse_video` on a
 # fresh checkout): the one shipped in the repository.
 DETECTION_DEFAULT_MODEL_SPEC = Path(

@@ -21,7 +21,7 @@ from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, User
 from rest_framework.views import APIView
 
 from . import selectors, services
-from .models import AnalysisJob, JobStatus, ModelVersion, Verdict
+from .models import AnalysisJob, JobStatus, ModelVersion, Profile, Verdict
 from .serializers import (
     JobDetailSerializer,
     JobSerializer,
@@ -54,6 +54,13 @@ class VideoUploadApi(APIView):
             allow_blank=True,
             max_length=200,
             help_text="Your own label for this upload, echoed back and filterable.",
+        )
+        profile = serializers.ChoiceField(
+            choices=Profile.choices,
+            required=False,
+            help_text="Speed profile: `default` (within 1.5x the decode time) or `thorough` "
+            "(twice the frames, a full look for faces in each; up to 4x). "
+            "Default: the site's DETECTION_DEFAULT_PROFILE.",
         )
         reanalyse = serializers.BooleanField(
             required=False,
@@ -91,6 +98,7 @@ class VideoUploadApi(APIView):
             callback_url=fields.get("callback_url", ""),
             client_reference=fields.get("client_reference", ""),
             reanalyse=fields["reanalyse"],
+            profile=fields.get("profile", ""),
         )
         body = UploadResultSerializer(
             {"duplicate": outcome.duplicate, "job": outcome.job}, context={"request": request}

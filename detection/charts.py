@@ -24,11 +24,14 @@ def score_timeline_svg(
     width: int = 720,
     height: int = 180,
     persons: list[tuple[str, list[Point]]] = (),
+    segments: list[tuple[str, float, float, float]] = (),
 ) -> SafeString:
     """Per-frame fake probability over time, with the threshold and the uncertain band.
 
     Frames in which no face was found are drawn as grey ticks on the axis, not as scores.
     `persons` adds one line per tracked person (label, points), each with its own class.
+    `segments` (label, start s, end s, probability) shades the time ranges where a person looks
+    confidently fake; each can be focused and clicked to seek the video to its start.
     """
     left, right, top, bottom = 40, 10, 10, 25
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -70,6 +73,27 @@ def score_timeline_svg(
             '<line x1="{}" x2="{}" y1="{}" y2="{}" class="axis"/>', left, left, top, top + plot_h
         ),
     ]
+    parts.append(
+        format_html_join(
+            "",
+            '<rect x="{}" y="{}" width="{}" height="{}" class="segment" tabindex="0" '
+            'data-t="{}"><title>{}: looks manipulated {}–{} s (p {})</title></rect>',
+            (
+                (
+                    round(x(start), 1),
+                    top,
+                    max(3.0, round(x(end) - x(start), 1)),
+                    plot_h,
+                    start,
+                    label,
+                    f"{start:.1f}",
+                    f"{end:.1f}",
+                    f"{p:.2f}",
+                )
+                for label, start, end, p in segments
+            ),
+        )
+    )
     for p in (0.0, 0.5, 1.0):
         parts.append(
             format_html(

@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 
+from .models import Profile
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(
@@ -8,6 +10,13 @@ class UploadForm(forms.Form):
         allow_empty_file=False,
         widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
     )
+    profile = forms.ChoiceField(
+        label="Analysis", choices=Profile.choices, required=False,
+        help_text="Thorough looks at twice the frames and takes about twice as long.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].initial = settings.DETECTION_DEFAULT_PROFILE
 
     def clean_file(self):
         f = self.cleaned_data["file"]

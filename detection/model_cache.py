@@ -21,13 +21,20 @@ _keras_lock = threading.Lock()
 _keras_cache: dict[str, object] = {}
 
 
-def analysis_config() -> AnalysisConfig:
-    return AnalysisConfig(
-        frames_to_sample=settings.DETECTION_FRAMES_TO_SAMPLE,
+def analysis_config(profile: str = "default") -> AnalysisConfig:
+    """The worker's configuration for a speed profile: "default" follows the DETECTION_*
+    settings; "thorough" is the profile's own frames and looks (AnalysisConfig.for_profile)."""
+    base = dict(
         max_duration_s=settings.DETECTION_MAX_DURATION_S,
         face_detector=settings.DETECTION_FACE_DETECTOR,
-        full_look_every=settings.DETECTION_FULL_LOOK_EVERY,
     )
+    if profile == "default":
+        return AnalysisConfig(
+            frames_to_sample=settings.DETECTION_FRAMES_TO_SAMPLE,
+            full_look_every=settings.DETECTION_FULL_LOOK_EVERY,
+            **base,
+        )
+    return AnalysisConfig.for_profile(profile, **base)
 
 
 def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> Analyser:

@@ -76,6 +76,12 @@ class ModelVersion(models.Model):
         null=True, blank=True, help_text="A video is fake from this (empty: uncertain_high)."
     )
     metrics = models.JSONField(default=dict, blank=True)
+    fusion = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="A fused version's synthesis branch, combiner, stretch and quality rules "
+        "(train_fusion writes it); empty for a single-branch version.",
+    )
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=False)
     trained_at = models.CharField(max_length=40, blank=True)
@@ -167,6 +173,7 @@ class ModelVersion(models.Model):
             video_calibration_b=self.video_calibration_b,
             video_uncertain_low=self.video_uncertain_low,
             video_uncertain_high=self.video_uncertain_high,
+            fusion=self.fusion,
         )
 
 
@@ -215,6 +222,11 @@ class Verdict(models.TextChoices):
     NO_FACE = "no_face", "No face found"
 
 
+class Profile(models.TextChoices):
+    DEFAULT = "default", "Default (fast)"
+    THOROUGH = "thorough", "Thorough (twice the frames, slower)"
+
+
 class AnalysisJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="jobs")
@@ -235,6 +247,17 @@ class AnalysisJob(models.Model):
     frames_sampled = models.PositiveIntegerField(null=True, blank=True)
     frames_with_face = models.PositiveIntegerField(null=True, blank=True)
     faces_scored = models.PositiveIntegerField(null=True, blank=True)
+    profile = models.CharField(
+        max_length=16,
+        choices=Profile.choices,
+        default=Profile.DEFAULT,
+        help_text="The speed profile the analysis runs with.",
+    )
+    reasons = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Why the verdict is uncertain or was kept from clearing: [{code, message}].",
+    )
     # API clients: where to POST the signed "finished" event, and their own label for the job.
     callback_url = models.URLField(max_length=2000, blank=True)
     client_reference = models.CharField(max_length=200, blank=True, db_index=True)
@@ -293,6 +316,18 @@ class PersonResult(models.Model):
         default=True,
         help_text="False for short tracks (likely a false detection or a passer-by), "
         "which do not decide the video's score.",
+    )
+    branches = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="A fused version's evidence: each branch's logit and probability, the fused "
+        "probability and each input's share.",
+    )
+    segments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Time ranges where the person looks confidently fake: [{start_s, end_s, "
+        "probability}].",
     )
 
     class Meta:

@@ -110,3 +110,12 @@ def job_face_size(job: AnalysisJob, sides: dict | None = None) -> FaceSize | Non
     else:
         px = int(round(median(sides.values())))
     return FaceSize(px=px, model_px=int(round(version.input_size / (1 + 2 * version.face_margin))))
+
+
+def job_segments(persons) -> list[tuple[str, float, float, float]]:
+    """(person label, start s, end s, probability) of every confidently fake stretch."""
+    return [
+        (p.label, seg["start_s"], seg["end_s"], seg["probability"])
+        for p in persons
+        for seg in (p.segments or [])
+    ]

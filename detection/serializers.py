@@ -5,7 +5,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import JobStatus, Verdict
+from detection.pipeline.types import REASON_CODES
+
+from .models import JobStatus, Profile, Verdict
 from .selectors import job_face_size, person_face_sides
 
 
@@ -143,11 +145,47 @@ class FrameSerializer(serializers.Serializer):
     faces = FaceSerializer(many=True)
 
 
+class BranchScoreSerializer(serializers.Serializer):
+    logit = serializers.FloatField(help_text="The branch's mean logit over the person's faces.")
+    probability = serializers.FloatField(help_text="The branch's own calibrated probability.")
+
+
+class BranchesSerializer(serializers.Serializer):
+    """A fused version's evidence for one person; empty for a single-branch version."""
+
+    blend = BranchScoreSerializer(
+        required=False, help_text="The face-swap / blending branch (self-blended training).")
+    synthesis = BranchScoreSerializer(
+        required=False, help_text="The generated-face branch (trained on generator outputs).")
+    fused = BranchScoreSerializer(
+        required=False, help_text="The learned combiner: the person's probability.")
+    contributions = serializers.DictField(
+        child=serializers.FloatField(), required=False,
+        help_text="Each combiner input's share of the fused logit (weight x value).")
+    outlier_distance = serializers.FloatField(
+        required=False, help_text="How far the person's faces sit from the training sources.")
+
+
+class SegmentSerializer(serializers.Serializer):
+    start_s = serializers.FloatField()
+    end_s = serializers.FloatField()
+    probability = serializers.FloatField(
+        help_text="The highest fused probability of a 3-frame stretch inside the range.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=sorted(REASON_CODES.items()))
+    message = serializers.CharField(help_text="The reason in words, with its figures.")
+
+
 class PersonSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     fake_probability = serializers.FloatField()
     frames_seen = serializers.IntegerField()
     counts_for_video = serializers.BooleanField()
+    branches = BranchesSerializer(help_text="Each branch's score (fused versions).")
+    segments = SegmentSerializer(
+        many=True, help_text="Time ranges where this person looks confidently fake.")
     face_px = serializers.SerializerMethodField(
         help_text="Median side of the person's face boxes, in the video's pixels."
     )
@@ -185,6 +223,10 @@ class JobDetailSerializer(JobSerializer):
     frames = FrameSerializer(many=True)
     persons = serializers.SerializerMethodField()
     face_size = serializers.SerializerMethodField()
+    profile = serializers.ChoiceField(choices=Profile.choices)
+    reasons = ReasonSerializer(
+        many=True, help_text="Why the verdict is uncertain, or why a video that would have been "
+                             "cleared goes to review (a fake stretch, a brief fake person).")
 
     @extend_schema_field(PersonSerializer(many=True))
     def get_persons(self, job):

@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from detection.pipeline.errors import ModelLoadError, PipelineError
 from detection.pipeline.spec import ModelSpec
-from detection.pipeline.types import VideoResult
+from detection.pipeline.types import PROFILES, VideoResult
 
 from .callback_urls import CallbackUrlRefused, callback_url_check
-from .model_cache import analyser_for_spec
+from .model_cache import analyser_for_spec, analysis_config
 from .models import (
     AnalysisJob,
     FaceResult,
@@ -75,6 +75,7 @@ def video_upload(
     sha256: str | None = None,
     callback_url: str = "",
     client_reference: str = "",
+    profile: str = "",
 ) -> AnalysisJob:
     """Store an uploaded file under a generated name and queue its analysis."""
     _upload_check_size(uploaded_file)
@@ -88,7 +89,10 @@ def video_upload(
         with transaction.atomic():
             video.save()
             return job_create(
-                video=video, callback_url=callback_url, client_reference=client_reference
+                video=video,
+                callback_url=callback_url,
+                client_reference=client_reference,
+                profile=profile,
             )
     except Exception:
         video.file.delete(save=False)  # nothing half-stored: no row, no orphan file
@@ -108,6 +112,7 @@ def video_submit(
     callback_url: str = "",
     client_reference: str = "",
     reanalyse: bool = False,
+    profile: str = "",
 ) -> UploadOutcome:
     """An API upload: the same file (sha256) from the same account is analysed once.
 
@@ -136,6 +141,7 @@ def video_submit(
                     sha256=sha256,
                     callback_url=callback_url,
                     client_reference=client_reference,
+                    profile=profile,
                 ),
                 duplicate=False,
             )
@@ -143,7 +149,12 @@ def video_submit(
             earlier = video.jobs.exclude(status=JobStatus.FAILED).order_by("-created_at").first()
             if earlier is not None:
                 return UploadOutcome(job=earlier, duplicate=True)
-        job = job_create(video=video, callback_url=callback_url, client_reference=client_reference)
+        job = job_create(
+            video=video,
+            callback_url=callback_url,
+            client_reference=client_reference,
+            profile=profile,
+        )
     return UploadOutcome(job=job, duplicate=False)
 
 
@@ -160,12 +171,21 @@ def job_create(
     model_version: ModelVersion | None = None,
     callback_url: str = "",
     client_reference: str = "",
+    profile: str = "",
 ) -> AnalysisJob:
+    """Queue an analysis; `profile` is a speed profile (default: DETECTION_DEFAULT_PROFILE)."""
+    profile = profile or settings.DETECTION_DEFAULT_PROFILE
+    if profile not in PROFILES:
+        raise ValidationError(
+            {"profile": [f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}."]},
+            code="invalid",
+        )
     job = AnalysisJob.objects.create(
         video=video,
         model_version=model_version or model_version_active(),
         callback_url=callback_url,
         client_reference=client_reference,
+        profile=profile,
     )
     # The worker must never see a row that was rolled back: enqueue only after commit.
     transaction.on_commit(lambda: job_enqueue(job_id=job.id))
@@ -237,7 +257,7 @@ def job_analyse(
         version = job.model_version or model_version_active()
         if version is None:
             raise ModelLoadError("No model version is active: an admin must activate one.")
-        analyser = analyser_for_spec(version.to_spec())
+        analyser = analyser_for_spec(version.to_spec(), analysis_config(job.profile))
         result = analyser.analyse(job.video.file.path)
     except PipelineError as exc:
         logger.info("job %s failed: %s", job_id, exc)
@@ -310,6 +330,11 @@ def job_store_result(
                     fake_probability=p.fake_probability,
                     frames_seen=p.frames_seen,
                     counts_for_video=p.counts_for_video,
+                    branches=p.branches,
+                    segments=[
+                        {"start_s": s.start_s, "end_s": s.end_s, "probability": s.probability}
+                        for s in p.segments
+                    ],
                 )
                 for p in result.persons
             }
@@ -347,6 +372,7 @@ def job_store_result(
             job.frames_sampled = result.frames_sampled
             job.frames_with_face = result.frames_with_face
             job.faces_scored = result.faces_scored
+            job.reasons = [{"code": r.code, "message": r.message} for r in result.reasons]
             job.timings = {
                 **result.timings,
                 "store": round(time.perf_counter() - stored_started, 4),
@@ -362,6 +388,7 @@ def job_store_result(
                     "frames_sampled",
                     "frames_with_face",
                     "faces_scored",
+                    "reasons",
                     "timings",
                     "finished_at",
                 ]
@@ -410,6 +437,7 @@ def model_version_register(*, spec_path: str | Path, activate: bool = False) -> 
         video_calibration_b=spec.video_calibration_b,
         video_uncertain_low=spec.video_uncertain_low,
         video_uncertain_high=spec.video_uncertain_high,
+        fusion=spec.fusion,
     )
     version = ModelVersion.objects.filter(name=spec.name, version=spec.version).first()
     if version is None:

@@ -22,7 +22,11 @@ def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = services.video_upload(user=request.user, uploaded_file=form.cleaned_data["file"])
+            job = services.video_upload(
+                user=request.user,
+                uploaded_file=form.cleaned_data["file"],
+                profile=form.cleaned_data.get("profile") or "",
+            )
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
@@ -53,6 +57,7 @@ def job_detail(request, job_id):
     frames = list(selectors.job_frames_with_faces(job))
     version = job.model_version
     timeline = None
+    persons = list(job.persons.prefetch_related("faces__frame"))
     if frames and version:
         timeline = score_timeline_svg(
             [Point(f.timestamp_s, f.fake_probability) for f in frames],
@@ -60,13 +65,13 @@ def job_detail(request, job_id):
             fake_threshold=version.fake_threshold,
             uncertain_low=version.uncertain_low,
             uncertain_high=version.uncertain_high,
+            segments=selectors.job_segments(persons),
         )
     faces = sorted(
         (face for f in frames for face in f.faces.all()),
         key=lambda face: face.fake_probability,
         reverse=True,
     )
-    persons = list(job.persons.prefetch_related("faces__frame"))
     return render(
         request,
         "detection/job_detail.html",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from detection.charts import Point, score_timeline_svg
 from detection.models import AnalysisJob, FaceResult
+from detection.selectors import job_segments
 
 from .models import (
     DECIDED_STATES,
@@ -140,6 +141,7 @@ def evidence_timeline(job: AnalysisJob):
         uncertain_low=version.uncertain_low,
         uncertain_high=version.uncertain_high,
         persons=persons,
+        segments=job_segments(job.persons.all()),
     )
 
 

@@ -60,7 +60,10 @@ def routing_for(*, job: AnalysisJob) -> tuple[str, str]:
     low, high = version.video_band if version else (0.35, 0.65)
     if p >= high:
         return ReviewState.FLAGGED, ReasonCode.ROUTED_FLAGGED
-    if p >= low:
+    if p >= low or job.verdict == Verdict.UNCERTAIN:
+        # Uncertain below the band too: the detector held the video back from clearing (a
+        # confident fake stretch, a brief fake person, input unlike its training data; the
+        # job's reasons say which), so a moderator sees it.
         return ReviewState.NEEDS_REVIEW, ReasonCode.ROUTED_UNCERTAIN
     floor = settings.MODERATION_REVIEW_FLOOR
     if floor is not None and p >= floor:
@@ -99,6 +102,8 @@ def review_item_route(*, job: AnalysisJob) -> ReviewItem | None:
         )
         if reason == ReasonCode.ROUTED_REVIEW_FLOOR:
             note += f"; site review floor {settings.MODERATION_REVIEW_FLOOR}"
+        if job.reasons:
+            note += "; " + ", ".join(r["code"] for r in job.reasons)
         ReviewEvent.objects.create(
             item=item,
             actor=None,

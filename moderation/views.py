@@ -47,6 +47,7 @@ def _item_page(request, item: ReviewItem, form: DecisionForm | None = None, stat
             "timeline": selectors.evidence_timeline(job),
             "groups": selectors.evidence_groups(job),
             "face_size": job_face_size(job),
+            "persons": list(job.persons.all()),
             "history": selectors.review_history(item),
             "form": form or DecisionForm(),
             "claim_held": item.claimed_by_id == request.user.pk

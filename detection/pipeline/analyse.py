@@ -4,14 +4,24 @@ decode -> faces -> people -> classify -> aggregate."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from .aggregate import frame_outcomes, person_outcomes, video_probability, video_verdict
+from .aggregate import (
+    frame_outcomes,
+    fused_frame_outcomes,
+    fused_person_outcomes,
+    fused_verdict,
+    person_outcomes,
+    video_probability,
+    video_verdict,
+)
 from .classify import KerasFaceClassifier, is_quantized, make_classifier
 from .decode import sample_frames
 from .faces import FaceDetector, find_faces, make_detector
+from .fusion import BranchScorer
 from .overlap import overlapped_stages
 from .people import people_for_crops
 from .spec import ModelSpec
@@ -30,6 +40,8 @@ class Analyser:
         config: AnalysisConfig = AnalysisConfig(),
     ):
         self.spec = spec
+        if spec.fusion_spec is not None and not isinstance(classifier, BranchScorer):
+            classifier = BranchScorer(classifier, spec.fusion_spec)
         self.classifier = classifier
         self.config = config
         self.detector = detector or make_detector(config.face_detector, config)
@@ -96,7 +108,15 @@ def analyse_video(
             people = find_people(frames, crops)
         with timed(timings, "model"):
             logits = classify_faces(analyser.classifier, crops)
-    return aggregate_result(info, frames, crops, people, logits, spec, timings)
+    info = replace(info, size_bytes=_size(path))
+    return aggregate_result(info, frames, crops, people, logits, spec, timings, config.profile)
+
+
+def _size(path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def analyse_video_sequential(path: str | os.PathLike, analyser: Analyser) -> VideoResult:
@@ -118,7 +138,9 @@ def score_faces(
         people = find_people(frames, crops)
     with timed(timings, "model"):
         logits = classify_faces(analyser.classifier, crops)
-    return aggregate_result(info, frames, crops, people, logits, analyser.spec, timings)
+    return aggregate_result(
+        info, frames, crops, people, logits, analyser.spec, timings, analyser.config.profile
+    )
 
 
 def find_people(frames: list[SampledFrame], crops: list[FaceCrop]) -> list[int]:
@@ -141,14 +163,23 @@ def aggregate_result(
     logits: np.ndarray,
     spec: ModelSpec,
     timings: dict[str, float],
+    profile: str = "default",
 ) -> VideoResult:
     """Aggregate stage: per-face scores, per-person and per-video probability and verdict."""
     timings = dict(timings)
+    reasons = ()
     with timed(timings, "aggregate"):
-        outcomes = frame_outcomes(frames, crops, logits, spec, people)
-        persons = person_outcomes(outcomes, spec)
-        probability = video_probability(persons)
-        verdict = video_verdict(probability, spec)
+        if logits.ndim == 2:  # a fused version: blend, synthesis, features per face
+            fusion = spec.fusion_spec
+            outcomes = fused_frame_outcomes(frames, crops, logits, fusion, people)
+            persons = fused_person_outcomes(crops, logits, people, outcomes, spec)
+            probability = video_probability(persons)
+            verdict, reasons = fused_verdict(probability, persons, info, spec, fusion)
+        else:
+            outcomes = frame_outcomes(frames, crops, logits, spec, people)
+            persons = person_outcomes(outcomes, spec)
+            probability = video_probability(persons)
+            verdict = video_verdict(probability, spec)
     return VideoResult(
         verdict=verdict,
         fake_probability=probability,
@@ -159,4 +190,6 @@ def aggregate_result(
         persons=persons,
         info=info,
         timings={k: round(v, 4) for k, v in timings.items()},
+        reasons=reasons,
+        profile=profile,
     )

@@ -151,6 +151,22 @@ class KerasFaceClassifier(FaceClassifier):
             served = self.model
         self._sigmoid_output = served is self.model
         self._call = tf.function(lambda x: served(x, training=False), reduce_retracing=True)
+        head = logit_head(self.model)
+        self._features = (
+            None
+            if head is None
+            else tf.function(lambda x: head[0](x, training=False), reduce_retracing=True)
+        )
+
+    def features_batch(self, batch: np.ndarray) -> np.ndarray:
+        if self._features is None:
+            raise ModelLoadError(f"{self.model.name!r} has no pooled features to serve")
+        return np.concatenate(
+            [
+                np.asarray(self._features(batch[i : i + BATCH_SIZE]))
+                for i in range(0, len(batch), BATCH_SIZE)
+            ]
+        ).astype(np.float32)
 
     def _logits(self, batch: np.ndarray) -> np.ndarray:
         out = np.concatenate(
@@ -206,7 +222,11 @@ class LiteRTFaceClassifier(FaceClassifier):
         self.path = path
         self.max_batch = max_batch
         self._input = self.interpreter.get_input_details()[0]
-        self._output = self.interpreter.get_output_details()[0]
+        # One output (the logit), or two: the logit and the pooled features the synthesis
+        # branch reads (`convert_to_tflite(with_features=True)`), told apart by their width.
+        outputs = sorted(self.interpreter.get_output_details(), key=lambda d: d["shape"][-1])
+        self._output = outputs[0]
+        self._features_output = outputs[-1] if len(outputs) > 1 else None
         shape = tuple(int(v) for v in self._input["shape"][1:])
         if shape != (spec.input_size, spec.input_size, spec.channels):
             raise ModelLoadError(
@@ -223,7 +243,7 @@ class LiteRTFaceClassifier(FaceClassifier):
             return self
         return LiteRTFaceClassifier(self.spec, self.path, num_threads=1, max_batch=self.max_batch)
 
-    def _run(self, batch: np.ndarray) -> np.ndarray:
+    def _run(self, batch: np.ndarray, output: dict | None = None) -> np.ndarray:
         if len(batch) != self._batch:
             # Re-allocating costs well under a millisecond for these models; it happens at most
             # once or twice per video.
@@ -232,7 +252,23 @@ class LiteRTFaceClassifier(FaceClassifier):
             self._batch = len(batch)
         self.interpreter.set_tensor(self._input["index"], np.ascontiguousarray(batch))
         self.interpreter.invoke()
+        if output is not None:
+            return self.interpreter.get_tensor(output["index"]).reshape(len(batch), -1).copy()
         return self.interpreter.get_tensor(self._output["index"]).reshape(-1).copy()
+
+    def features_batch(self, batch: np.ndarray) -> np.ndarray:
+        """The pooled backbone features (N, 1280) of a preprocessed batch."""
+        if self._features_output is None:
+            raise ModelLoadError(
+                f"{self.path.name} serves no features: convert it with "
+                "features for a version with a synthesis branch"
+            )
+        return np.concatenate(
+            [
+                self._run(batch[start : start + self.max_batch], self._features_output)
+                for start in range(0, len(batch), self.max_batch)
+            ]
+        )
 
     def _logits(self, batch: np.ndarray) -> np.ndarray:
         out = np.concatenate(
@@ -321,6 +357,7 @@ def convert_to_tflite(
     out_path: str | Path | None = None,
     *,
     representative: np.ndarray | None = None,
+    with_features: bool = False,
 ) -> Path:
     """Convert a `.keras` model to a `.tflite` that outputs the logit (the model without its
     final sigmoid): float32, whose scores match the Keras model, or, given `representative`
@@ -344,6 +381,11 @@ def convert_to_tflite(
     weights_path = Path(weights_path)
     out_path = Path(out_path) if out_path else weights_path.with_suffix(".tflite")
     model = logit_model(keras.models.load_model(weights_path, compile=False))
+    if with_features:
+        # A second output, the pooled features under the logit, for a synthesis branch.
+        model = keras.Model(
+            model.input, [model.output, model.layers[-1].input], name=f"{model.name}_features"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)

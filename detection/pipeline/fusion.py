@@ -126,3 +126,115 @@ def counted(people: list, key, share: float = 0.2) -> list:
     longest = max(key(p) for p in people)
     keep = [p for p in people if key(p) >= max(2, int(np.ceil(share * longest)))]
     return keep or list(people)
+
+
+# --- what a fused version says, and how the pipeline applies it ----------------------------
+
+@dataclass(frozen=True)
+class BranchCalibration:
+    """A branch's own Platt scaling of its person-level mean logit, for showing each branch's
+    score as a probability beside the fused one (the fusion does not use it)."""
+
+    a: float
+    b: float
+
+    def probability(self, z: float) -> float:
+        return sigmoid(self.a * z + self.b)
+
+
+@dataclass(frozen=True)
+class Outliers:
+    """How far a person's mean synthesis features sit from the training people's, in the
+    units of the training spread along a few principal directions; beyond `limit` (a high
+    quantile of the training people's own distances) the input is unlike the training data."""
+
+    mean: tuple[float, ...]
+    components: tuple[tuple[float, ...], ...]  # (k, d) principal directions
+    spread: tuple[float, ...]  # (k,) standard deviation along each
+    limit: float
+
+    def distance(self, features: np.ndarray) -> float:
+        centred = np.asarray(features, np.float64) - np.asarray(self.mean)
+        projected = np.asarray(self.components) @ centred
+        return float(np.sqrt(np.mean((projected / np.asarray(self.spread)) ** 2)))
+
+
+@dataclass(frozen=True)
+class FusionSpec:
+    """A fused version's second branch, combiner and the rules for stretches and quality."""
+
+    synthesis: LinearHead
+    combiner: Fusion
+    branches: dict  # branch name -> BranchCalibration
+    # A stretch of `STRETCH` faces of one person whose fused probability reaches this is a
+    # confident fake stretch: the video is never cleared, however brief it was.
+    stretch_fake_from: float
+    # Faces whose side is under this many source pixels are too small to judge.
+    min_face_px: float
+    # Videos coded with fewer bits per pixel than this are more compressed than anything the
+    # version was trained or calibrated on.
+    min_bits_per_pixel: float
+    outliers: Outliers | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FusionSpec":
+        synth, comb = data["synthesis"], data["combiner"]
+        out = data.get("outliers")
+        return cls(
+            synthesis=LinearHead(tuple(synth["weights"]), float(synth["bias"])),
+            combiner=Fusion(tuple(comb["inputs"]), tuple(comb["weights"]), float(comb["bias"])),
+            branches={k: BranchCalibration(float(v["a"]), float(v["b"]))
+                      for k, v in data["branches"].items()},
+            stretch_fake_from=float(data["stretch_fake_from"]),
+            min_face_px=float(data["min_face_px"]),
+            min_bits_per_pixel=float(data["min_bits_per_pixel"]),
+            outliers=None if out is None else Outliers(
+                tuple(out["mean"]), tuple(tuple(r) for r in out["components"]),
+                tuple(out["spread"]), float(out["limit"])))
+
+    @staticmethod
+    def validate(data: dict) -> None:
+        """Raises ValueError for a fusion section that cannot be served."""
+        try:
+            spec = FusionSpec.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"invalid fusion section: {exc!r}") from None
+        unknown = set(spec.combiner.inputs) - set(ALL_INPUTS)
+        if unknown or len(spec.combiner.inputs) != len(spec.combiner.weights):
+            raise ValueError(f"the combiner's inputs and weights do not match ({unknown or ''})")
+        if not 0 < spec.stretch_fake_from <= 1:
+            raise ValueError("stretch_fake_from must be in (0, 1]")
+
+
+def face_side(crop: np.ndarray, margin: float) -> float:
+    """The face's side in source pixels, from its square crop (`faces.crop_face`)."""
+    return crop.shape[0] / (1.0 + 2.0 * margin)
+
+
+class BranchScorer:
+    """Both branches for a batch of crops: column 0 the blending classifier's logit on the
+    crop as served, column 1 the synthesis branch's logit on the size-normalised crop (the
+    same network's pooled features through the version's linear head), plus the pooled
+    features themselves for the outlier check. Used where a classifier is: `logits(crops)`."""
+
+    def __init__(self, classifier, fusion_spec: FusionSpec):
+        self.classifier = classifier
+        self.spec = classifier.spec
+        self.fusion = fusion_spec
+
+    def single_threaded(self) -> "BranchScorer":
+        make = getattr(self.classifier, "single_threaded", None)
+        return BranchScorer(make() if make else self.classifier, self.fusion)
+
+    def logits(self, crops: list[np.ndarray]) -> np.ndarray:
+        """(N, 2 + F): blend logit, synthesis logit, then the F pooled features."""
+        from .classify import preprocess
+
+        if not crops:
+            return np.zeros((0, 2 + len(self.fusion.synthesis.weights)))
+        blend = self.classifier.logits(crops)
+        normalised = [normalise_face(c, face_side(c, self.spec.face_margin)) for c in crops]
+        feats = self.classifier.features_batch(
+            preprocess(normalised, self.spec.input_size, self.spec.channels))
+        synth = self.fusion.synthesis.logits(feats)
+        return np.column_stack([blend, synth, feats])

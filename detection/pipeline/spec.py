@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,11 @@ class ModelSpec:
     video_calibration_b: float | None = None
     video_uncertain_low: float | None = None
     video_uncertain_high: float | None = None
+    # A fused version (`fusion.FusionSpec`): a synthesis branch on the same network's pooled
+    # features, a learned combiner of both branches that gives people and videos their
+    # probability (in place of the video calibration), and the rules for fake stretches and
+    # inputs unlike the training data. None: the blending classifier alone.
+    fusion: dict | None = None
 
     def __post_init__(self):
         if self.person_pooling not in PERSON_POOLINGS:
@@ -109,10 +115,21 @@ class ModelSpec:
                 )
         if (self.video_uncertain_low is None) != (self.video_uncertain_high is None):
             raise ValueError("video_uncertain_low and video_uncertain_high go together")
+        if self.fusion is not None:
+            from .fusion import FusionSpec
+
+            FusionSpec.validate(self.fusion)
         if self.video_uncertain_low is not None and not (
             0 <= self.video_uncertain_low <= self.video_uncertain_high <= 1
         ):
             raise ValueError("the video band must satisfy 0 <= low <= high <= 1")
+
+    @cached_property
+    def fusion_spec(self):
+        """The parsed fusion section (`fusion.FusionSpec`), None for a single-branch version."""
+        from .fusion import FusionSpec
+
+        return None if self.fusion is None else FusionSpec.from_dict(self.fusion)
 
     @property
     def has_video_calibration(self) -> bool:

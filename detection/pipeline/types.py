@@ -29,6 +29,22 @@ class AnalysisConfig:
     # between, the last frame's faces (one or two) are looked for only around where they were,
     # with BlazeFace's short-range model (faces.FaceFinder). 1: a full look at every frame.
     full_look_every: int = 4
+    # The speed profile this configuration came from (`PROFILES`), recorded with the result.
+    profile: str = "default"
+
+    @classmethod
+    def for_profile(cls, name: str, **overrides) -> "AnalysisConfig":
+        """The configuration of a speed profile: "default" stays within 1.5x the decode-only
+        floor; "thorough" looks at twice the frames, with a full look for faces in each."""
+        if name not in PROFILES:
+            raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
+        return cls(profile=name, **{**PROFILES[name], **overrides})
+
+
+PROFILES: dict[str, dict] = {
+    "default": {},
+    "thorough": {"frames_to_sample": 64, "full_look_every": 1},
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,13 @@ class VideoInfo:
     frame_count: int
     duration_s: float
     codec: str
+    size_bytes: int = 0  # the file's size, for its bits per pixel (0: unknown)
+
+    @property
+    def bits_per_pixel(self) -> float | None:
+        """Coded bits per pixel per frame: how hard the video was compressed."""
+        pixels = self.width * self.height * self.fps * self.duration_s
+        return self.size_bytes * 8 / pixels if self.size_bytes and pixels > 0 else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +101,7 @@ class FaceScore:
     crop: np.ndarray
     person: int = 0  # which tracked person this face belongs to
     logit: float = 0.0  # the model's output before its sigmoid
+    synthesis_logit: float | None = None  # a fused version's synthesis branch
 
 
 @dataclass(frozen=True)
@@ -108,6 +132,39 @@ class PersonOutcome:
     # decide the video's score while a person seen for longer exists.
     counts_for_video: bool = True
     logit: float | None = None  # the mean of the person's face logits, before calibration
+    # A fused version's evidence: each branch's mean logit and own probability, the fused
+    # probability and each input's share of its logit (`fusion.person_evidence`).
+    branches: dict = field(default_factory=dict)
+    # Time ranges where the person looks confidently fake, however brief.
+    segments: tuple["Segment", ...] = ()
+    face_px: float | None = None  # the median side of the person's faces, in source pixels
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of one person's sampled frames that looks manipulated."""
+
+    start_s: float
+    end_s: float
+    probability: float  # the highest fused probability of a stretch inside it
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a verdict is uncertain (or was kept from clearing): a stable code, and words."""
+
+    code: str
+    message: str
+
+
+# Reason codes a result can carry, with what each means.
+REASON_CODES = {
+    "small_faces": "the faces are too small to judge",
+    "heavy_compression": "the video is more compressed than anything the model was trained on",
+    "unfamiliar_source": "the faces look unlike every source the model was trained on",
+    "fake_stretch": "a person looks manipulated for part of the video",
+    "brief_fake_person": "a person seen only briefly looks manipulated",
+}
 
 
 VERDICT_FAKE = "fake"
@@ -127,3 +184,5 @@ class VideoResult:
     info: VideoInfo
     persons: tuple[PersonOutcome, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    reasons: tuple[Reason, ...] = ()
+    profile: str = "default"

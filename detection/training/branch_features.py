@@ -33,9 +33,9 @@ import numpy as np
 from detection.pipeline.decode import sample_frames
 from detection.pipeline.errors import PipelineError
 from detection.pipeline.faces import find_faces
-from detection.pipeline.fusion import normalise_face
+from detection.pipeline.fusion import face_side, normalise_face
 from detection.pipeline.spec import ModelSpec
-from detection.pipeline.track import people_for_crops
+from detection.pipeline.people import people_for_crops
 from detection.pipeline.types import AnalysisConfig
 
 from .data import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_files
@@ -95,10 +95,11 @@ class FeatureExtractor:
         return np.concatenate([np.asarray(fn(batch[i:i + 64]))
                                for i in range(0, len(batch), 64)]).astype(np.float32)
 
-    def features(self, crops: list[np.ndarray], face_px: list[float]) -> dict[str, np.ndarray]:
+    def features(self, crops: list[np.ndarray]) -> dict[str, np.ndarray]:
         served = self._batch(crops)
-        normalised = self._batch([normalise_face(c, px)
-                                  for c, px in zip(crops, face_px, strict=True)])
+        # The same normalisation the served BranchScorer applies.
+        normalised = self._batch([normalise_face(c, face_side(c, self.spec.face_margin))
+                                  for c in crops])
         out = {"blend_logit": self.classifier.logits_batch(served),
                "feat": self._run(self._feat, served),
                "feat_norm": self._run(self._feat, normalised)}
@@ -127,6 +128,7 @@ def extract_video(extractor: FeatureExtractor, detector, path: Path, label: int,
     face_px = [float(np.sqrt(c.box.area)) for c in crops]
     base = {"path": str(path), "label": label, "dataset": dataset, "group": group,
             "width": info.width, "height": info.height, "frames_sampled": len(frames),
+            "fps": info.fps, "duration_s": info.duration_s, "size_bytes": path.stat().st_size,
             "frame_index": np.array([c.frame_index for c in crops], dtype=np.int32),
             "timestamp": np.array([c.timestamp_s for c in crops], dtype=np.float32),
             "person": np.array(people, dtype=np.int32),
@@ -134,7 +136,7 @@ def extract_video(extractor: FeatureExtractor, detector, path: Path, label: int,
                             dtype=np.float32).reshape(-1, 4),
             "face_px": np.array(face_px, dtype=np.float32)}
     if crops:
-        base.update(extractor.features([c.image for c in crops], face_px))
+        base.update(extractor.features([c.image for c in crops]))
     return base
 
 
@@ -167,8 +169,21 @@ def extract_crops(extractor: FeatureExtractor, detector, folder: Path, limit: in
     out = {"path": str(folder), "dataset": "openforensics", "group": folder.name,
            "labels": np.array(labels, dtype=np.int8),
            "face_px": np.array(sizes, dtype=np.float32)}
-    out.update(extractor.features(crops, sizes))
+    out.update(extractor.features(crops))
     return out
+
+
+def _backfill(target: Path, path: Path) -> None:
+    """Adds the fields later rounds read to a cached video of an earlier round."""
+    from detection.pipeline.decode import probe_video
+
+    with np.load(target) as z:
+        item = {k: z[k] for k in z.files}
+    if "fps" in item:
+        return
+    info = probe_video(path)
+    _save(target, **item, fps=info.fps, duration_s=info.duration_s,
+          size_bytes=path.stat().st_size)
 
 
 def load_features(folder: str | Path) -> tuple[list[dict], list[dict]]:
@@ -206,6 +221,7 @@ def main(argv=None) -> int:
     for n, (path, label, _) in enumerate(videos, 1):
         target = out / _cache_name(path)
         if target.exists():
+            _backfill(target, path)
             continue
         started = time.perf_counter()
         try:

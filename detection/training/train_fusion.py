@@ -235,10 +235,12 @@ def evaluate_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...]
         scores = video_scores([r for r in all_people if r["dataset"] == d], fuse)
         out["lodo"][d] = {"fused": _figures([table.videos[v]["label"] for v in vids],
                                             [scores[v] for v in vids])}
+    # The OpenForensics term: the frame AUC of the branch the fusion rests on.
+    of_branch = "synthesis" if "synthesis" in inputs else "blend"
     out["selection_score"] = float(np.mean([
         out["loso"]["ffpp"]["fused"]["auc"], out["loso"]["generators"]["fused"]["auc"],
         out["lodo"]["ffpp"]["fused"]["auc"], out["lodo"]["generators"]["fused"]["auc"],
-        out["lodo"]["openforensics"]["synthesis"]["auc"]]))
+        out["lodo"]["openforensics"][of_branch]["auc"]]))
     return out
 
 
@@ -275,6 +277,117 @@ def choose_band(labels, probs, max_miss: float = 0.08, max_false: float = 0.10
     return low, max(low, min(1.0, high))
 
 
+def oof_synthesis(table: Table, key: str, alpha: float) -> np.ndarray:
+    """Each video face's synthesis logit from a head trained without its source."""
+    video_rows, train_crops = table.split == "video", table.split == "train"
+    out = np.full(len(table.blend), np.nan)
+    for g in sorted(set(table.group[video_rows])):
+        held = table.group == g
+        head = fit_branch(table, np.flatnonzero((video_rows | train_crops) & ~held), key, alpha)
+        out[held] = head.logits(table.feats[key][held])
+    return out
+
+
+def _platt(z, y) -> dict:
+    a, b = metrics.fit_platt_logits(np.asarray(y), np.asarray(z), balanced=True)
+    return {"a": a, "b": b}
+
+
+def fit_final(table: Table, key: str, alpha: float, inputs: tuple[str, ...],
+              band: tuple[float, float], *, stretch_share: float = 0.05,
+              outlier_quantile: float = 0.99, components: int = 16) -> dict:
+    """The fusion section of the shipped version.
+
+    - synthesis head: refitted on every video face and the training crops;
+    - combiner and the branches' own calibrations: fitted on out-of-source branch scores
+      (stacking), so they weigh the synthesis branch as it does on sources it never saw, not
+      as it does on its own training data;
+    - the confident-stretch threshold: the fused probability of a 3-face stretch that at most
+      `stretch_share` of the real videos reach anywhere (out of source), never below the
+      video band's top;
+    - the outlier limit: the `outlier_quantile` of the training people's distances;
+    - the quality floors: the smallest face and the lowest bits per pixel of the training
+      videos, halved."""
+    video_rows, train_crops = table.split == "video", table.split == "train"
+    head = fit_branch(table, np.flatnonzero(video_rows | train_crops), key, alpha)
+    oof = oof_synthesis(table, key, alpha)
+    videos = np.unique(table.video[video_rows])
+    people = person_rows(table, oof, videos)
+    combiner = fit_fusion(people, inputs)
+    labels = [r["label"] for r in people]
+    branches = {"blend": _platt([r["faces"].blend.mean() for r in people], labels),
+                "synthesis": _platt([r["faces"].synthesis.mean() for r in people], labels)}
+    peaks = {}
+    for r in people:
+        if r["label"] == 0:
+            z = max(combiner.probability(_window(r["faces"], i))
+                    for i in range(max(1, len(r["faces"].blend) - fusion.STRETCH + 1)))
+            peaks[r["video"]] = max(peaks.get(r["video"], 0.0), z)
+    stretch = max(band[1], float(np.quantile(list(peaks.values()), 1 - stretch_share)))
+    # Outliers: principal directions of the training people's mean features.
+    means = np.array([table.feats[key][(table.video == r["video"]) &
+                                       (table.person == r["person"])].mean(axis=0)
+                      for r in people], dtype=np.float64)
+    centre = means.mean(axis=0)
+    _, sing, vt = np.linalg.svd(means - centre, full_matrices=False)
+    k = min(components, len(sing))
+    spread = sing[:k] / np.sqrt(max(1, len(means) - 1))
+    proj = (means - centre) @ vt[:k].T / spread
+    dist = np.sqrt(np.mean(proj ** 2, axis=1))
+    bpp = [v["size_bytes"] * 8 / (v["width"] * v["height"] * v["fps"] * v["duration_s"])
+           for v in table.videos if v.get("size_bytes") and v.get("fps")]
+    return {
+        "synthesis": {"features": key, "weights": list(head.weights), "bias": head.bias},
+        "combiner": {"inputs": list(inputs), "weights": list(combiner.weights),
+                     "bias": combiner.bias},
+        "branches": branches,
+        "stretch_fake_from": min(1.0, stretch),
+        "min_face_px": float(np.min(table.face_px[video_rows]) / 2),
+        "min_bits_per_pixel": float(min(bpp) / 2) if bpp else 0.0,
+        "outliers": {"mean": centre.tolist(), "components": vt[:k].tolist(),
+                     "spread": spread.tolist(),
+                     "limit": float(np.quantile(dist, outlier_quantile))},
+    }
+
+
+def write_spec(table: Table, best: dict, base_path: Path, out: Path, name: str,
+               version: str) -> None:
+    """The chosen candidate as a servable spec: the base version's weights (served by a
+    conversion that also outputs the pooled features) with the fusion section and band."""
+    from detection.pipeline.spec import ModelSpec
+
+    if best["key"] not in ("feat", "feat_norm"):
+        raise SystemExit(f"{best['key']} needs a second backbone, which no spec serves yet")
+    base = ModelSpec.load(base_path)
+    section = fit_final(table, best["key"], best["alpha"], tuple(best["inputs"]),
+                        (best["band"]["low"], best["band"]["high"]))
+    weights = base.weights_path(base_path)
+    data = base.to_dict()
+    data.update(
+        name=name, version=version, weights_file=str(Path(weights).name),
+        serving_file=f"{name}_v{version}.tflite", video_calibration_a=None,
+        video_calibration_b=None, video_uncertain_low=best["band"]["low"],
+        video_uncertain_high=best["band"]["high"], fusion=section,
+        trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        notes=(f"{base.name} v{base.version}'s blending classifier fused with a synthesis "
+               f"branch ({best['key']}, ridge alpha {best['alpha']}) by a combiner on "
+               f"{', '.join(best['inputs'])}; python -m detection.training.train_fusion"))
+    data["metrics"] = {**{k: v for k, v in base.metrics.items() if k == "frames"},
+                       "held_out": {k: best[k] for k in ("loso", "lodo", "selection_score")},
+                       "band": best["band"],
+                       "serving": {"file": data["serving_file"], "output": "logit",
+                                   "features": True}}
+    spec = ModelSpec.from_dict(data)
+    spec.save(out)
+    print(f"wrote {out}")
+
+
+def _window(faces: fusion.PersonFaces, i: int) -> fusion.PersonFaces:
+    part = slice(i, i + fusion.STRETCH)
+    return fusion.PersonFaces(faces.blend[part], faces.synthesis[part], faces.timestamps[part],
+                              faces.boxes[part], faces.face_px[part], faces.frame_side)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", required=True)
@@ -282,6 +395,11 @@ def main(argv=None) -> int:
     parser.add_argument("--keys", default=",".join(FEATURE_SETS))
     parser.add_argument("--alpha", default="0.1,1")
     parser.add_argument("--inputs", default="blend,synthesis;" + ",".join(fusion.ALL_INPUTS))
+    parser.add_argument("--base", default="detection/models/lite0_sbi_v6.json",
+                        help="the blending branch's version, whose weights the fused one serves")
+    parser.add_argument("--write", help="write the chosen candidate as this fused spec")
+    parser.add_argument("--name", default="lite0_fusion")
+    parser.add_argument("--version", default="1")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     table = build_table(args.features)
@@ -298,7 +416,8 @@ def main(argv=None) -> int:
                       f"gen {r['loso']['generators']['fused']['auc']:.3f} | "
                       f"LODO ffpp {r['lodo']['ffpp']['fused']['auc']:.3f} "
                       f"gen {r['lodo']['generators']['fused']['auc']:.3f} "
-                      f"OF {r['lodo']['openforensics']['synthesis']['auc']:.3f} | "
+                      f"OF {r['lodo']['openforensics']['synthesis']['auc']:.3f}"
+                      f"/{r['lodo']['openforensics']['blend']['auc']:.3f} | "
                       f"score {r['selection_score']:.3f}  ({time.perf_counter() - started:.0f} s)",
                       flush=True)
     best = max(results, key=lambda r: r["selection_score"])
@@ -308,6 +427,8 @@ def main(argv=None) -> int:
     best["band"] = {"low": low, "high": high, **metrics.band_rates(labels, probs, low, high)}
     Path(args.report).write_text(json.dumps({"candidates": results, "chosen": best},
                                             indent=1, default=float))
+    if args.write:
+        write_spec(table, best, Path(args.base), Path(args.write), args.name, args.version)
     print(f"chosen: {best['key']} alpha={best['alpha']} inputs={best['inputs']} band {low:.3f}-{high:.3f}"
           f" {best['band']}")
     return 0

@@ -21,11 +21,15 @@
   }
   // Clicking a point of the score timeline seeks the player to that moment.
   var player = document.getElementById("player");
-  document.querySelectorAll(".timeline .point").forEach(function (pt) {
-    pt.addEventListener("click", function () {
-      if (!player) return;
-      player.currentTime = parseFloat(pt.dataset.t);
-      player.pause();
+  function seek(el) {
+    if (!player) return;
+    player.currentTime = parseFloat(el.dataset.t);
+    player.pause();
+  }
+  document.querySelectorAll(".timeline .point, .timeline .segment, a.seek").forEach(function (el) {
+    el.addEventListener("click", function (ev) { ev.preventDefault(); seek(el); });
+    el.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); seek(el); }
     });
   });
 })();
