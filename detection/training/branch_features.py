@@ -40,7 +40,21 @@ from detection.pipeline.types import AnalysisConfig
 
 from .data import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_files
 
-FEATURE_KEYS = ("feat", "feat_norm", "feat_imnet")
+FEATURE_KEYS = ("feat", "feat_norm", "feat_imnet", "mid", "mid_imnet")
+# The last block of each EfficientNet-Lite0 stage from the second on: their pooled outputs
+# (24 + 40 + 80 + 112 + 192 + 320 = 768 values) are the mid-level features (`mid`,
+# `mid_imnet`), closer to texture than the head's 1280.
+STAGE_ENDS = ("block2_add", "block4_add", "block7_add", "block10_add", "block14_add",
+              "block15_project_bn")
+
+
+def pooled_stages(model):
+    """A model giving the concatenated global average of each stage's last block."""
+    import keras
+
+    pooled = [keras.layers.GlobalAveragePooling2D()(model.get_layer(n).output)
+              for n in STAGE_ENDS]
+    return keras.Model(model.inputs, keras.layers.Concatenate()(pooled))
 
 
 def video_source(path: Path) -> tuple[str, str]:
@@ -73,9 +87,12 @@ class FeatureExtractor:
         self.spec = ModelSpec.load(spec_path)
         weights = self.spec.weights_path(spec_path)
         self.classifier = make_classifier(self.spec, weights)
-        features, _, _ = logit_head(keras.models.load_model(weights, compile=False))
+        loaded = keras.models.load_model(weights, compile=False)
+        features, _, _ = logit_head(loaded)
         self._feat = tf.function(lambda x: features(x, training=False), reduce_retracing=True)
-        self._imnet = None
+        mid = pooled_stages(loaded)
+        self._mid = tf.function(lambda x: mid(x, training=False), reduce_retracing=True)
+        self._imnet = self._mid_imnet = None
         if imagenet_npz:
             size = self.spec.input_size
             inputs = keras.Input(shape=(size, size, 3))
@@ -85,6 +102,9 @@ class FeatureExtractor:
             if load_lite0_imagenet(model, imagenet_npz) < 50:
                 raise ValueError(f"{imagenet_npz} does not hold EfficientNet-Lite0 weights")
             self._imnet = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+            mid_imnet = pooled_stages(model)
+            self._mid_imnet = tf.function(lambda x: mid_imnet(x, training=False),
+                                          reduce_retracing=True)
 
     def _batch(self, crops: list[np.ndarray]) -> np.ndarray:
         from detection.pipeline.classify import preprocess
@@ -102,9 +122,11 @@ class FeatureExtractor:
                                   for c in crops])
         out = {"blend_logit": self.classifier.logits_batch(served),
                "feat": self._run(self._feat, served),
-               "feat_norm": self._run(self._feat, normalised)}
+               "feat_norm": self._run(self._feat, normalised),
+               "mid": self._run(self._mid, normalised)}
         if self._imnet is not None:
             out["feat_imnet"] = self._run(self._imnet, normalised)
+            out["mid_imnet"] = self._run(self._mid_imnet, normalised)
         return out
 
 

@@ -35,7 +35,7 @@ from detection.pipeline.spec import sigmoid
 from . import metrics
 from .branch_features import load_features
 
-FEATURE_SETS = ("feat", "feat_norm", "feat_imnet")
+FEATURE_SETS = ("feat", "feat_norm", "feat_imnet", "mid", "mid_imnet")
 DATASETS = ("ffpp", "generators", "openforensics")
 
 
@@ -187,7 +187,28 @@ def _figures(labels, probs) -> dict:
             "auc_ci95": metrics.auc_interval(labels, probs)}
 
 
-def evaluate_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...]) -> dict:
+def evaluate_matched_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...]
+                               ) -> dict:
+    """Round 3: matched leave-one-source-out folds and leave-one-dataset-out, with the same
+    printed fields as `evaluate_candidate` (the "loso" AUCs are the folds' means)."""
+    matched = evaluate_matched(table, key, c, inputs)
+    out = {"key": key, "alpha": c, "inputs": list(inputs), "matched": matched,
+           "lodo": lodo(table, key, c, inputs),
+           "loso": {d: {"fused": {"auc": matched[d]["mean_auc"]}} for d in ("ffpp",
+                                                                           "generators")}}
+    of_branch = "synthesis" if "synthesis" in inputs else "blend"
+    out["selection_score"] = float(np.mean([
+        matched["ffpp"]["mean_auc"], matched["generators"]["mean_auc"],
+        out["lodo"]["ffpp"]["fused"]["auc"], out["lodo"]["generators"]["fused"]["auc"],
+        out["lodo"]["openforensics"][of_branch]["auc"]]))
+    # The band and the shipped fusion use pooled out-of-source video scores (as rounds 1-2).
+    pooled = evaluate_candidate(table, key, c, inputs, with_lodo=False)
+    out["oof_video"] = pooled["oof_video"]
+    return out
+
+
+def evaluate_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...],
+                       with_lodo: bool = True) -> dict:
     """Out-of-source figures of one candidate: leave-one-source-out and leave-one-dataset-out,
     video level (FF++, generators) and frame level (OpenForensics val crops)."""
     video_rows = table.split == "video"
@@ -219,7 +240,103 @@ def evaluate_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...]
             "blend": _figures(labels, [_video_branch(people, v, "blend") for v in vids]),
             "by_group": _by_group(table, vids, fused_oof)}
     out["oof_video"] = {int(v): fused_oof[v] for v in videos}
-    # Leave one dataset out: branch and fusion trained on the other two datasets only.
+    if not with_lodo:
+        return out
+    out["lodo"] = lodo(table, key, c, inputs)
+    # The OpenForensics term: the frame AUC of the branch the fusion rests on.
+    of_branch = "synthesis" if "synthesis" in inputs else "blend"
+    out["selection_score"] = float(np.mean([
+        out["loso"]["ffpp"]["fused"]["auc"], out["loso"]["generators"]["fused"]["auc"],
+        out["lodo"]["ffpp"]["fused"]["auc"], out["lodo"]["generators"]["fused"]["auc"],
+        out["lodo"]["openforensics"][of_branch]["auc"]]))
+    return out
+
+
+def matched_folds(table: Table) -> list[tuple[str, np.ndarray]]:
+    """Leave-one-source-out folds whose test set has both classes: each fake source with real
+    videos of the same dataset, all held out of training together (round 3's protocol).
+    - generator set: a repository's clips (its fakes and the reals it ships); a repository
+      that ships no reals is paired with the reals of the next one that does, in turn;
+    - FF++: a method (c23 and c40) with one of four equal parts of the FF++ reals.
+    Returns (name, held-out video numbers)."""
+    folds = []
+    videos = np.unique(table.video[table.split == "video"])
+    info = {v: table.videos[v] for v in videos}
+    group = {v: table.group[table.video == v][0] for v in videos}
+    for dataset in ("ffpp", "generators"):
+        mine = [v for v in videos if info[v]["dataset"] == dataset]
+        fake_groups = sorted({group[v] for v in mine if info[v]["label"] == 1})
+        if dataset == "ffpp":
+            reals = sorted((v for v in mine if info[v]["label"] == 0),
+                           key=lambda v: info[v]["path"])
+            parts = [reals[i::len(fake_groups)] for i in range(len(fake_groups))]
+            for g, part in zip(fake_groups, parts, strict=True):
+                held = [v for v in mine if group[v] == g] + list(part)
+                folds.append((g, np.array(held)))
+            continue
+        real_groups = sorted({group[v] for v in mine if info[v]["label"] == 0})
+        turn = 0
+        for g in fake_groups:
+            held = [v for v in mine if group[v] == g]
+            if not any(info[v]["label"] == 0 for v in held):
+                partner = real_groups[turn % len(real_groups)]
+                turn += 1
+                held += [v for v in mine if group[v] == partner and info[v]["label"] == 0]
+            folds.append((g, np.array(held)))
+    return folds
+
+
+def _branch_and_fusion(table: Table, train_videos: np.ndarray, key: str, alpha: float,
+                       inputs: tuple[str, ...], inner: int = 3):
+    """A synthesis head on the training videos and crops, and a fusion fitted on inner
+    out-of-fold synthesis scores of those videos (grouped by source)."""
+    train_crops = table.split == "train"
+    in_train = np.isin(table.video, train_videos)
+    head = fit_branch(table, np.flatnonzero(in_train | train_crops), key, alpha)
+    groups = sorted({table.group[table.video == v][0] for v in train_videos})
+    oof = np.full(len(table.blend), np.nan)
+    for k in range(inner):
+        held_groups = set(groups[k::inner])
+        held = in_train & np.isin(table.group, list(held_groups))
+        inner_head = fit_branch(table, np.flatnonzero((in_train & ~held) | train_crops), key,
+                                alpha)
+        oof[held] = inner_head.logits(table.feats[key][held])
+    people = person_rows(table, oof, train_videos)
+    return head, fit_fusion(people, inputs)
+
+
+def evaluate_matched(table: Table, key: str, alpha: float, inputs: tuple[str, ...]) -> dict:
+    """Round 3's held-out figures: per matched fold, the AUC of a branch and fusion trained
+    without the fold's videos; their mean per dataset."""
+    videos = np.unique(table.video[table.split == "video"])
+    out: dict = {"folds": {}}
+    for name, held in matched_folds(table):
+        train_videos = np.setdiff1d(videos, held)
+        head, fuse = _branch_and_fusion(table, train_videos, key, alpha, inputs)
+        synth = head.logits(table.feats[key])
+        scores = video_scores(person_rows(table, synth, held), fuse)
+        labels = [int(table.videos[v]["label"]) for v in held]
+        out["folds"][name] = {"n": len(held), "n_fake": int(sum(labels)),
+                              "auc": metrics.auc(labels, [scores[v] for v in held]),
+                              "blend_auc": metrics.auc(labels, [
+                                  max(float(np.mean(table.blend[(table.video == v) &
+                                                                (table.person == p)]))
+                                      for p in np.unique(table.person[table.video == v]))
+                                  for v in held])}
+    for d in ("ffpp", "generators"):
+        aucs = [f["auc"] for n, f in out["folds"].items() if n.startswith(d)]
+        blend = [f["blend_auc"] for n, f in out["folds"].items() if n.startswith(d)]
+        out[d] = {"mean_auc": float(np.mean(aucs)), "min_auc": float(np.min(aucs)),
+                  "blend_mean_auc": float(np.mean(blend))}
+    return out
+
+
+def lodo(table: Table, key: str, c: float, inputs: tuple[str, ...]) -> dict:
+    """Leave one dataset out: branch and fusion trained on the other two datasets only."""
+    video_rows, train_crops = table.split == "video", table.split == "train"
+    val_crops = table.split == "val"
+    videos = np.unique(table.video[video_rows])
+    out = {"lodo": {}}
     for d in DATASETS:
         keep = (video_rows | train_crops) & (table.dataset != d)
         head = fit_branch(table, np.flatnonzero(keep), key, c)
@@ -235,13 +352,7 @@ def evaluate_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...]
         scores = video_scores([r for r in all_people if r["dataset"] == d], fuse)
         out["lodo"][d] = {"fused": _figures([table.videos[v]["label"] for v in vids],
                                             [scores[v] for v in vids])}
-    # The OpenForensics term: the frame AUC of the branch the fusion rests on.
-    of_branch = "synthesis" if "synthesis" in inputs else "blend"
-    out["selection_score"] = float(np.mean([
-        out["loso"]["ffpp"]["fused"]["auc"], out["loso"]["generators"]["fused"]["auc"],
-        out["lodo"]["ffpp"]["fused"]["auc"], out["lodo"]["generators"]["fused"]["auc"],
-        out["lodo"]["openforensics"][of_branch]["auc"]]))
-    return out
+    return out["lodo"]
 
 
 def _video_branch(people: list[dict], v: int, branch: str) -> float:
@@ -398,6 +509,9 @@ def main(argv=None) -> int:
     parser.add_argument("--base", default="detection/models/lite0_sbi_v6.json",
                         help="the blending branch's version, whose weights the fused one serves")
     parser.add_argument("--write", help="write the chosen candidate as this fused spec")
+    parser.add_argument("--protocol", choices=("pooled", "matched"), default="pooled",
+                        help="leave-one-source-out figures: pooled out-of-source scores (rounds "
+                             "1-2) or matched folds with both classes (round 3)")
     parser.add_argument("--name", default="lite0_fusion")
     parser.add_argument("--version", default="1")
     args = parser.parse_args(argv)
@@ -409,7 +523,8 @@ def main(argv=None) -> int:
     for key in [k for k in args.keys.split(",") if k in table.feats]:
         for c in (float(v) for v in args.alpha.split(",")):
             for inputs in (tuple(s.split(",")) for s in args.inputs.split(";")):
-                r = evaluate_candidate(table, key, c, inputs)
+                r = (evaluate_candidate(table, key, c, inputs) if args.protocol == "pooled"
+                     else evaluate_matched_candidate(table, key, c, inputs))
                 results.append(r)
                 print(f"{key:10s} alpha={c:<6g} {'+'.join(inputs):60s} "
                       f"LOSO ffpp {r['loso']['ffpp']['fused']['auc']:.3f} "
