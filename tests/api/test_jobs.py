@@ -146,6 +146,8 @@ class JobDetailTests(ApiTestCase):
                     "fake_probability": 0.8,
                     "frames_seen": 1,
                     "counts_for_video": True,
+                    "branches": {},
+                    "segments": [],
                     "face_px": None,
                 }
             ],
