@@ -344,6 +344,9 @@ def main() -> int:
         help="also time the full analysis with M, in the same rounds",
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", choices=["default", "thorough"],
+                        help="a speed profile's frames and looks (overrides --frames and "
+                             "--full-look-every)")
     parser.add_argument("--model", type=Path, default=DEFAULT_SPEC)
     parser.add_argument(
         "--backend",
@@ -403,6 +406,9 @@ def main() -> int:
             ),
         )
     config = AnalysisConfig(frames_to_sample=args.frames, full_look_every=args.full_look_every)
+    if args.profile:
+        config = AnalysisConfig.for_profile(args.profile)
+        args.frames, args.full_look_every = config.frames_to_sample, config.full_look_every
     analyser = build_analyser(args.model, config, args.backend)
     analyser.analyse(videos[0])  # warm-up: model tracing, caches
     other = None
