@@ -344,9 +344,11 @@ def main() -> int:
         help="also time the full analysis with M, in the same rounds",
     )
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--profile", choices=["default", "thorough"],
-                        help="a speed profile's frames and looks (overrides --frames and "
-                             "--full-look-every)")
+    parser.add_argument(
+        "--profile",
+        choices=["default", "thorough"],
+        help="a speed profile's frames and looks (overrides --frames and --full-look-every)",
+    )
     parser.add_argument("--model", type=Path, default=DEFAULT_SPEC)
     parser.add_argument(
         "--backend",

@@ -11,8 +11,11 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
     )
     profile = forms.ChoiceField(
-        label="Analysis", choices=Profile.choices, required=False,
-        help_text="Thorough looks at twice the frames and takes about twice as long.")
+        label="Analysis",
+        choices=Profile.choices,
+        required=False,
+        help_text="Thorough looks at twice the frames and takes about twice as long.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

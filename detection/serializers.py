@@ -154,23 +154,30 @@ class BranchesSerializer(serializers.Serializer):
     """A fused version's evidence for one person; empty for a single-branch version."""
 
     blend = BranchScoreSerializer(
-        required=False, help_text="The face-swap / blending branch (self-blended training).")
+        required=False, help_text="The face-swap / blending branch (self-blended training)."
+    )
     synthesis = BranchScoreSerializer(
-        required=False, help_text="The generated-face branch (trained on generator outputs).")
+        required=False, help_text="The generated-face branch (trained on generator outputs)."
+    )
     fused = BranchScoreSerializer(
-        required=False, help_text="The learned combiner: the person's probability.")
+        required=False, help_text="The learned combiner: the person's probability."
+    )
     contributions = serializers.DictField(
-        child=serializers.FloatField(), required=False,
-        help_text="Each combiner input's share of the fused logit (weight x value).")
+        child=serializers.FloatField(),
+        required=False,
+        help_text="Each combiner input's share of the fused logit (weight x value).",
+    )
     outlier_distance = serializers.FloatField(
-        required=False, help_text="How far the person's faces sit from the training sources.")
+        required=False, help_text="How far the person's faces sit from the training sources."
+    )
 
 
 class SegmentSerializer(serializers.Serializer):
     start_s = serializers.FloatField()
     end_s = serializers.FloatField()
     probability = serializers.FloatField(
-        help_text="The highest fused probability of a 3-frame stretch inside the range.")
+        help_text="The highest fused probability of a 3-frame stretch inside the range."
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -185,7 +192,8 @@ class PersonSerializer(serializers.Serializer):
     counts_for_video = serializers.BooleanField()
     branches = BranchesSerializer(help_text="Each branch's score (fused versions).")
     segments = SegmentSerializer(
-        many=True, help_text="Time ranges where this person looks confidently fake.")
+        many=True, help_text="Time ranges where this person looks confidently fake."
+    )
     face_px = serializers.SerializerMethodField(
         help_text="Median side of the person's face boxes, in the video's pixels."
     )
@@ -225,8 +233,10 @@ class JobDetailSerializer(JobSerializer):
     face_size = serializers.SerializerMethodField()
     profile = serializers.ChoiceField(choices=Profile.choices)
     reasons = ReasonSerializer(
-        many=True, help_text="Why the verdict is uncertain, or why a video that would have been "
-                             "cleared goes to review (a fake stretch, a brief fake person).")
+        many=True,
+        help_text="Why the verdict is uncertain, or why a video that would have been "
+        "cleared goes to review (a fake stretch, a brief fake person).",
+    )
 
     @extend_schema_field(PersonSerializer(many=True))
     def get_persons(self, job):

@@ -2,6 +2,7 @@
 
 Filled in below; `normalise_face` is the one resampling every texture branch sees first.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from .spec import sigmoid
 NORMALISED_FACE_PX = 64
 
 
-def normalise_face(crop: np.ndarray, face_px: float, face_side: int = NORMALISED_FACE_PX) -> np.ndarray:
+def normalise_face(
+    crop: np.ndarray, face_px: float, face_side: int = NORMALISED_FACE_PX
+) -> np.ndarray:
     """The crop resampled so the face inside it is `face_side` pixels wide (area averaging
     when shrinking, bilinear when enlarging a face that was smaller)."""
     side = max(1, round(face_side * crop.shape[0] / max(1.0, face_px)))
@@ -27,13 +30,22 @@ def normalise_face(crop: np.ndarray, face_px: float, face_side: int = NORMALISED
     interp = cv2.INTER_AREA if side < crop.shape[0] else cv2.INTER_LINEAR
     return cv2.resize(crop, (side, side), interpolation=interp)
 
+
 # --- branch heads and the fusion ---------------------------------------------------------
 
 # The fusion's possible inputs, per person (`person_inputs`): each branch's mean logit, how much
 # it varies over the person's frames, its strongest short stretch, and two texture-free motion
 # cues from the face boxes the pipeline already has.
-ALL_INPUTS = ("blend", "synthesis", "blend_std", "synthesis_std", "blend_peak",
-              "synthesis_peak", "jitter", "scale_change")
+ALL_INPUTS = (
+    "blend",
+    "synthesis",
+    "blend_std",
+    "synthesis_std",
+    "blend_peak",
+    "synthesis_peak",
+    "jitter",
+    "scale_change",
+)
 # A stretch is this many consecutive sampled faces of one person.
 STRETCH = 3
 
@@ -88,8 +100,9 @@ def person_inputs(faces: PersonFaces, inputs: tuple[str, ...]) -> list[float]:
         values[branch] = float(z.mean())
         values[f"{branch}_std"] = float(z.std())
         values[f"{branch}_peak"] = float(stretch_means(z).max())
-    values["jitter"] = _jitter(np.asarray(faces.boxes, np.float64),
-                               np.asarray(faces.face_px, np.float64))
+    values["jitter"] = _jitter(
+        np.asarray(faces.boxes, np.float64), np.asarray(faces.face_px, np.float64)
+    )
     px = np.log(np.maximum(np.asarray(faces.face_px, np.float64), 1.0))
     values["scale_change"] = float(np.median(np.abs(np.diff(px)))) if len(px) > 1 else 0.0
     return [values[name] for name in inputs]
@@ -129,6 +142,7 @@ def counted(people: list, key, share: float = 0.2) -> list:
 
 
 # --- what a fused version says, and how the pipeline applies it ----------------------------
+
 
 @dataclass(frozen=True)
 class BranchCalibration:
@@ -177,20 +191,28 @@ class FusionSpec:
     outliers: Outliers | None = None
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FusionSpec":
+    def from_dict(cls, data: dict) -> FusionSpec:
         synth, comb = data["synthesis"], data["combiner"]
         out = data.get("outliers")
         return cls(
             synthesis=LinearHead(tuple(synth["weights"]), float(synth["bias"])),
             combiner=Fusion(tuple(comb["inputs"]), tuple(comb["weights"]), float(comb["bias"])),
-            branches={k: BranchCalibration(float(v["a"]), float(v["b"]))
-                      for k, v in data["branches"].items()},
+            branches={
+                k: BranchCalibration(float(v["a"]), float(v["b"]))
+                for k, v in data["branches"].items()
+            },
             stretch_fake_from=float(data["stretch_fake_from"]),
             min_face_px=float(data["min_face_px"]),
             min_bits_per_pixel=float(data["min_bits_per_pixel"]),
-            outliers=None if out is None else Outliers(
-                tuple(out["mean"]), tuple(tuple(r) for r in out["components"]),
-                tuple(out["spread"]), float(out["limit"])))
+            outliers=None
+            if out is None
+            else Outliers(
+                tuple(out["mean"]),
+                tuple(tuple(r) for r in out["components"]),
+                tuple(out["spread"]),
+                float(out["limit"]),
+            ),
+        )
 
     @staticmethod
     def validate(data: dict) -> None:
@@ -222,7 +244,7 @@ class BranchScorer:
         self.spec = classifier.spec
         self.fusion = fusion_spec
 
-    def single_threaded(self) -> "BranchScorer":
+    def single_threaded(self) -> BranchScorer:
         make = getattr(self.classifier, "single_threaded", None)
         return BranchScorer(make() if make else self.classifier, self.fusion)
 
@@ -235,6 +257,7 @@ class BranchScorer:
         blend = self.classifier.logits(crops)
         normalised = [normalise_face(c, face_side(c, self.spec.face_margin)) for c in crops]
         feats = self.classifier.features_batch(
-            preprocess(normalised, self.spec.input_size, self.spec.channels))
+            preprocess(normalised, self.spec.input_size, self.spec.channels)
+        )
         synth = self.fusion.synthesis.logits(feats)
         return np.column_stack([blend, synth, feats])

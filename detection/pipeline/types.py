@@ -33,7 +33,7 @@ class AnalysisConfig:
     profile: str = "default"
 
     @classmethod
-    def for_profile(cls, name: str, **overrides) -> "AnalysisConfig":
+    def for_profile(cls, name: str, **overrides) -> AnalysisConfig:
         """The configuration of a speed profile: "default" stays within 1.5x the decode-only
         floor; "thorough" looks at twice the frames, with a full look for faces in each."""
         if name not in PROFILES:
@@ -136,7 +136,7 @@ class PersonOutcome:
     # probability and each input's share of its logit (`fusion.person_evidence`).
     branches: dict = field(default_factory=dict)
     # Time ranges where the person looks confidently fake, however brief.
-    segments: tuple["Segment", ...] = ()
+    segments: tuple[Segment, ...] = ()
     face_px: float | None = None  # the median side of the person's faces, in source pixels
 
 

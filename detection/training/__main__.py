@@ -37,6 +37,18 @@ TASKS = {
         "detection.training.evaluation.short_range_boxes",
         "measure the short-range face detector's box convention",
     ),
+    "branch-features": (
+        "detection.training.data.branch_features",
+        "per-face branch features of labelled videos and crops (resumable)",
+    ),
+    "train-fusion": (
+        "detection.training.recipes.train_fusion",
+        "a fused detector's candidates, held-out figures, choice and spec",
+    ),
+    "gpu-round": (
+        "detection.training.recipes.gpu_round",
+        "one prepared accelerator round for the larger blending model",
+    ),
     "quantize": (
         "detection.training.export.quantization",
         "a new version serving an existing one's weights as int8 LiteRT",

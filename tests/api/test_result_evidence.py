@@ -1,4 +1,5 @@
 """The API carries each branch's score, the fake segments and the uncertain reasons."""
+
 from unittest import mock
 
 from django.urls import reverse
@@ -13,16 +14,22 @@ from .base import ApiTestCase
 
 
 def schema():
-    return APIClient().get(reverse("api:schema"),
-                           HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    return (
+        APIClient()
+        .get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        .json()
+    )
 
 
 class ResultEvidenceTests(ApiTestCase):
     def test_the_schema_lists_every_uncertain_reason_code(self):
         components = schema()["components"]["schemas"]
         reason = components["Reason"]["properties"]["code"]
-        enum = components[reason["$ref"].rsplit("/", 1)[1]]["enum"] if "$ref" in reason \
+        enum = (
+            components[reason["$ref"].rsplit("/", 1)[1]]["enum"]
+            if "$ref" in reason
             else reason["enum"]
+        )
         self.assertEqual(set(enum), set(REASON_CODES))
         detail = components["JobDetail"]["properties"]
         self.assertIn("reasons", detail)
@@ -34,9 +41,9 @@ class ResultEvidenceTests(ApiTestCase):
     def test_a_job_answers_its_reasons_branches_and_segments(self):
         job = JobFactory(video=VideoFactory(uploaded_by=self.alice))
         analyser = mock.Mock()
-        analyser.analyse.return_value = fused_result([
-            {"frames": list(range(20)), "logits": -4.0},
-            {"frames": [17, 18, 19], "logits": 6.0}])
+        analyser.analyse.return_value = fused_result(
+            [{"frames": list(range(20)), "logits": -4.0}, {"frames": [17, 18, 19], "logits": 6.0}]
+        )
         with mock.patch("detection.services.analyser_for_spec", return_value=analyser):
             job_run(job_id=job.id)
         self.as_user(self.alice)

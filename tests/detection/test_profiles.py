@@ -1,4 +1,5 @@
 """Speed profiles: a setting, an upload option (web and API) and the worker's configuration."""
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
@@ -21,30 +22,40 @@ class ProfileTests(ApiTestCase):
 
     def test_an_api_upload_can_ask_for_the_thorough_profile(self):
         self.as_user(self.alice)
-        response = self.client.post(reverse("api:video-upload"),
-                                    {"file": upload(), "profile": "thorough"}, format="multipart")
+        response = self.client.post(
+            reverse("api:video-upload"),
+            {"file": upload(), "profile": "thorough"},
+            format="multipart",
+        )
         self.assertEqual(response.status_code, 202, response.content)
         self.assertEqual(AnalysisJob.objects.get().profile, "thorough")
 
     def test_an_unknown_profile_is_refused(self):
         self.as_user(self.alice)
-        response = self.client.post(reverse("api:video-upload"),
-                                    {"file": upload(), "profile": "ludicrous"}, format="multipart")
+        response = self.client.post(
+            reverse("api:video-upload"),
+            {"file": upload(), "profile": "ludicrous"},
+            format="multipart",
+        )
         self.assertError(response, 400, "invalid")
         self.assertFalse(AnalysisJob.objects.exists())
 
     @override_settings(DETECTION_DEFAULT_PROFILE="thorough")
     def test_uploads_that_choose_none_get_the_sites_default(self):
         self.as_user(self.alice)
-        response = self.client.post(reverse("api:video-upload"), {"file": upload()},
-                                    format="multipart")
+        response = self.client.post(
+            reverse("api:video-upload"), {"file": upload()}, format="multipart"
+        )
         self.assertEqual(response.status_code, 202, response.content)
         self.assertEqual(AnalysisJob.objects.get().profile, "thorough")
 
     def test_the_web_form_sends_the_chosen_profile(self):
         self.client.force_login(self.alice)
-        response = self.client.post(reverse("detection:upload"),
-                                    {"file": upload(), "profile": "thorough"}, format="multipart")
+        response = self.client.post(
+            reverse("detection:upload"),
+            {"file": upload(), "profile": "thorough"},
+            format="multipart",
+        )
         self.assertEqual(response.status_code, 302)
         self.assertEqual(AnalysisJob.objects.get().profile, "thorough")
 

@@ -1,4 +1,5 @@
 """A partial fake (a brief fake person, a short fake stretch) reaches a moderator."""
+
 from unittest import mock
 
 from detection.models import JobStatus
@@ -23,8 +24,11 @@ class PartialFakeRoutingTests(PlatformTestCase):
         return job
 
     def test_a_brief_second_fake_person_goes_to_review_not_cleared(self):
-        job = self.run_with(fused_result([{"frames": EVERY_FRAME, "logits": -4.0},
-                                          {"frames": [17, 18, 19], "logits": 6.0}]))
+        job = self.run_with(
+            fused_result(
+                [{"frames": EVERY_FRAME, "logits": -4.0}, {"frames": [17, 18, 19], "logits": 6.0}]
+            )
+        )
         self.assertLess(job.fake_probability, job.model_version.video_band[0])
         self.assertEqual(job.verdict, "uncertain")
         self.assertEqual(job.review.state, ReviewState.NEEDS_REVIEW)
@@ -40,8 +44,10 @@ class PartialFakeRoutingTests(PlatformTestCase):
         self.assertEqual(job.review.state, ReviewState.NEEDS_REVIEW)
         person = job.persons.get()
         self.assertEqual([(s["start_s"], s["end_s"]) for s in person.segments], [(5.0, 6.0)])
-        self.assertEqual(set(person.branches), {"blend", "synthesis", "fused", "contributions",
-                                                "outlier_distance"})
+        self.assertEqual(
+            set(person.branches),
+            {"blend", "synthesis", "fused", "contributions", "outlier_distance"},
+        )
 
     def test_a_real_video_without_a_fake_stretch_is_still_cleared(self):
         job = self.run_with(fused_result([{"frames": EVERY_FRAME, "logits": -4.0}]))

@@ -1,4 +1,5 @@
 """The shipped fused version: each branch and the fusion load and score offline."""
+
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +46,9 @@ def test_the_blending_branch_is_the_blending_versions_classifier(spec, served):
 def test_the_litert_features_match_the_keras_models(spec, served):
     keras_model = KerasFaceClassifier(spec, spec.weights_path(FUSED))
     crop, _ = cut_face(200)
-    batch = preprocess([normalise_face(crop, face_side(crop, spec.face_margin))],
-                       spec.input_size, spec.channels)
+    batch = preprocess(
+        [normalise_face(crop, face_side(crop, spec.face_margin))], spec.input_size, spec.channels
+    )
     assert np.abs(served.features_batch(batch) - keras_model.features_batch(batch)).max() < 1e-4
 
 
@@ -57,6 +59,7 @@ def test_a_video_gets_fused_people_with_every_branch_scored(spec, served, tmp_pa
     assert set(person.branches) >= {"blend", "synthesis", "fused", "contributions"}
     assert 0.0 <= person.branches["fused"]["probability"] <= 1.0
     assert result.fake_probability == pytest.approx(
-        max(p.fake_probability for p in result.persons if p.counts_for_video))
+        max(p.fake_probability for p in result.persons if p.counts_for_video)
+    )
     assert result.verdict in {"real", "fake", "uncertain"}
     assert all(r.code for r in result.reasons)

@@ -1,4 +1,5 @@
 """A confident fake person or stretch, however brief, keeps a video from being cleared."""
+
 from detection.pipeline.types import VERDICT_REAL, VERDICT_UNCERTAIN
 
 from .fused_results import fused_result
@@ -19,8 +20,9 @@ def test_a_real_video_is_cleared_with_no_reason():
 
 def test_a_brief_second_person_who_looks_fake_is_not_cleared():
     # The last 1.5 s show a second face, scored as confidently fake, in 3 of 20 frames.
-    result = fused_result([{"frames": EVERY_FRAME, "logits": -4.0},
-                           {"frames": [17, 18, 19], "logits": 6.0}])
+    result = fused_result(
+        [{"frames": EVERY_FRAME, "logits": -4.0}, {"frames": [17, 18, 19], "logits": 6.0}]
+    )
     brief = result.persons[1]
     assert not brief.counts_for_video
     assert result.fake_probability < 0.3  # the video's own score would clear it

@@ -1,4 +1,5 @@
 """Input unlike the training data makes the verdict uncertain, with the reason in words."""
+
 from detection.pipeline.types import REASON_CODES, VERDICT_FAKE, VERDICT_REAL, VERDICT_UNCERTAIN
 
 from .fused_results import FEATURES, fused_result
@@ -42,8 +43,9 @@ def test_every_code_a_result_can_carry_is_documented():
         fused_result([{"frames": EVERY_FRAME, "logits": -4.0, "box": (10, 10, 30)}]),
         fused_result([{"frames": EVERY_FRAME, "logits": 5.0}], size_bytes=5_000),
         fused_result([{"frames": EVERY_FRAME, "logits": -4.0, "features": [10.0] * FEATURES}]),
-        fused_result([{"frames": EVERY_FRAME, "logits": -4.0},
-                      {"frames": [17, 18, 19], "logits": 6.0}]),
+        fused_result(
+            [{"frames": EVERY_FRAME, "logits": -4.0}, {"frames": [17, 18, 19], "logits": 6.0}]
+        ),
         fused_result([{"frames": EVERY_FRAME, "logits": [-4.0] * 10 + [8.0] * 3 + [-4.0] * 7}]),
     ]
     seen = {r.code for result in results for r in result.reasons}

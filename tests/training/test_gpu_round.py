@@ -1,9 +1,10 @@
 """The accelerator round's weights come back in parts under the device's file limit."""
+
 import json
 
 import pytest
 
-from detection.training.gpu_round import join_parts, split_file
+from detection.training.recipes.gpu_round import join_parts, split_file
 
 
 def test_a_file_is_split_under_the_limit_and_joined_back_identical(tmp_path):
@@ -11,8 +12,9 @@ def test_a_file_is_split_under_the_limit_and_joined_back_identical(tmp_path):
     original.write_bytes(bytes(range(256)) * 1000)  # 256,000 bytes
     manifest = split_file(original, tmp_path / "parts", part_bytes=100_000)
     assert [p["bytes"] for p in manifest["parts"]] == [100_000, 100_000, 56_000]
-    assert all((tmp_path / "parts" / p["file"]).stat().st_size <= 100_000
-               for p in manifest["parts"])
+    assert all(
+        (tmp_path / "parts" / p["file"]).stat().st_size <= 100_000 for p in manifest["parts"]
+    )
     joined = join_parts(tmp_path / "parts", tmp_path / "back.keras")
     assert joined.read_bytes() == original.read_bytes()
 

@@ -1,6 +1,6 @@
 """Per-face features of labelled videos and face crops, for training the detector's branches.
 
-    python -m detection.training.branch_features --data ../shared/data --out var/features \
+    python -m detection.training branch-features --data ../shared/data --out var/features \
         [--spec detection/models/lite0_sbi_v6.json] [--imagenet var/lite0_imagenet.npz] \
         [--frames 32] [--crops 1500]
 
@@ -18,6 +18,7 @@ One .npz per video or crop folder under `--out` (written atomically), so a stopp
 where it was; `load_features` joins them with their labels, dataset and source group (the
 generator's repository, FF++'s method, the OpenForensics split) for leave-one-source-out work.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,26 +35,31 @@ from detection.pipeline.decode import sample_frames
 from detection.pipeline.errors import PipelineError
 from detection.pipeline.faces import find_faces
 from detection.pipeline.fusion import face_side, normalise_face
-from detection.pipeline.spec import ModelSpec
 from detection.pipeline.people import people_for_crops
+from detection.pipeline.spec import ModelSpec
 from detection.pipeline.types import AnalysisConfig
 
-from .data import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_files
+from .labelled import IMAGE_SUFFIXES, VIDEO_SUFFIXES, labelled_files
 
 FEATURE_KEYS = ("feat", "feat_norm", "feat_imnet", "mid", "mid_imnet")
 # The last block of each EfficientNet-Lite0 stage from the second on: their pooled outputs
 # (24 + 40 + 80 + 112 + 192 + 320 = 768 values) are the mid-level features (`mid`,
 # `mid_imnet`), closer to texture than the head's 1280.
-STAGE_ENDS = ("block2_add", "block4_add", "block7_add", "block10_add", "block14_add",
-              "block15_project_bn")
+STAGE_ENDS = (
+    "block2_add",
+    "block4_add",
+    "block7_add",
+    "block10_add",
+    "block14_add",
+    "block15_project_bn",
+)
 
 
 def pooled_stages(model):
     """A model giving the concatenated global average of each stage's last block."""
     import keras
 
-    pooled = [keras.layers.GlobalAveragePooling2D()(model.get_layer(n).output)
-              for n in STAGE_ENDS]
+    pooled = [keras.layers.GlobalAveragePooling2D()(model.get_layer(n).output) for n in STAGE_ENDS]
     return keras.Model(model.inputs, keras.layers.Concatenate()(pooled))
 
 
@@ -66,7 +72,7 @@ def video_source(path: Path) -> tuple[str, str]:
         return "generators", path.name.split("__", 1)[0].lower()
     if any(p.startswith("ffpp") for p in parts):
         i = next(i for i, p in enumerate(parts) if p in ("real", "fake"))
-        rest = parts[i + 1:-1]
+        rest = parts[i + 1 : -1]
         # The reals (YouTube and DFD actors, at either compression) are one source.
         return "ffpp", ("real" if parts[i] == "real" else (rest[0] if rest else parts[i]))
     return path.parent.name, path.parent.name
@@ -82,7 +88,7 @@ class FeatureExtractor:
 
         from detection.pipeline.classify import logit_head, make_classifier
 
-        from .architectures import efficientnet_lite0_backbone, load_lite0_imagenet
+        from ..recipes.architectures import efficientnet_lite0_backbone, load_lite0_imagenet
 
         self.spec = ModelSpec.load(spec_path)
         weights = self.spec.weights_path(spec_path)
@@ -103,8 +109,9 @@ class FeatureExtractor:
                 raise ValueError(f"{imagenet_npz} does not hold EfficientNet-Lite0 weights")
             self._imnet = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
             mid_imnet = pooled_stages(model)
-            self._mid_imnet = tf.function(lambda x: mid_imnet(x, training=False),
-                                          reduce_retracing=True)
+            self._mid_imnet = tf.function(
+                lambda x: mid_imnet(x, training=False), reduce_retracing=True
+            )
 
     def _batch(self, crops: list[np.ndarray]) -> np.ndarray:
         from detection.pipeline.classify import preprocess
@@ -112,18 +119,22 @@ class FeatureExtractor:
         return preprocess(crops, self.spec.input_size, self.spec.channels)
 
     def _run(self, fn, batch: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.asarray(fn(batch[i:i + 64]))
-                               for i in range(0, len(batch), 64)]).astype(np.float32)
+        return np.concatenate(
+            [np.asarray(fn(batch[i : i + 64])) for i in range(0, len(batch), 64)]
+        ).astype(np.float32)
 
     def features(self, crops: list[np.ndarray]) -> dict[str, np.ndarray]:
         served = self._batch(crops)
         # The same normalisation the served BranchScorer applies.
-        normalised = self._batch([normalise_face(c, face_side(c, self.spec.face_margin))
-                                  for c in crops])
-        out = {"blend_logit": self.classifier.logits_batch(served),
-               "feat": self._run(self._feat, served),
-               "feat_norm": self._run(self._feat, normalised),
-               "mid": self._run(self._mid, normalised)}
+        normalised = self._batch(
+            [normalise_face(c, face_side(c, self.spec.face_margin)) for c in crops]
+        )
+        out = {
+            "blend_logit": self.classifier.logits_batch(served),
+            "feat": self._run(self._feat, served),
+            "feat_norm": self._run(self._feat, normalised),
+            "mid": self._run(self._mid, normalised),
+        }
         if self._imnet is not None:
             out["feat_imnet"] = self._run(self._imnet, normalised)
             out["mid_imnet"] = self._run(self._mid_imnet, normalised)
@@ -140,30 +151,43 @@ def _save(out: Path, **arrays) -> None:
     os.replace(tmp, out)
 
 
-def extract_video(extractor: FeatureExtractor, detector, path: Path, label: int,
-                  config: AnalysisConfig) -> dict:
+def extract_video(
+    extractor: FeatureExtractor, detector, path: Path, label: int, config: AnalysisConfig
+) -> dict:
     info, frames = sample_frames(path, config)
     crops = find_faces(frames, detector, extractor.spec.face_margin, config.full_look_every)
-    people = people_for_crops([f.index for f in frames], [c.frame_index for c in crops],
-                              [c.box for c in crops])
+    people = people_for_crops(
+        [f.index for f in frames], [c.frame_index for c in crops], [c.box for c in crops]
+    )
     dataset, group = video_source(path)
     face_px = [float(np.sqrt(c.box.area)) for c in crops]
-    base = {"path": str(path), "label": label, "dataset": dataset, "group": group,
-            "width": info.width, "height": info.height, "frames_sampled": len(frames),
-            "fps": info.fps, "duration_s": info.duration_s, "size_bytes": path.stat().st_size,
-            "frame_index": np.array([c.frame_index for c in crops], dtype=np.int32),
-            "timestamp": np.array([c.timestamp_s for c in crops], dtype=np.float32),
-            "person": np.array(people, dtype=np.int32),
-            "box": np.array([[c.box.x, c.box.y, c.box.w, c.box.h] for c in crops],
-                            dtype=np.float32).reshape(-1, 4),
-            "face_px": np.array(face_px, dtype=np.float32)}
+    base = {
+        "path": str(path),
+        "label": label,
+        "dataset": dataset,
+        "group": group,
+        "width": info.width,
+        "height": info.height,
+        "frames_sampled": len(frames),
+        "fps": info.fps,
+        "duration_s": info.duration_s,
+        "size_bytes": path.stat().st_size,
+        "frame_index": np.array([c.frame_index for c in crops], dtype=np.int32),
+        "timestamp": np.array([c.timestamp_s for c in crops], dtype=np.float32),
+        "person": np.array(people, dtype=np.int32),
+        "box": np.array(
+            [[c.box.x, c.box.y, c.box.w, c.box.h] for c in crops], dtype=np.float32
+        ).reshape(-1, 4),
+        "face_px": np.array(face_px, dtype=np.float32),
+    }
     if crops:
         base.update(extractor.features([c.image for c in crops]))
     return base
 
 
-def extract_crops(extractor: FeatureExtractor, detector, folder: Path, limit: int,
-                  seed: int = 0) -> dict:
+def extract_crops(
+    extractor: FeatureExtractor, detector, folder: Path, limit: int, seed: int = 0
+) -> dict:
     """Labelled face pictures (OpenForensics): the face the pipeline would cut from each."""
     from detection.pipeline.types import SampledFrame
 
@@ -171,7 +195,7 @@ def extract_crops(extractor: FeatureExtractor, detector, folder: Path, limit: in
     rng = np.random.default_rng(seed)
     by_label = {lab: [f for f in files if f[1] == lab] for lab in (0, 1)}
     chosen = []
-    for lab, items in by_label.items():
+    for items in by_label.values():
         idx = rng.permutation(len(items))[:limit]
         chosen += [items[i] for i in sorted(idx)]
     crops, labels, sizes = [], [], []
@@ -182,15 +206,19 @@ def extract_crops(extractor: FeatureExtractor, detector, folder: Path, limit: in
         found = find_faces([SampledFrame(0, 0.0, image)], detector, extractor.spec.face_margin)
         if not found:
             continue
-        from .data import labelled_face
+        from .labelled import labelled_face
 
         face = labelled_face(found, image.shape[1], image.shape[0])
         crops.append(face.image)
         labels.append(label)
         sizes.append(float(np.sqrt(face.box.area)))
-    out = {"path": str(folder), "dataset": "openforensics", "group": folder.name,
-           "labels": np.array(labels, dtype=np.int8),
-           "face_px": np.array(sizes, dtype=np.float32)}
+    out = {
+        "path": str(folder),
+        "dataset": "openforensics",
+        "group": folder.name,
+        "labels": np.array(labels, dtype=np.int8),
+        "face_px": np.array(sizes, dtype=np.float32),
+    }
     out.update(extractor.features(crops))
     return out
 
@@ -204,8 +232,7 @@ def _backfill(target: Path, path: Path) -> None:
     if "fps" in item:
         return
     info = probe_video(path)
-    _save(target, **item, fps=info.fps, duration_s=info.duration_s,
-          size_bytes=path.stat().st_size)
+    _save(target, **item, fps=info.fps, duration_s=info.duration_s, size_bytes=path.stat().st_size)
 
 
 def load_features(folder: str | Path) -> tuple[list[dict], list[dict]]:
@@ -227,8 +254,9 @@ def main(argv=None) -> int:
     parser.add_argument("--spec", default="detection/models/lite0_sbi_v6.json")
     parser.add_argument("--imagenet", help="ported ImageNet Lite0 weights (.npz)")
     parser.add_argument("--frames", type=int, default=32)
-    parser.add_argument("--crops", type=int, default=1500,
-                        help="OpenForensics pictures per class and split")
+    parser.add_argument(
+        "--crops", type=int, default=1500, help="OpenForensics pictures per class and split"
+    )
     args = parser.parse_args(argv)
 
     from detection.pipeline.faces import make_detector
@@ -252,8 +280,11 @@ def main(argv=None) -> int:
             print(f"[{n}/{len(videos)}] {path.name}: skipped ({exc})", flush=True)
             continue
         _save(target, **item)
-        print(f"[{n}/{len(videos)}] {path.name}: {len(item['face_px'])} faces, "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"[{n}/{len(videos)}] {path.name}: {len(item['face_px'])} faces, "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     for split in ("train", "val"):
         folder = data / "faces" / "openforensics" / split
         target = out / _cache_name(folder)
@@ -261,8 +292,11 @@ def main(argv=None) -> int:
             started = time.perf_counter()
             item = extract_crops(extractor, detector, folder, args.crops)
             _save(target, **item)
-            print(f"openforensics/{split}: {len(item['labels'])} faces, "
-                  f"{time.perf_counter() - started:.1f} s", flush=True)
+            print(
+                f"openforensics/{split}: {len(item['labels'])} faces, "
+                f"{time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
     return 0
 
 

@@ -1,6 +1,6 @@
 """Train and measure the fused detector on extracted features, holding out whole sources.
 
-    python -m detection.training.train_fusion --features var/features/r1 --report var/fusion_r1.json \
+    python -m detection.training train-fusion --features var/features/r1 --report var/fusion_r1.json \
         [--write detection/models/lite0_fusion_v1.json]
 
 Branches (each a person-level mean logit):
@@ -16,6 +16,7 @@ method, the FF++ reals), and each dataset is also held out whole (leave-one-data
 Candidates (feature set x regularisation x fusion inputs) are chosen by the mean of the
 held-out figures over all three datasets, never by one dataset.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from detection.pipeline import fusion
-from detection.pipeline.spec import sigmoid
 
-from . import metrics
-from .branch_features import load_features
+from ..data.branch_features import load_features
+from ..evaluation import metrics
 
 FEATURE_SETS = ("feat", "feat_norm", "feat_imnet", "mid", "mid_imnet")
 DATASETS = ("ffpp", "generators", "openforensics")
@@ -60,8 +60,21 @@ class Table:
 def build_table(folder: str | Path) -> Table:
     videos, crop_sets = load_features(folder)
     videos = [v for v in videos if len(v.get("face_px", ())) and "feat" in v]
-    cols: dict[str, list] = {k: [] for k in ("blend", "label", "video", "person", "dataset",
-                                             "group", "split", "face_px", "timestamp", "box")}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "blend",
+            "label",
+            "video",
+            "person",
+            "dataset",
+            "group",
+            "split",
+            "face_px",
+            "timestamp",
+            "box",
+        )
+    }
     feats: dict[str, list] = {k: [] for k in FEATURE_SETS}
     for n, v in enumerate(videos):
         k = len(v["face_px"])
@@ -95,10 +108,12 @@ def build_table(folder: str | Path) -> Table:
         cols["timestamp"].append(np.zeros(k, dtype=np.float32))
         cols["box"].append(np.zeros((k, 4), dtype=np.float32))
     n_rows = sum(len(x) for x in cols["blend"])
-    table_feats = {k: np.concatenate(v) for k, v in feats.items()
-                   if v and sum(len(x) for x in v) == n_rows}
-    return Table(feats=table_feats, videos=videos,
-                 **{k: np.concatenate(v) for k, v in cols.items()})
+    table_feats = {
+        k: np.concatenate(v) for k, v in feats.items() if v and sum(len(x) for x in v) == n_rows
+    }
+    return Table(
+        feats=table_feats, videos=videos, **{k: np.concatenate(v) for k, v in cols.items()}
+    )
 
 
 def source_weights(table: Table, rows: np.ndarray) -> np.ndarray:
@@ -142,13 +157,23 @@ def person_rows(table: Table, synth: np.ndarray, videos: np.ndarray) -> list[dic
         info = table.videos[v]
         for p in np.unique(table.person[at]):
             rows = at[table.person[at] == p]
-            out.append({"video": int(v), "person": int(p), "label": int(table.label[rows[0]]),
-                        "dataset": table.dataset[rows[0]], "group": table.group[rows[0]],
-                        "faces": fusion.PersonFaces(
-                            blend=table.blend[rows], synthesis=synth[rows],
-                            timestamps=table.timestamp[rows], boxes=table.box[rows],
-                            face_px=table.face_px[rows],
-                            frame_side=float(min(info["width"], info["height"])))})
+            out.append(
+                {
+                    "video": int(v),
+                    "person": int(p),
+                    "label": int(table.label[rows[0]]),
+                    "dataset": table.dataset[rows[0]],
+                    "group": table.group[rows[0]],
+                    "faces": fusion.PersonFaces(
+                        blend=table.blend[rows],
+                        synthesis=synth[rows],
+                        timestamps=table.timestamp[rows],
+                        boxes=table.box[rows],
+                        face_px=table.face_px[rows],
+                        frame_side=float(min(info["width"], info["height"])),
+                    ),
+                }
+            )
     return out
 
 
@@ -176,39 +201,56 @@ def video_scores(rows: list[dict], fuse: fusion.Fusion) -> dict[int, float]:
         by_video.setdefault(r["video"], []).append(r)
     out = {}
     for v, people in by_video.items():
-        out[v] = max(fuse.probability(p["faces"]) for p in fusion.counted(
-            people, key=lambda p: len(p["faces"].blend)))
+        out[v] = max(
+            fuse.probability(p["faces"])
+            for p in fusion.counted(people, key=lambda p: len(p["faces"].blend))
+        )
     return out
 
 
 def _figures(labels, probs) -> dict:
     labels, probs = np.asarray(labels), np.asarray(probs)
-    return {"n": int(len(labels)), "n_fake": int(labels.sum()), "auc": metrics.auc(labels, probs),
-            "auc_ci95": metrics.auc_interval(labels, probs)}
+    return {
+        "n": int(len(labels)),
+        "n_fake": int(labels.sum()),
+        "auc": metrics.auc(labels, probs),
+        "auc_ci95": metrics.auc_interval(labels, probs),
+    }
 
 
-def evaluate_matched_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...]
-                               ) -> dict:
+def evaluate_matched_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...]) -> dict:
     """Round 3: matched leave-one-source-out folds and leave-one-dataset-out, with the same
     printed fields as `evaluate_candidate` (the "loso" AUCs are the folds' means)."""
     matched = evaluate_matched(table, key, c, inputs)
-    out = {"key": key, "alpha": c, "inputs": list(inputs), "matched": matched,
-           "lodo": lodo(table, key, c, inputs),
-           "loso": {d: {"fused": {"auc": matched[d]["mean_auc"]}} for d in ("ffpp",
-                                                                           "generators")}}
+    out = {
+        "key": key,
+        "alpha": c,
+        "inputs": list(inputs),
+        "matched": matched,
+        "lodo": lodo(table, key, c, inputs),
+        "loso": {d: {"fused": {"auc": matched[d]["mean_auc"]}} for d in ("ffpp", "generators")},
+    }
     of_branch = "synthesis" if "synthesis" in inputs else "blend"
-    out["selection_score"] = float(np.mean([
-        matched["ffpp"]["mean_auc"], matched["generators"]["mean_auc"],
-        out["lodo"]["ffpp"]["fused"]["auc"], out["lodo"]["generators"]["fused"]["auc"],
-        out["lodo"]["openforensics"][of_branch]["auc"]]))
+    out["selection_score"] = float(
+        np.mean(
+            [
+                matched["ffpp"]["mean_auc"],
+                matched["generators"]["mean_auc"],
+                out["lodo"]["ffpp"]["fused"]["auc"],
+                out["lodo"]["generators"]["fused"]["auc"],
+                out["lodo"]["openforensics"][of_branch]["auc"],
+            ]
+        )
+    )
     # The band and the shipped fusion use pooled out-of-source video scores (as rounds 1-2).
     pooled = evaluate_candidate(table, key, c, inputs, with_lodo=False)
     out["oof_video"] = pooled["oof_video"]
     return out
 
 
-def evaluate_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...],
-                       with_lodo: bool = True) -> dict:
+def evaluate_candidate(
+    table: Table, key: str, c: float, inputs: tuple[str, ...], with_lodo: bool = True
+) -> dict:
     """Out-of-source figures of one candidate: leave-one-source-out and leave-one-dataset-out,
     video level (FF++, generators) and frame level (OpenForensics val crops)."""
     video_rows = table.split == "video"
@@ -238,17 +280,25 @@ def evaluate_candidate(table: Table, key: str, c: float, inputs: tuple[str, ...]
             "fused": _figures(labels, [fused_oof[v] for v in vids]),
             "synthesis": _figures(labels, [_video_branch(people, v, "synthesis") for v in vids]),
             "blend": _figures(labels, [_video_branch(people, v, "blend") for v in vids]),
-            "by_group": _by_group(table, vids, fused_oof)}
+            "by_group": _by_group(table, vids, fused_oof),
+        }
     out["oof_video"] = {int(v): fused_oof[v] for v in videos}
     if not with_lodo:
         return out
     out["lodo"] = lodo(table, key, c, inputs)
     # The OpenForensics term: the frame AUC of the branch the fusion rests on.
     of_branch = "synthesis" if "synthesis" in inputs else "blend"
-    out["selection_score"] = float(np.mean([
-        out["loso"]["ffpp"]["fused"]["auc"], out["loso"]["generators"]["fused"]["auc"],
-        out["lodo"]["ffpp"]["fused"]["auc"], out["lodo"]["generators"]["fused"]["auc"],
-        out["lodo"]["openforensics"][of_branch]["auc"]]))
+    out["selection_score"] = float(
+        np.mean(
+            [
+                out["loso"]["ffpp"]["fused"]["auc"],
+                out["loso"]["generators"]["fused"]["auc"],
+                out["lodo"]["ffpp"]["fused"]["auc"],
+                out["lodo"]["generators"]["fused"]["auc"],
+                out["lodo"]["openforensics"][of_branch]["auc"],
+            ]
+        )
+    )
     return out
 
 
@@ -267,9 +317,10 @@ def matched_folds(table: Table) -> list[tuple[str, np.ndarray]]:
         mine = [v for v in videos if info[v]["dataset"] == dataset]
         fake_groups = sorted({group[v] for v in mine if info[v]["label"] == 1})
         if dataset == "ffpp":
-            reals = sorted((v for v in mine if info[v]["label"] == 0),
-                           key=lambda v: info[v]["path"])
-            parts = [reals[i::len(fake_groups)] for i in range(len(fake_groups))]
+            reals = sorted(
+                (v for v in mine if info[v]["label"] == 0), key=lambda v: info[v]["path"]
+            )
+            parts = [reals[i :: len(fake_groups)] for i in range(len(fake_groups))]
             for g, part in zip(fake_groups, parts, strict=True):
                 held = [v for v in mine if group[v] == g] + list(part)
                 folds.append((g, np.array(held)))
@@ -286,8 +337,14 @@ def matched_folds(table: Table) -> list[tuple[str, np.ndarray]]:
     return folds
 
 
-def _branch_and_fusion(table: Table, train_videos: np.ndarray, key: str, alpha: float,
-                       inputs: tuple[str, ...], inner: int = 3):
+def _branch_and_fusion(
+    table: Table,
+    train_videos: np.ndarray,
+    key: str,
+    alpha: float,
+    inputs: tuple[str, ...],
+    inner: int = 3,
+):
     """A synthesis head on the training videos and crops, and a fusion fitted on inner
     out-of-fold synthesis scores of those videos (grouped by source)."""
     train_crops = table.split == "train"
@@ -298,8 +355,7 @@ def _branch_and_fusion(table: Table, train_videos: np.ndarray, key: str, alpha: 
     for k in range(inner):
         held_groups = set(groups[k::inner])
         held = in_train & np.isin(table.group, list(held_groups))
-        inner_head = fit_branch(table, np.flatnonzero((in_train & ~held) | train_crops), key,
-                                alpha)
+        inner_head = fit_branch(table, np.flatnonzero((in_train & ~held) | train_crops), key, alpha)
         oof[held] = inner_head.logits(table.feats[key][held])
     people = person_rows(table, oof, train_videos)
     return head, fit_fusion(people, inputs)
@@ -316,18 +372,29 @@ def evaluate_matched(table: Table, key: str, alpha: float, inputs: tuple[str, ..
         synth = head.logits(table.feats[key])
         scores = video_scores(person_rows(table, synth, held), fuse)
         labels = [int(table.videos[v]["label"]) for v in held]
-        out["folds"][name] = {"n": len(held), "n_fake": int(sum(labels)),
-                              "auc": metrics.auc(labels, [scores[v] for v in held]),
-                              "blend_auc": metrics.auc(labels, [
-                                  max(float(np.mean(table.blend[(table.video == v) &
-                                                                (table.person == p)]))
-                                      for p in np.unique(table.person[table.video == v]))
-                                  for v in held])}
+        out["folds"][name] = {
+            "n": len(held),
+            "n_fake": int(sum(labels)),
+            "auc": metrics.auc(labels, [scores[v] for v in held]),
+            "blend_auc": metrics.auc(
+                labels,
+                [
+                    max(
+                        float(np.mean(table.blend[(table.video == v) & (table.person == p)]))
+                        for p in np.unique(table.person[table.video == v])
+                    )
+                    for v in held
+                ],
+            ),
+        }
     for d in ("ffpp", "generators"):
         aucs = [f["auc"] for n, f in out["folds"].items() if n.startswith(d)]
         blend = [f["blend_auc"] for n, f in out["folds"].items() if n.startswith(d)]
-        out[d] = {"mean_auc": float(np.mean(aucs)), "min_auc": float(np.min(aucs)),
-                  "blend_mean_auc": float(np.mean(blend))}
+        out[d] = {
+            "mean_auc": float(np.mean(aucs)),
+            "min_auc": float(np.min(aucs)),
+            "blend_mean_auc": float(np.mean(blend)),
+        }
     return out
 
 
@@ -343,15 +410,18 @@ def lodo(table: Table, key: str, c: float, inputs: tuple[str, ...]) -> dict:
         synth = head.logits(table.feats[key])
         if d == "openforensics":
             lab = table.label[val_crops]
-            out["lodo"][d] = {"synthesis": _figures(lab, synth[val_crops]),
-                              "blend": _figures(lab, table.blend[val_crops])}
+            out["lodo"][d] = {
+                "synthesis": _figures(lab, synth[val_crops]),
+                "blend": _figures(lab, table.blend[val_crops]),
+            }
             continue
         all_people = person_rows(table, synth, videos)
         fuse = fit_fusion([r for r in all_people if r["dataset"] != d], inputs)
         vids = [v for v in videos if table.videos[v]["dataset"] == d]
         scores = video_scores([r for r in all_people if r["dataset"] == d], fuse)
-        out["lodo"][d] = {"fused": _figures([table.videos[v]["label"] for v in vids],
-                                            [scores[v] for v in vids])}
+        out["lodo"][d] = {
+            "fused": _figures([table.videos[v]["label"] for v in vids], [scores[v] for v in vids])
+        }
     return out["lodo"]
 
 
@@ -364,9 +434,12 @@ def _by_group(table: Table, vids, scores) -> dict:
     out = {}
     for g in sorted({table.videos[v]["group"] for v in vids}):
         sel = [v for v in vids if table.videos[v]["group"] == g]
-        out[g] = {"n": len(sel), "n_fake": int(sum(table.videos[v]["label"] for v in sel)),
-                  "mean_p_fake": _mean([scores[v] for v in sel if table.videos[v]["label"]]),
-                  "mean_p_real": _mean([scores[v] for v in sel if not table.videos[v]["label"]])}
+        out[g] = {
+            "n": len(sel),
+            "n_fake": int(sum(table.videos[v]["label"] for v in sel)),
+            "mean_p_fake": _mean([scores[v] for v in sel if table.videos[v]["label"]]),
+            "mean_p_real": _mean([scores[v] for v in sel if not table.videos[v]["label"]]),
+        }
     return out
 
 
@@ -374,8 +447,9 @@ def _mean(values):
     return float(np.mean(values)) if values else None
 
 
-def choose_band(labels, probs, max_miss: float = 0.08, max_false: float = 0.10
-                ) -> tuple[float, float]:
+def choose_band(
+    labels, probs, max_miss: float = 0.08, max_false: float = 0.10
+) -> tuple[float, float]:
     """The uncertain band from out-of-source scores: `low` the highest cut that calls at
     most `max_miss` of the fakes real, `high` the lowest that calls at most `max_false` of
     the reals fake (never below `low`)."""
@@ -404,9 +478,17 @@ def _platt(z, y) -> dict:
     return {"a": a, "b": b}
 
 
-def fit_final(table: Table, key: str, alpha: float, inputs: tuple[str, ...],
-              band: tuple[float, float], *, stretch_share: float = 0.05,
-              outlier_quantile: float = 0.99, components: int = 16) -> dict:
+def fit_final(
+    table: Table,
+    key: str,
+    alpha: float,
+    inputs: tuple[str, ...],
+    band: tuple[float, float],
+    *,
+    stretch_share: float = 0.05,
+    outlier_quantile: float = 0.99,
+    components: int = 16,
+) -> dict:
     """The fusion section of the shipped version.
 
     - synthesis head: refitted on every video face and the training crops;
@@ -426,43 +508,63 @@ def fit_final(table: Table, key: str, alpha: float, inputs: tuple[str, ...],
     people = person_rows(table, oof, videos)
     combiner = fit_fusion(people, inputs)
     labels = [r["label"] for r in people]
-    branches = {"blend": _platt([r["faces"].blend.mean() for r in people], labels),
-                "synthesis": _platt([r["faces"].synthesis.mean() for r in people], labels)}
+    branches = {
+        "blend": _platt([r["faces"].blend.mean() for r in people], labels),
+        "synthesis": _platt([r["faces"].synthesis.mean() for r in people], labels),
+    }
     peaks = {}
     for r in people:
         if r["label"] == 0:
-            z = max(combiner.probability(_window(r["faces"], i))
-                    for i in range(max(1, len(r["faces"].blend) - fusion.STRETCH + 1)))
+            z = max(
+                combiner.probability(_window(r["faces"], i))
+                for i in range(max(1, len(r["faces"].blend) - fusion.STRETCH + 1))
+            )
             peaks[r["video"]] = max(peaks.get(r["video"], 0.0), z)
     stretch = max(band[1], float(np.quantile(list(peaks.values()), 1 - stretch_share)))
     # Outliers: principal directions of the training people's mean features.
-    means = np.array([table.feats[key][(table.video == r["video"]) &
-                                       (table.person == r["person"])].mean(axis=0)
-                      for r in people], dtype=np.float64)
+    means = np.array(
+        [
+            table.feats[key][(table.video == r["video"]) & (table.person == r["person"])].mean(
+                axis=0
+            )
+            for r in people
+        ],
+        dtype=np.float64,
+    )
     centre = means.mean(axis=0)
     _, sing, vt = np.linalg.svd(means - centre, full_matrices=False)
     k = min(components, len(sing))
     spread = sing[:k] / np.sqrt(max(1, len(means) - 1))
     proj = (means - centre) @ vt[:k].T / spread
-    dist = np.sqrt(np.mean(proj ** 2, axis=1))
-    bpp = [v["size_bytes"] * 8 / (v["width"] * v["height"] * v["fps"] * v["duration_s"])
-           for v in table.videos if v.get("size_bytes") and v.get("fps")]
+    dist = np.sqrt(np.mean(proj**2, axis=1))
+    bpp = [
+        v["size_bytes"] * 8 / (v["width"] * v["height"] * v["fps"] * v["duration_s"])
+        for v in table.videos
+        if v.get("size_bytes") and v.get("fps")
+    ]
     return {
         "synthesis": {"features": key, "weights": list(head.weights), "bias": head.bias},
-        "combiner": {"inputs": list(inputs), "weights": list(combiner.weights),
-                     "bias": combiner.bias},
+        "combiner": {
+            "inputs": list(inputs),
+            "weights": list(combiner.weights),
+            "bias": combiner.bias,
+        },
         "branches": branches,
         "stretch_fake_from": min(1.0, stretch),
         "min_face_px": float(np.min(table.face_px[video_rows]) / 2),
         "min_bits_per_pixel": float(min(bpp) / 2) if bpp else 0.0,
-        "outliers": {"mean": centre.tolist(), "components": vt[:k].tolist(),
-                     "spread": spread.tolist(),
-                     "limit": float(np.quantile(dist, outlier_quantile))},
+        "outliers": {
+            "mean": centre.tolist(),
+            "components": vt[:k].tolist(),
+            "spread": spread.tolist(),
+            "limit": float(np.quantile(dist, outlier_quantile)),
+        },
     }
 
 
-def write_spec(table: Table, best: dict, base_path: Path, out: Path, name: str,
-               version: str) -> None:
+def write_spec(
+    table: Table, best: dict, base_path: Path, out: Path, name: str, version: str
+) -> None:
     """The chosen candidate as a servable spec: the base version's weights (served by a
     conversion that also outputs the pooled features) with the fusion section and band."""
     from detection.pipeline.spec import ModelSpec
@@ -470,24 +572,38 @@ def write_spec(table: Table, best: dict, base_path: Path, out: Path, name: str,
     if best["key"] not in ("feat", "feat_norm"):
         raise SystemExit(f"{best['key']} needs a second backbone, which no spec serves yet")
     base = ModelSpec.load(base_path)
-    section = fit_final(table, best["key"], best["alpha"], tuple(best["inputs"]),
-                        (best["band"]["low"], best["band"]["high"]))
+    section = fit_final(
+        table,
+        best["key"],
+        best["alpha"],
+        tuple(best["inputs"]),
+        (best["band"]["low"], best["band"]["high"]),
+    )
     weights = base.weights_path(base_path)
     data = base.to_dict()
     data.update(
-        name=name, version=version, weights_file=str(Path(weights).name),
-        serving_file=f"{name}_v{version}.tflite", video_calibration_a=None,
-        video_calibration_b=None, video_uncertain_low=best["band"]["low"],
-        video_uncertain_high=best["band"]["high"], fusion=section,
+        name=name,
+        version=version,
+        weights_file=str(Path(weights).name),
+        serving_file=f"{name}_v{version}.tflite",
+        video_calibration_a=None,
+        video_calibration_b=None,
+        video_uncertain_low=best["band"]["low"],
+        video_uncertain_high=best["band"]["high"],
+        fusion=section,
         trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        notes=(f"{base.name} v{base.version}'s blending classifier fused with a synthesis "
-               f"branch ({best['key']}, ridge alpha {best['alpha']}) by a combiner on "
-               f"{', '.join(best['inputs'])}; python -m detection.training.train_fusion"))
-    data["metrics"] = {**{k: v for k, v in base.metrics.items() if k == "frames"},
-                       "held_out": {k: best[k] for k in ("loso", "lodo", "selection_score")},
-                       "band": best["band"],
-                       "serving": {"file": data["serving_file"], "output": "logit",
-                                   "features": True}}
+        notes=(
+            f"{base.name} v{base.version}'s blending classifier fused with a synthesis "
+            f"branch ({best['key']}, ridge alpha {best['alpha']}) by a combiner on "
+            f"{', '.join(best['inputs'])}; python -m detection.training train-fusion"
+        ),
+    )
+    data["metrics"] = {
+        **{k: v for k, v in base.metrics.items() if k == "frames"},
+        "held_out": {k: best[k] for k in ("loso", "lodo", "selection_score")},
+        "band": best["band"],
+        "serving": {"file": data["serving_file"], "output": "logit", "features": True},
+    }
     spec = ModelSpec.from_dict(data)
     spec.save(out)
     print(f"wrote {out}")
@@ -495,8 +611,14 @@ def write_spec(table: Table, best: dict, base_path: Path, out: Path, name: str,
 
 def _window(faces: fusion.PersonFaces, i: int) -> fusion.PersonFaces:
     part = slice(i, i + fusion.STRETCH)
-    return fusion.PersonFaces(faces.blend[part], faces.synthesis[part], faces.timestamps[part],
-                              faces.boxes[part], faces.face_px[part], faces.frame_side)
+    return fusion.PersonFaces(
+        faces.blend[part],
+        faces.synthesis[part],
+        faces.timestamps[part],
+        faces.boxes[part],
+        faces.face_px[part],
+        faces.frame_side,
+    )
 
 
 def main(argv=None) -> int:
@@ -506,46 +628,63 @@ def main(argv=None) -> int:
     parser.add_argument("--keys", default=",".join(FEATURE_SETS))
     parser.add_argument("--alpha", default="0.1,1")
     parser.add_argument("--inputs", default="blend,synthesis;" + ",".join(fusion.ALL_INPUTS))
-    parser.add_argument("--base", default="detection/models/lite0_sbi_v6.json",
-                        help="the blending branch's version, whose weights the fused one serves")
+    parser.add_argument(
+        "--base",
+        default="detection/models/lite0_sbi_v6.json",
+        help="the blending branch's version, whose weights the fused one serves",
+    )
     parser.add_argument("--write", help="write the chosen candidate as this fused spec")
-    parser.add_argument("--protocol", choices=("pooled", "matched"), default="pooled",
-                        help="leave-one-source-out figures: pooled out-of-source scores (rounds "
-                             "1-2) or matched folds with both classes (round 3)")
+    parser.add_argument(
+        "--protocol",
+        choices=("pooled", "matched"),
+        default="pooled",
+        help="leave-one-source-out figures: pooled out-of-source scores (rounds "
+        "1-2) or matched folds with both classes (round 3)",
+    )
     parser.add_argument("--name", default="lite0_fusion")
     parser.add_argument("--version", default="1")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     table = build_table(args.features)
-    print(f"{len(table.blend)} faces, {len(table.videos)} videos, feature sets "
-          f"{sorted(table.feats)}", flush=True)
+    print(
+        f"{len(table.blend)} faces, {len(table.videos)} videos, feature sets {sorted(table.feats)}",
+        flush=True,
+    )
     results = []
     for key in [k for k in args.keys.split(",") if k in table.feats]:
         for c in (float(v) for v in args.alpha.split(",")):
             for inputs in (tuple(s.split(",")) for s in args.inputs.split(";")):
-                r = (evaluate_candidate(table, key, c, inputs) if args.protocol == "pooled"
-                     else evaluate_matched_candidate(table, key, c, inputs))
+                r = (
+                    evaluate_candidate(table, key, c, inputs)
+                    if args.protocol == "pooled"
+                    else evaluate_matched_candidate(table, key, c, inputs)
+                )
                 results.append(r)
-                print(f"{key:10s} alpha={c:<6g} {'+'.join(inputs):60s} "
-                      f"LOSO ffpp {r['loso']['ffpp']['fused']['auc']:.3f} "
-                      f"gen {r['loso']['generators']['fused']['auc']:.3f} | "
-                      f"LODO ffpp {r['lodo']['ffpp']['fused']['auc']:.3f} "
-                      f"gen {r['lodo']['generators']['fused']['auc']:.3f} "
-                      f"OF {r['lodo']['openforensics']['synthesis']['auc']:.3f}"
-                      f"/{r['lodo']['openforensics']['blend']['auc']:.3f} | "
-                      f"score {r['selection_score']:.3f}  ({time.perf_counter() - started:.0f} s)",
-                      flush=True)
+                print(
+                    f"{key:10s} alpha={c:<6g} {'+'.join(inputs):60s} "
+                    f"LOSO ffpp {r['loso']['ffpp']['fused']['auc']:.3f} "
+                    f"gen {r['loso']['generators']['fused']['auc']:.3f} | "
+                    f"LODO ffpp {r['lodo']['ffpp']['fused']['auc']:.3f} "
+                    f"gen {r['lodo']['generators']['fused']['auc']:.3f} "
+                    f"OF {r['lodo']['openforensics']['synthesis']['auc']:.3f}"
+                    f"/{r['lodo']['openforensics']['blend']['auc']:.3f} | "
+                    f"score {r['selection_score']:.3f}  ({time.perf_counter() - started:.0f} s)",
+                    flush=True,
+                )
     best = max(results, key=lambda r: r["selection_score"])
     labels = [int(table.videos[v]["label"]) for v in best["oof_video"]]
     probs = list(best["oof_video"].values())
     low, high = choose_band(labels, probs)
     best["band"] = {"low": low, "high": high, **metrics.band_rates(labels, probs, low, high)}
-    Path(args.report).write_text(json.dumps({"candidates": results, "chosen": best},
-                                            indent=1, default=float))
+    Path(args.report).write_text(
+        json.dumps({"candidates": results, "chosen": best}, indent=1, default=float)
+    )
     if args.write:
         write_spec(table, best, Path(args.base), Path(args.write), args.name, args.version)
-    print(f"chosen: {best['key']} alpha={best['alpha']} inputs={best['inputs']} band {low:.3f}-{high:.3f}"
-          f" {best['band']}")
+    print(
+        f"chosen: {best['key']} alpha={best['alpha']} inputs={best['inputs']} band {low:.3f}-{high:.3f}"
+        f" {best['band']}"
+    )
     return 0
 
 

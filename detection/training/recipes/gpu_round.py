@@ -3,13 +3,13 @@
 The project never needs an accelerator; when a session is lent one, this is the whole round:
 
     # 1. here, once (the datasets stay here; the pack holds only training faces):
-    .venv/bin/python -m detection.training.gpu_round prepare --data ../shared/data \
+    .venv/bin/python -m detection.training gpu-round prepare --data ../shared/data \
         --out var/gpu            # var/gpu/pack.npz + init.keras, checked under the 64 MiB carry
     # 2. on the device (one `run`, carry var/gpu; Keras 3 and a backend installed there):
-    KERAS_BACKEND=jax python -m detection.training.gpu_round train --gpu-dir var/gpu \
+    KERAS_BACKEND=jax python -m detection.training gpu-round train --gpu-dir var/gpu \
         --out "$OUT" --minutes 9
     # 3. back here: the weights came back in parts of at most 15 MiB; join and check them
-    .venv/bin/python -m detection.training.gpu_round join --parts FILES_AT/arm0 \
+    .venv/bin/python -m detection.training gpu-round join --parts FILES_AT/arm0 \
         --out var/gpu/arm0.keras
 
 `train` continues the shipped blending weights at a larger input (192 px by default) on fresh
@@ -19,6 +19,7 @@ splits each arm's final weights into parts of at most `PART_BYTES` with a manife
 their SHA-256, since a device returns files of at most 16 MiB. The joined weights then go
 through `train_detector --trained-weights` for calibration and a card, like any other run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,13 +41,18 @@ def split_file(path: Path, out_dir: Path, part_bytes: int = PART_BYTES) -> dict:
     data = Path(path).read_bytes()
     parts = []
     for n, start in enumerate(range(0, max(1, len(data)), part_bytes)):
-        chunk = data[start:start + part_bytes]
+        chunk = data[start : start + part_bytes]
         name = f"{Path(path).name}.part{n:02d}"
         (out_dir / name).write_bytes(chunk)
-        parts.append({"file": name, "bytes": len(chunk),
-                      "sha256": hashlib.sha256(chunk).hexdigest()})
-    manifest = {"file": Path(path).name, "bytes": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(), "parts": parts}
+        parts.append(
+            {"file": name, "bytes": len(chunk), "sha256": hashlib.sha256(chunk).hexdigest()}
+        )
+    manifest = {
+        "file": Path(path).name,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "parts": parts,
+    }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 
@@ -85,22 +91,32 @@ def prepare(data: Path, out: Path, init: Path, cache_dir: Path | None = None) ->
     shutil.copyfile(init, out / "init.keras")
     size = carry_size(out)
     if size > CARRY_LIMIT:
-        raise SystemExit(f"{out} holds {size / 2**20:.1f} MiB; the device takes at most "
-                         f"{CARRY_LIMIT / 2**20:.0f} MiB with the working tree")
+        raise SystemExit(
+            f"{out} holds {size / 2**20:.1f} MiB; the device takes at most "
+            f"{CARRY_LIMIT / 2**20:.0f} MiB with the working tree"
+        )
     return {"bytes": size}
 
 
-def train(gpu_dir: Path, out: Path, minutes: float, input_size: int, workers: int,
-          batch_size: int) -> dict:
+def train(
+    gpu_dir: Path, out: Path, minutes: float, input_size: int, workers: int, batch_size: int
+) -> dict:
     """The device's part: two arms for `minutes` of training, each arm's weights split."""
     from .parallel_train import Arm, ParallelTrainConfig, train_parallel
 
     run_dir = Path("/tmp/gpu_round")
     config = ParallelTrainConfig(
-        pack=gpu_dir / "pack.npz", out_dir=run_dir, init_weights=gpu_dir / "init.keras",
-        input_size=input_size, seconds=minutes * 60, workers=workers, batch_size=batch_size,
-        checkpoint_every_s=60.0, arms=(Arm.parse("lr3e-4:3e-4"), Arm.parse("lr1e-4:1e-4")),
-        deadline=time.time() + minutes * 60 + 150)
+        pack=gpu_dir / "pack.npz",
+        out_dir=run_dir,
+        init_weights=gpu_dir / "init.keras",
+        input_size=input_size,
+        seconds=minutes * 60,
+        workers=workers,
+        batch_size=batch_size,
+        checkpoint_every_s=60.0,
+        arms=(Arm.parse("lr3e-4:3e-4"), Arm.parse("lr1e-4:1e-4")),
+        deadline=time.time() + minutes * 60 + 150,
+    )
     record = train_parallel(config)
     manifests = {}
     for n, arm_dir in enumerate(sorted(p for p in run_dir.iterdir() if p.is_dir())):
@@ -110,7 +126,8 @@ def train(gpu_dir: Path, out: Path, minutes: float, input_size: int, workers: in
         if weights.is_file():
             manifests[arm_dir.name] = split_file(weights, out / f"arm{n}")
             (out / f"arm{n}" / "record.json").write_text(
-                json.dumps({"arm": arm_dir.name, "record": record}, indent=1, default=str))
+                json.dumps({"arm": arm_dir.name, "record": record}, indent=1, default=str)
+            )
     return manifests
 
 
@@ -136,8 +153,19 @@ def main(argv=None) -> int:
     if args.command == "prepare":
         print(json.dumps(prepare(args.data, args.out, args.init, args.cache_dir)))
     elif args.command == "train":
-        print(json.dumps(train(args.gpu_dir, args.out, args.minutes, args.input_size,
-                               args.workers, args.batch_size), default=str)[:2000])
+        print(
+            json.dumps(
+                train(
+                    args.gpu_dir,
+                    args.out,
+                    args.minutes,
+                    args.input_size,
+                    args.workers,
+                    args.batch_size,
+                ),
+                default=str,
+            )[:2000]
+        )
     else:
         print(join_parts(args.parts, args.out))
     return 0
