@@ -654,6 +654,10 @@ def main(argv=None) -> int:
     for key in [k for k in args.keys.split(",") if k in table.feats]:
         for c in (float(v) for v in args.alpha.split(",")):
             for inputs in (tuple(s.split(",")) for s in args.inputs.split(";")):
+                if "synthesis" not in inputs and any(
+                    "synthesis" not in r["inputs"] for r in results
+                ):
+                    continue  # a fusion without the synthesis branch does not depend on it
                 r = (
                     evaluate_candidate(table, key, c, inputs)
                     if args.protocol == "pooled"
