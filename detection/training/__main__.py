@@ -45,6 +45,10 @@ TASKS = {
         "detection.training.recipes.train_fusion",
         "a fused detector's candidates, held-out figures, choice and spec",
     ),
+    "verdicts": (
+        "detection.training.evaluation.verdicts",
+        "each version's verdicts on labelled videos, per dataset and speed profile",
+    ),
     "gpu-round": (
         "detection.training.recipes.gpu_round",
         "one prepared accelerator round for the larger blending model",
