@@ -50,7 +50,7 @@ from detection.pipeline.classify import make_classifier, preprocess  # noqa: E40
 from detection.pipeline.decode import sample_frames  # noqa: E402
 from detection.pipeline.spec import ModelSpec  # noqa: E402
 
-DEFAULT_SPEC = ROOT / "detection" / "models" / "lite0_sbi_v6.json"
+DEFAULT_SPEC = ROOT / "detection" / "models" / "lite0_fusion_v1.json"
 MEMORY_TARGET_MB = 1536
 RATIO_TARGET = 1.5
 

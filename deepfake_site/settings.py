@@ -192,7 +192,8 @@ if DETECTION_DEFAULT_PROFILE not in ("default", "thorough"):
 # fresh checkout): the one shipped in the repository.
 DETECTION_DEFAULT_MODEL_SPEC = Path(
     envstr(
-        "DETECTION_DEFAULT_MODEL_SPEC", str(BASE_DIR / "detection" / "models" / "lite0_sbi_v6.json")
+        "DETECTION_DEFAULT_MODEL_SPEC",
+        str(BASE_DIR / "detection" / "models" / "lite0_fusion_v1.json"),
     )
 )
 

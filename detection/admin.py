@@ -22,8 +22,27 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("is_active", "architecture")
-    readonly_fields = ("is_active", "created_at")
+    readonly_fields = ("is_active", "created_at", "fusion_summary")
+    exclude = ("fusion",)  # thousands of numbers; shown summarised, written by train_fusion
     actions = ["activate"]
+
+    @admin.display(description="fusion")
+    def fusion_summary(self, obj):
+        """A fused version's combiner and rules in a line (its weights live in the spec)."""
+        if not obj.fusion:
+            return "– (a single blending classifier)"
+        comb = obj.fusion["combiner"]
+        terms = ", ".join(
+            f"{n} x {w:+.3g}" for n, w in zip(comb["inputs"], comb["weights"], strict=True)
+        )
+        return (
+            f"combiner: {terms}, bias {comb['bias']:+.3g}; synthesis head on "
+            f"{obj.fusion['synthesis'].get('features', '?')} "
+            f"({len(obj.fusion['synthesis']['weights'])} weights); fake stretch from "
+            f"p {obj.fusion['stretch_fake_from']:.3f}; faces under "
+            f"{obj.fusion['min_face_px']:.0f} px and under "
+            f"{obj.fusion['min_bits_per_pixel']:.4f} bits/pixel are uncertain"
+        )
 
     # With its 95% interval: the video figure rests on a few dozen clips.
     @admin.display(description="frame AUC (95% interval)")

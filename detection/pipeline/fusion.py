@@ -204,6 +204,7 @@ class FusionSpec:
             stretch_fake_from=float(data["stretch_fake_from"]),
             min_face_px=float(data["min_face_px"]),
             min_bits_per_pixel=float(data["min_bits_per_pixel"]),
+            synthesis_input=synth.get("features", "feat_norm"),
             outliers=None
             if out is None
             else Outliers(
@@ -224,6 +225,8 @@ class FusionSpec:
         unknown = set(spec.combiner.inputs) - set(ALL_INPUTS)
         if unknown or len(spec.combiner.inputs) != len(spec.combiner.weights):
             raise ValueError(f"the combiner's inputs and weights do not match ({unknown or ''})")
+        if spec.synthesis_input not in ("feat", "feat_norm"):
+            raise ValueError(f"a synthesis head on {spec.synthesis_input!r} cannot be served")
         if not 0 < spec.stretch_fake_from <= 1:
             raise ValueError("stretch_fake_from must be in (0, 1]")
 
@@ -255,9 +258,10 @@ class BranchScorer:
         if not crops:
             return np.zeros((0, 2 + len(self.fusion.synthesis.weights)))
         blend = self.classifier.logits(crops)
-        normalised = [normalise_face(c, face_side(c, self.spec.face_margin)) for c in crops]
+        if self.fusion.synthesis_input == "feat_norm":
+            crops = [normalise_face(c, face_side(c, self.spec.face_margin)) for c in crops]
         feats = self.classifier.features_batch(
-            preprocess(normalised, self.spec.input_size, self.spec.channels)
+            preprocess(crops, self.spec.input_size, self.spec.channels)
         )
         synth = self.fusion.synthesis.logits(feats)
         return np.column_stack([blend, synth, feats])

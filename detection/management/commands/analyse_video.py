@@ -31,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--model", help="a model's .json spec file")
         parser.add_argument("--frames", type=int, help="frames to sample per video")
         parser.add_argument(
+            "--profile",
+            choices=["default", "thorough"],
+            default="default",
+            help="speed profile (default: default, within 1.5x the decode time)",
+        )
+        parser.add_argument(
             "--detector",
             choices=["blazeface", "haar"],
             help="face detector (default: DETECTION_FACE_DETECTOR)",
@@ -51,10 +57,10 @@ class Command(BaseCommand):
                 return version.to_spec(), f"database: {version}"
         return default_spec(), str(settings.DETECTION_DEFAULT_MODEL_SPEC)
 
-    def handle(self, *args, paths, model, frames, detector, **options):
+    def handle(self, *args, paths, model, frames, detector, profile, **options):
         as_json = options["json"]
         spec, source = self._spec(model)
-        config = analysis_config()
+        config = analysis_config(profile)
         if frames:
             config = replace(config, frames_to_sample=frames)
         if detector:
@@ -132,9 +138,16 @@ class Command(BaseCommand):
                     "fake_probability": round(p.fake_probability, 4),
                     "frames_seen": p.frames_seen,
                     "counts_for_video": p.counts_for_video,
+                    "branches": p.branches,
+                    "segments": [
+                        {"start_s": g.start_s, "end_s": g.end_s, "probability": g.probability}
+                        for g in p.segments
+                    ],
                 }
                 for p in result.persons
             ],
+            "profile": result.profile,
+            "reasons": [{"code": r.code, "message": r.message} for r in result.reasons],
             "frame_scores": [
                 {
                     "frame": f.index,
