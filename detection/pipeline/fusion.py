@@ -189,6 +189,9 @@ class FusionSpec:
     # version was trained or calibrated on.
     min_bits_per_pixel: float
     outliers: Outliers | None = None
+    # What the synthesis head reads: the network's pooled features of the size-normalised
+    # crop ("feat_norm") or of the crop as served ("feat").
+    synthesis_input: str = "feat_norm"
 
     @classmethod
     def from_dict(cls, data: dict) -> FusionSpec:

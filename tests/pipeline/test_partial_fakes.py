@@ -1,8 +1,10 @@
 """A confident fake person or stretch, however brief, keeps a video from being cleared."""
 
+import pytest
+
 from detection.pipeline.types import VERDICT_REAL, VERDICT_UNCERTAIN
 
-from .fused_results import fused_result
+from .fused_results import fused_result, fused_spec
 
 EVERY_FRAME = list(range(20))
 
@@ -60,3 +62,8 @@ def test_each_branch_is_kept_as_evidence():
     assert branches["synthesis"]["logit"] == -1.0
     assert abs(branches["fused"]["logit"] - (-2.0)) < 1e-9
     assert branches["contributions"] == {"blend": -1.0, "synthesis": -1.0}
+
+
+def test_a_synthesis_head_on_features_no_version_serves_is_refused():
+    with pytest.raises(ValueError, match="cannot be served"):
+        fused_spec(synthesis={"features": "mid_imnet", "weights": [0.0] * 4, "bias": 0.0})
