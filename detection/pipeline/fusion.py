@@ -250,6 +250,14 @@ class BranchScorer:
         self.spec = classifier.spec
         self.fusion = fusion_spec
 
+    def __getattr__(self, name: str):
+        # Everything else is the blending classifier's (its model for heatmaps, its
+        # `logits_batch` for scoring still pictures, its threads): a fused version scores a
+        # single face with its blending branch, as the frame-level figures always have.
+        if name == "classifier":  # not set yet (unpickling, copying)
+            raise AttributeError(name)
+        return getattr(self.classifier, name)
+
     def single_threaded(self) -> BranchScorer:
         make = getattr(self.classifier, "single_threaded", None)
         return BranchScorer(make() if make else self.classifier, self.fusion)

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from detection.models import ModelVersion
 from tests.base import PlatformTestCase
 from tests.factories import PASSWORD, done_job
 
@@ -9,6 +10,8 @@ from tests.factories import PASSWORD, done_job
 class CalibrationNoteTests(PlatformTestCase):
     def test_the_job_page_says_what_the_probability_is_calibrated_on(self):
         job = done_job(uploader=self.alice)
+        job.model_version = ModelVersion.objects.get(name="lite0_sbi", version="6")
+        job.save(update_fields=["model_version"])
         self.client.login(username="alice", password=PASSWORD)
         page = self.client.get(reverse("detection:job_detail", args=[job.id]))
         n = job.model_version.metrics["video_calibration"]["n"]
@@ -18,3 +21,16 @@ class CalibrationNoteTests(PlatformTestCase):
         job.model_version.save()
         page = self.client.get(reverse("detection:job_detail", args=[job.id]))
         self.assertNotContains(page, "labelled videos as if")
+
+    def test_a_fused_versions_job_page_says_what_its_combiner_was_fitted_on(self):
+        job = done_job(uploader=self.alice)
+        self.assertIsNotNone(job.model_version.fusion)  # the active version is fused
+        self.client.login(username="alice", password=PASSWORD)
+        page = self.client.get(reverse("detection:job_detail", args=[job.id]))
+        n = job.model_version.metrics["fusion_fit"]["n"]
+        self.assertContains(page, f"out-of-source scores of {n} labelled videos")
+        self.assertNotContains(
+            page,
+            "labelled videos as if real and fake videos were equally "
+            "common: of videos scored near p",
+        )

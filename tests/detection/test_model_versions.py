@@ -152,12 +152,16 @@ def test_an_inconsistent_video_calibration_is_refused_by_the_registry(tmp_path):
 def test_the_active_version_calibrates_videos_apart_from_faces_and_v5_is_unchanged():
     active = ModelVersion.objects.get(is_active=True)
     v5 = ModelVersion.objects.get(name="lite0_sbi", version="5")
+    v6 = ModelVersion.objects.get(name="lite0_sbi", version="6")
     assert active.resolved_weights_path == v5.resolved_weights_path
-    assert active.video_calibration_a is not None and active.video_band != (
+    # The fused version gives videos their probability with its combiner and its own band.
+    assert active.fusion is not None and active.video_band != (
         active.uncertain_low,
         active.uncertain_high,
     )
     assert (active.calibration_a, active.calibration_b) == (v5.calibration_a, v5.calibration_b)
-    # v5's analyses keep their meaning: it has no video calibration.
+    assert active.metrics["fusion_fit"]["n"] == active.metrics["videos"]["overall"]["n"]
+    # v5's and v6's analyses keep their meaning: neither is fused, v5 has no video calibration.
     assert v5.video_calibration_a is None and v5.video_band == (v5.uncertain_low, v5.uncertain_high)
-    assert active.metrics["video_calibration"]["n"] == active.metrics["videos"]["overall"]["n"]
+    assert v6.fusion is None and v6.video_calibration_a is not None
+    assert v6.metrics["video_calibration"]["n"] == v6.metrics["videos"]["overall"]["n"]

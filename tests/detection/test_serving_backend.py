@@ -3,7 +3,7 @@
 import pytest
 
 from detection import model_cache
-from detection.pipeline.classify import LiteRTFaceClassifier
+from detection.pipeline.classify import LiteRTFaceClassifier, file_sha256
 from detection.selectors import model_version_active
 
 pytestmark = pytest.mark.django_db
@@ -12,12 +12,15 @@ pytestmark = pytest.mark.django_db
 def test_the_active_shipped_version_is_served_by_litert():
     # The registry row carries the spec's metrics, where convert_model recorded the .tflite.
     version = model_version_active()
-    # The float conversion of the version's own weights (v6 serves v5's weights and file).
-    assert version.metrics["serving"]["file"] == f"{version.resolved_weights_path.stem}.tflite"
+    # A conversion of the version's own weights (lite0_fusion v1 serves v5's weights through a
+    # file with a second output): the hash recorded at conversion is the weights' hash.
+    assert version.metrics["serving"]["keras_sha256"] == file_sha256(version.resolved_weights_path)
     analyser = model_cache.analyser_for_spec(version.to_spec())
-    assert isinstance(analyser.classifier, LiteRTFaceClassifier)
+    # A fused version's scorer wraps the classifier that serves both of its branches.
+    served = getattr(analyser.classifier, "classifier", analyser.classifier)
+    assert isinstance(served, LiteRTFaceClassifier)
     # The conversion sits beside the weights; a version sharing another's weights has its own.
-    assert analyser.classifier.path == (
+    assert served.path == (
         version.resolved_weights_path.parent / version.metrics["serving"]["file"]
     )
     assert version.metrics["serving"]["output"] == "logit"

@@ -51,7 +51,9 @@ def load_analyser(
 
 
 def backend_name(analyser: Analyser) -> str:
-    return "litert" if type(analyser.classifier).__name__.startswith("LiteRT") else "keras"
+    # A fused version's scorer wraps the classifier that serves its branches.
+    served = getattr(analyser.classifier, "classifier", analyser.classifier)
+    return "litert" if type(served).__name__.startswith("LiteRT") else "keras"
 
 
 # --- figures -------------------------------------------------------------------------------

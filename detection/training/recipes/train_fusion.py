@@ -598,11 +598,19 @@ def write_spec(
             f"{', '.join(best['inputs'])}; python -m detection.training train-fusion"
         ),
     )
+    from detection.pipeline.classify import file_sha256
+
     data["metrics"] = {
         **{k: v for k, v in base.metrics.items() if k == "frames"},
+        "fusion_fit": {"n": len(best["oof_video"]), "what": "out-of-source video scores"},
         "held_out": {k: best[k] for k in ("loso", "lodo", "selection_score")},
         "band": best["band"],
-        "serving": {"file": data["serving_file"], "output": "logit", "features": True},
+        "serving": {
+            "file": data["serving_file"],
+            "output": "logit",
+            "features": True,
+            "keras_sha256": file_sha256(weights),
+        },
     }
     spec = ModelSpec.from_dict(data)
     spec.save(out)
