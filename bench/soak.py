@@ -21,7 +21,9 @@ and the media folder:
 - duplicated: any job with results stored twice, two review items, two stored copies of one
   account's file, or two live analyses of one video;
 - orphaned: media files without rows and rows without files (temporary files of killed uploads
-  are counted apart: `manage.py media_check --delete` removes them, run at the end).
+  are counted apart: `manage.py media_check --delete` removes them, run at the end);
+- watchdog restarts: the analysis cluster restarted because jobs waited and none finished for
+  40 s (a django-q2 cluster wedged by a killed idle child; see docs/reliability-and-security.md).
 
 Prints a table, writes bench/results/soak.json, and exits 1 unless lost = duplicated =
 orphaned = 0 in every mode that ran. Loopback only; every process it starts is stopped.
@@ -187,25 +189,48 @@ class Site:
                 children[pid] = int(fields[11]) + int(fields[12])  # utime + stime
         return children
 
-    def kill_a_busy_worker(self) -> bool:
-        """SIGKILL the cluster's worker process while it analyses (its CPU time grows); the
-        sentinel starts a new one. Idle children are left alone: one killed while it holds
-        the cluster's internal queue lock (waiting for work) wedges django-q2's cluster, a
-        limitation of multiprocessing queues, not a lost job (see the docs)."""
-        before = self._cluster_children()
-        time.sleep(0.5)
-        after = self._cluster_children()
-        busy = {pid: after[pid] - before[pid] for pid in after if pid in before}
-        if not busy:
-            return False
-        pid, grew = max(busy.items(), key=lambda item: item[1])
-        if grew < 20:  # under 0.2 s of CPU in 0.5 s: not analysing
-            return False
+    def _query(self, sql: str) -> list:
+        """Straight from the database (no process start: fast enough to time a kill)."""
+        if self.env.get("DATABASE_URL"):
+            import psycopg
+
+            with psycopg.connect(self.env["DATABASE_URL"]) as conn:
+                return conn.execute(sql).fetchall()
+        import sqlite3
+
+        conn = sqlite3.connect(self.env["SQLITE_PATH"], timeout=30)
         try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return False
-        return True
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+
+    def job_counts(self) -> tuple[int, int]:
+        """(jobs queued or running, jobs finished)."""
+        rows = self._query("SELECT status, COUNT(*) FROM detection_analysisjob GROUP BY status")
+        counts = dict(rows)
+        return (
+            counts.get("queued", 0) + counts.get("running", 0),
+            counts.get("done", 0) + counts.get("failed", 0),
+        )
+
+    def kill_a_busy_worker(self) -> bool:
+        """SIGKILL the cluster's worker process while it analyses: as soon as the database shows
+        a running job, the child with the most CPU time (the one holding the model) is killed;
+        the sentinel starts a new one. Idle children are left alone on purpose: see
+        `Load.watchdog`."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if self._query("SELECT 1 FROM detection_analysisjob WHERE status = 'running'"):
+                children = self._cluster_children()
+                if not children:
+                    return False
+                try:
+                    os.kill(max(children, key=children.get), signal.SIGKILL)
+                except ProcessLookupError:
+                    return False
+                return True
+            time.sleep(0.02)
+        return False
 
     def ensure_running(self) -> None:
         for name, process in list(self.processes.items()):
@@ -255,6 +280,7 @@ class Load:
             "kills": 0,
         }
         self.kills: dict[str, int] = {}
+        self.watchdog_restarts = 0
 
     def _session(self, who: str) -> requests.Session:
         session = requests.Session()
@@ -354,6 +380,28 @@ class Load:
                 self.kills[action] = self.kills.get(action, 0) + 1
                 self.counts["kills"] += 1
 
+    def watchdog(self, stop: threading.Event, stuck_s: float = 40.0) -> None:
+        """Restart the analysis cluster when jobs wait and none has finished for `stuck_s`.
+
+        django-q2 keeps its workers' queue in a multiprocessing queue: a child killed while it
+        waits for work (holding that queue's lock) leaves the cluster up but taking no work.
+        Jobs are not lost (the reconciler sends them again); they wait for a restart, which
+        this does as an operator's supervisor would. Counted apart in the results."""
+        last_finished, since = -1, time.monotonic()
+        while not stop.wait(5.0):
+            try:
+                waiting, finished = self.site.job_counts()
+            except Exception:
+                continue
+            if finished != last_finished or not waiting:
+                last_finished, since = finished, time.monotonic()
+            elif time.monotonic() - since > stuck_s:
+                self.site.kill("worker")
+                self.site.start("worker")
+                with self.lock:
+                    self.watchdog_restarts += 1
+                since = time.monotonic()
+
     def run(self, seconds: float, uploaders: int) -> None:
         threads = [
             threading.Thread(target=self.uploader, args=(f"uploader{n}",)) for n in range(uploaders)
@@ -362,6 +410,7 @@ class Load:
             threading.Thread(target=self.poller),
             threading.Thread(target=self.moderator),
             threading.Thread(target=self.chaos),
+            threading.Thread(target=self.watchdog, args=(self.stop,)),
         ]
         for thread in threads:
             thread.start()
@@ -371,17 +420,24 @@ class Load:
             thread.join(timeout=120)
 
 
-def settle(site: Site) -> dict:
+def settle(site: Site, load: Load) -> dict:
     """Everything running again; the reconciler runs until no job is queued or running."""
     site.ensure_running()
     site.wait_for_web()
+    stop = threading.Event()
+    watchdog = threading.Thread(target=load.watchdog, args=(stop,))
+    watchdog.start()
     deadline, state = time.monotonic() + SETTLE_S, {}
-    while time.monotonic() < deadline:
-        site.manage("reconcile_jobs")  # as the side cluster's schedule does, more often
-        state = json.loads(site.manage("shell", "-c", FINAL_COUNTS).strip().splitlines()[-1])
-        if all(j["status"] in ("done", "failed") for j in state["jobs"].values()):
-            break
-        time.sleep(3)
+    try:
+        while time.monotonic() < deadline:
+            site.manage("reconcile_jobs")  # as the side cluster's schedule does, more often
+            state = json.loads(site.manage("shell", "-c", FINAL_COUNTS).strip().splitlines()[-1])
+            if all(j["status"] in ("done", "failed") for j in state["jobs"].values()):
+                break
+            time.sleep(3)
+    finally:
+        stop.set()
+        watchdog.join()
     return state
 
 
@@ -436,6 +492,7 @@ def tally(load: Load, state: dict) -> dict:
         "polls": load.counts["polls"],
         "decisions": load.counts["decisions"],
         "kills": dict(load.kills),
+        "watchdog_restarts": load.watchdog_restarts,
         "lost_ids": lost[:20],
         "duplicated_ids": twice[:20],
     }
@@ -494,7 +551,7 @@ def run_mode(mode: str, seconds: float, uploaders: int, pool) -> dict:
         load = Load(site, tokens, pool)
         started = time.monotonic()
         load.run(seconds, uploaders)
-        state = settle(site)
+        state = settle(site, load)
         result = tally(load, state)
         result["seconds_total"] = round(time.monotonic() - started, 1)
         site.stop()
@@ -540,6 +597,7 @@ def main() -> int:
         "temporary_files_of_killed_uploads",
         "left_after_media_check",
         "retried_jobs",
+        "watchdog_restarts",
         "polls",
         "decisions",
         "kills",

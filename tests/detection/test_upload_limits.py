@@ -66,6 +66,18 @@ class UploadLimitTests(PlatformTestCase):
         self.assertIn(reverse("accounts:login"), response["Location"])
         self.assertEqual(_media_files(self.settings_obj()), [])
 
+    def test_the_api_refuses_anonymous_and_oversize_uploads_before_reading_them(self):
+        url = reverse("api:video-upload")
+        body = {"content_type": "multipart/form-data; boundary=xyz", "wsgi.input": Unreadable()}
+        anonymous = APIClient().generic("POST", url, b"", CONTENT_LENGTH=str(300 << 20), **body)
+        self.assertEqual(anonymous.status_code, 401)
+        api = APIClient()
+        api.force_authenticate(self.alice)
+        oversize = api.generic("POST", url, b"", CONTENT_LENGTH=str(600 << 20), **body)
+        self.assertEqual(oversize.status_code, 400)
+        self.assertIn("limit", oversize.json()["field_errors"]["file"][0])
+        self.assertFalse(Video.objects.exists())
+
     def test_an_announced_oversize_upload_is_refused_before_its_body_is_read(self):
         self.client.login(username="alice", password=PASSWORD)
         response = self._huge(600 * 1024 * 1024, HTTP_ACCEPT="application/json")
