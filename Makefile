@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-requirements
 ADDR ?= 127.0.0.1:8000
+SIDE_QUEUE ?= $(or $(DETECTION_SIDE_QUEUE_NAME),$(or $(DETECTION_QUEUE_NAME),deepfake)-side)
 
 .PHONY: install run web worker migrate lint test bench clean browser
 
@@ -23,16 +24,22 @@ run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py create_demo_accounts
 	@echo "Serving on http://$(ADDR)/ with a detection worker. Ctrl-C stops both."
-	@trap 'kill $$web $$worker 2>/dev/null; wait' EXIT INT TERM; \
+	@trap 'kill $$web $$worker $$side 2>/dev/null; wait' EXIT INT TERM; \
 	$(PY) manage.py qcluster & worker=$$!; \
+	Q_CLUSTER_NAME=$(SIDE_QUEUE) $(PY) manage.py qcluster & side=$$!; \
 	$(PY) manage.py runserver $(ADDR) --noreload & web=$$!; \
-	wait -n $$web $$worker
+	wait -n $$web $$worker $$side
 
 web: migrate
 	$(PY) manage.py runserver $(ADDR)
 
+# Two clusters: analyses on one; heatmaps, webhook deliveries and the job reconciler on the
+# side one, so an analysis never waits behind them.
 worker: migrate
-	$(PY) manage.py qcluster
+	@trap 'kill $$worker $$side 2>/dev/null; wait' EXIT INT TERM; \
+	$(PY) manage.py qcluster & worker=$$!; \
+	Q_CLUSTER_NAME=$(SIDE_QUEUE) $(PY) manage.py qcluster & side=$$!; \
+	wait -n $$worker $$side
 
 # The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 browser:

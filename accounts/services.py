@@ -56,27 +56,42 @@ def demo_accounts_ensure(*, passwords: dict[str, str] | None = None) -> list[Dem
 
 
 # --- API tokens -------------------------------------------------------------------------------
+# drf-knox: only a hash of each token is stored, every token expires (REST_KNOX["TOKEN_TTL"]),
+# and the key exists in clear only in the answer that creates it.
+
+API_TOKENS_PER_USER = 10  # scripts that log in on every run: the oldest tokens go first
+
+
+@dataclass(frozen=True)
+class NewApiToken:
+    key: str  # shown once, never stored
+    expiry: object
 
 
 @transaction.atomic
-def api_token_create(*, user: User):
-    """A new API token for the user; any previous one stops working (one token per user)."""
-    from rest_framework.authtoken.models import Token
+def api_token_create(*, user: User, replace: bool = True) -> NewApiToken:
+    """A new API token for the user. `replace`: every previous token stops working (the web
+    page's one token); otherwise earlier ones keep working until they expire (up to
+    API_TOKENS_PER_USER, the oldest revoked first)."""
+    from django.utils import timezone
+    from knox.models import AuthToken
 
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
-
-
-def api_token_get_or_create(*, user: User):
-    """The user's token, creating one if needed (the password login for scripts)."""
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.get_or_create(user=user)[0]
+    tokens = AuthToken.objects.filter(user=user)
+    if replace:
+        tokens.delete()
+    else:
+        tokens.filter(expiry__lt=timezone.now()).delete()
+        keep = list(
+            tokens.order_by("-created").values_list("digest", flat=True)[: API_TOKENS_PER_USER - 1]
+        )
+        tokens.exclude(digest__in=keep).delete()
+    instance, key = AuthToken.objects.create(user=user)
+    return NewApiToken(key=key, expiry=instance.expiry)
 
 
 def api_token_revoke(*, user: User) -> bool:
-    """Delete the user's token; True if there was one."""
-    from rest_framework.authtoken.models import Token
+    """Delete every token of the user; True if there was one."""
+    from knox.models import AuthToken
 
-    deleted, _ = Token.objects.filter(user=user).delete()
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
     return deleted > 0

@@ -180,6 +180,8 @@ class Site:
             # Webhooks go to the benchmark's own receiver on 127.0.0.1, retried quickly.
             "DEEPFAKE_WEBHOOK_SECRET": self.WEBHOOK_SECRET,
             "DEEPFAKE_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+            "DEEPFAKE_WEBHOOK_ALLOWED_PORTS": "",  # the receiver's port is a random one
+            "DETECTION_UPLOADS_PER_MINUTE": "0",  # no per-account upload rate either
             "DEEPFAKE_WEBHOOK_BACKOFF_S": "2",
         }
         self.processes: list[subprocess.Popen] = []
@@ -215,13 +217,16 @@ class Site:
             if self.server == "runserver"
             else [PY, "-c", WSGI_SERVER, str(self.port)]
         )
-        for name, command in (("web", web), ("worker", [PY, "manage.py", "qcluster"])):
+        side = {**self.env, "Q_CLUSTER_NAME": "deepfake-side"}  # webhooks run on the side one
+        for name, command, env in (
+            ("web", web, self.env),
+            ("worker", [PY, "manage.py", "qcluster"], self.env),
+            ("side", [PY, "manage.py", "qcluster"], side),
+        ):
             log = open(self.workdir / f"{name}.log", "w")
             self.logs.append(log)
             self.processes.append(
-                subprocess.Popen(
-                    command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-                )
+                subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             )
         base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60

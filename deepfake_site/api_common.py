@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, pagination, serializers
+from rest_framework import exceptions, pagination, parsers, serializers
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -94,3 +94,33 @@ def handler500(request):
             status=500,
         )
     return defaults.server_error(request)
+
+
+def json_depth(value) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (iterative: any depth)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+class DepthLimitedJSONParser(parsers.JSONParser):
+    """JSON bodies nested deeper than API_JSON_MAX_DEPTH are a 400, never a RecursionError."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        from django.conf import settings
+
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+        if json_depth(data) > settings.API_JSON_MAX_DEPTH:
+            raise exceptions.ParseError(
+                f"JSON parse error - nested deeper than {settings.API_JSON_MAX_DEPTH} levels."
+            )
+        return data

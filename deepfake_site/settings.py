@@ -3,6 +3,7 @@
 Every variable is listed in docs/configuration.md.
 """
 
+import datetime as dt
 import secrets
 from pathlib import Path
 
@@ -51,7 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served from our own static files
@@ -59,17 +61,25 @@ INSTALLED_APPS = [
     "detection",
     "webhooks",
     "moderation",
+    "orchestration",  # its schedules and commands (reconcile_jobs, media_check)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (static files stay cacheable): every other answer is private, no-store.
+    "deepfake_site.middleware.PrivateNoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Who is asking is known before CSRF reads a body, so that an upload from someone not
+    # logged in, or over the limit, is refused before a byte of it is written.
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "detection.upload_guard.UploadGuardMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its answer
 ]
 
 ROOT_URLCONF = "deepfake_site.urls"
@@ -128,8 +138,23 @@ if REDIS_URL:
             "KEY_PREFIX": "deepfake",
         }
     }
+else:
+    # One machine: files beside the database, so the web server's processes and the worker
+    # share throttle and quota counters (a per-process memory cache would not).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": "deepfake",
+        }
+    }
 
 AUTH_USER_MODEL = "accounts.User"
+# Login throttling and lockout (django-axes): the lockout check runs before the password check.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -145,11 +170,58 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = envbool("DJANGO_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Production switches (deploy/production.env.example sets them all) ------------------------
+# Behind TLS: cookies only over HTTPS, redirect plain HTTP, HSTS.
+SESSION_COOKIE_SECURE = envbool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = envint("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# The TLS-terminating proxy's header that says the original request was HTTPS, e.g.
+# "HTTP_X_FORWARDED_PROTO,https". Set it only behind such a proxy (it strips the header).
+_proxy_ssl_header = envlist("DJANGO_SECURE_PROXY_SSL_HEADER", [])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured("DJANGO_SECURE_PROXY_SSL_HEADER must be HEADER,value")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
+# How many reverse proxies stand in front of the site. 0: X-Forwarded-For is never trusted
+# (the client address is REMOTE_ADDR); N: the address the Nth proxy from us saw.
+PROXY_COUNT = envint("DEEPFAKE_PROXY_COUNT", 0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("DEEPFAKE_PROXY_COUNT must be 0 or more")
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# --- Login throttling (django-axes) ------------------------------------------------------------
+# After this many failed logins an account, and separately a client address, is locked out
+# (web login and the API token endpoint alike) for the cool-off time.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+# The client address as DRF's throttles read it (NUM_PROXIES below): X-Forwarded-For only
+# behind PROXY_COUNT proxies, and then the entry the outermost one appended.
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = envstr("DJANGO_TIME_ZONE", "UTC")
@@ -172,9 +244,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploads above this size go to a temporary file on disk, never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request body that is not a file (form fields, JSON) may not exceed this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Nesting deeper than this in a JSON body is refused (400), never a RecursionError.
+API_JSON_MAX_DEPTH = envint("API_JSON_MAX_DEPTH", 32)
 
 # --- Detection --------------------------------------------------------------------------------
 DETECTION_MAX_UPLOAD_BYTES = envint("DETECTION_MAX_UPLOAD_MB", 500) * 1024 * 1024
+# Per account, shared by every process (uploads counted in the cache, bytes in the database):
+# at most this many uploads a minute (web form and API together) and this much stored video.
+DETECTION_UPLOADS_PER_MINUTE = envint("DETECTION_UPLOADS_PER_MINUTE", 60)
+DETECTION_USER_STORAGE_BYTES = envint("DETECTION_USER_STORAGE_MB", 20 * 1024) * 1024 * 1024
+# Uploads whose every analysis failed are deleted (file and rows) after this many days by the
+# side cluster's daily schedule or `manage.py media_check --delete`. 0: kept forever.
+DETECTION_FAILED_UPLOAD_RETENTION_DAYS = envint("DETECTION_FAILED_UPLOAD_RETENTION_DAYS", 30)
 DETECTION_FRAMES_TO_SAMPLE = envint("DETECTION_FRAMES", 32)
 DETECTION_FACE_DETECTOR = envstr("DETECTION_FACE_DETECTOR", "blazeface")
 if DETECTION_FACE_DETECTOR not in ("blazeface", "haar"):
@@ -199,8 +282,25 @@ DETECTION_DEFAULT_MODEL_SPEC = Path(
 
 # --- Worker (django-q2) -----------------------------------------------------------------------
 DETECTION_JOB_TIMEOUT_S = envint("DETECTION_JOB_TIMEOUT_S", 900)
+# A running job's worker stamps its heartbeat this often; a heartbeat older than the stale age
+# means the worker died (killed, machine lost): the job goes back to the queue, at most
+# DETECTION_JOB_MAX_ATTEMPTS times in all, then fails with the reason.
+DETECTION_HEARTBEAT_S = envfloat("DETECTION_HEARTBEAT_S", 10.0)
+DETECTION_HEARTBEAT_STALE_S = envfloat("DETECTION_HEARTBEAT_STALE_S", 60.0)
+DETECTION_JOB_MAX_ATTEMPTS = max(1, envint("DETECTION_JOB_MAX_ATTEMPTS", 3))
+# A queued job with no message in the broker this long after it was queued was lost (a killed
+# cluster held it in memory): the reconciler queues it again.
+DETECTION_QUEUE_GRACE_S = envfloat("DETECTION_QUEUE_GRACE_S", 120.0)
+# How often the reconciler runs (a django-q2 schedule on the side cluster).
+DETECTION_RECONCILE_EVERY_MIN = max(1, envint("DETECTION_RECONCILE_EVERY_MIN", 1))
+DETECTION_QUEUE_NAME = envstr("DETECTION_QUEUE_NAME", "deepfake")
+# Heatmaps, webhook deliveries and the reconciler run on a cluster of their own
+# (`Q_CLUSTER_NAME=<this> manage.py qcluster`, started by `make run`/`make worker`), so an
+# analysis never waits behind them.
+DETECTION_SIDE_QUEUE_NAME = envstr("DETECTION_SIDE_QUEUE_NAME", f"{DETECTION_QUEUE_NAME}-side")
+DETECTION_SIDE_TIMEOUT_S = envint("DETECTION_SIDE_TIMEOUT_S", 600)
 Q_CLUSTER = {
-    "name": envstr("DETECTION_QUEUE_NAME", "deepfake"),
+    "name": DETECTION_QUEUE_NAME,
     # The database is the broker until Redis is configured.
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
     "workers": envint(
@@ -215,6 +315,13 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "ack_failures": True,
     "sync": envbool("DETECTION_SYNC", False),
+    "ALT_CLUSTERS": {
+        DETECTION_SIDE_QUEUE_NAME: {
+            "workers": envint("DETECTION_SIDE_WORKERS", 1),
+            "timeout": DETECTION_SIDE_TIMEOUT_S,
+            "retry": DETECTION_SIDE_TIMEOUT_S + 120,
+        },
+    },
 }
 
 LOGGING = {
@@ -230,7 +337,7 @@ LOGGING = {
 REST_FRAMEWORK = {
     # Token first, so an anonymous client is answered 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",  # hashed tokens that expire
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -243,8 +350,9 @@ REST_FRAMEWORK = {
         "anon": envstr("API_THROTTLE_ANON_RATE", "30/min"),
         "uploads": envstr("API_THROTTLE_UPLOAD_RATE", "60/min"),
     },
+    "NUM_PROXIES": PROXY_COUNT,  # throttles trust X-Forwarded-For only behind known proxies
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "deepfake_site.api_common.DepthLimitedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -254,6 +362,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "deepfake_site.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "deepfake_site.api_common.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# API tokens (drf-knox): only a hash is stored, each expires, the key is shown once.
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=envint("API_TOKEN_TTL_DAYS", 90)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": None,
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Deepfake moderation API",
@@ -284,6 +399,10 @@ WEBHOOK_BACKOFF_S = envfloat("DEEPFAKE_WEBHOOK_BACKOFF_S", 30.0)  # doubles afte
 # Callback URLs on loopback/private/link-local/reserved addresses are refused (the server must
 # not be an open proxy into its own network) unless this is set, e.g. for local testing.
 WEBHOOK_ALLOW_PRIVATE_URLS = envbool("DEEPFAKE_WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# The ports a callback URL may name (empty: any).
+WEBHOOK_ALLOWED_PORTS = [
+    int(p) for p in envlist("DEEPFAKE_WEBHOOK_ALLOWED_PORTS", ["80", "443", "8080", "8443"])
+]
 
 # --- Moderation -------------------------------------------------------------------------------
 # Videos with no face go to a moderator (true) or are auto-cleared (false).

@@ -14,13 +14,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from . import selectors, services
+from . import quotas, selectors, services
 from .models import AnalysisJob, JobStatus, ModelVersion, Profile, Verdict
 from .serializers import (
     JobDetailSerializer,
@@ -28,8 +28,14 @@ from .serializers import (
     ModelVersionSerializer,
     UploadResultSerializer,
 )
+from .upload_guard import MULTIPART_OVERHEAD_BYTES, too_large_message
+from .upload_storage import StorageFull
 
-MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the other form fields and part headers
+
+class InsufficientStorage(APIException):
+    status_code = 507
+    default_code = "insufficient_storage"
+    default_detail = StorageFull.message
 
 
 class VideoUploadApi(APIView):
@@ -39,6 +45,7 @@ class VideoUploadApi(APIView):
     # On top of the per-user rate: uploads are the expensive call.
     throttle_classes = [UserRateThrottle, AnonRateThrottle, ScopedRateThrottle]
     throttle_scope = "uploads"
+    bounded_upload = True  # the body is parsed by an upload handler that stops at the limit
 
     class VideoUploadInputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=False, help_text="The video file.")
@@ -87,19 +94,29 @@ class VideoUploadApi(APIView):
         if int(request.META.get("CONTENT_LENGTH") or 0) > (
             settings.DETECTION_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
         ):
-            limit_mb = settings.DETECTION_MAX_UPLOAD_BYTES // (1024 * 1024)
-            raise ValidationError({"file": [f"The file is larger than the {limit_mb} MB limit."]})
+            raise ValidationError({"file": [too_large_message()]})
+        # The account's upload rate, shared with the web form and across processes.
+        if not quotas.upload_rate_take(user=request.user):
+            raise Throttled(wait=quotas.upload_rate_retry_after())
         data = self.VideoUploadInputSerializer(data=request.data)
+        refused = getattr(request._request, "upload_refused", None)  # the handler stopped
+        if refused == "disk_full":
+            raise InsufficientStorage()
+        if refused == "too_large":
+            raise ValidationError({"file": [too_large_message()]})
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        outcome = services.video_submit(
-            user=request.user,
-            uploaded_file=fields["file"],
-            callback_url=fields.get("callback_url", ""),
-            client_reference=fields.get("client_reference", ""),
-            reanalyse=fields["reanalyse"],
-            profile=fields.get("profile", ""),
-        )
+        try:
+            outcome = services.video_submit(
+                user=request.user,
+                uploaded_file=fields["file"],
+                callback_url=fields.get("callback_url", ""),
+                client_reference=fields.get("client_reference", ""),
+                reanalyse=fields["reanalyse"],
+                profile=fields.get("profile", ""),
+            )
+        except StorageFull:
+            raise InsufficientStorage() from None
         body = UploadResultSerializer(
             {"duplicate": outcome.duplicate, "job": outcome.job}, context={"request": request}
         ).data

@@ -241,6 +241,11 @@ class AnalysisJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Reliability (see detection/reconcile.py): when its broker message was last sent, how many
+    # times a worker claimed it, and the running worker's last sign of life.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per pipeline stage.")
     verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
     fake_probability = models.FloatField(null=True, blank=True)

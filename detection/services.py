@@ -16,16 +16,17 @@ from pathlib import Path
 
 import cv2
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from detection.pipeline.errors import ModelLoadError, PipelineError
 from detection.pipeline.spec import ModelSpec
 from detection.pipeline.types import PROFILES, VideoResult
 
+from . import reconcile, upload_storage
 from .callback_urls import CallbackUrlRefused, callback_url_check
 from .model_cache import analyser_for_spec, analysis_config
 from .models import (
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 CROP_MAX_SIDE = 224  # stored crops are evidence for people, not model input: keep them small
 CROP_JPEG_QUALITY = 90
-ANALYSE_TASK = "orchestration.tasks.analyse_job"
+ANALYSE_TASK = reconcile.ANALYSE_TASK
 
 # Called as f(job=job) inside the transaction that stores a result (see job_analyse).
 InResultTransaction = Callable[[AnalysisJob], object]
@@ -68,6 +69,53 @@ def _upload_sha256(uploaded_file) -> str:
     return digest.hexdigest()
 
 
+def _storage_quota_check(*, user, incoming_bytes: int) -> None:
+    used = Video.objects.filter(uploaded_by=user).aggregate(n=Sum("size_bytes"))["n"] or 0
+    if used + incoming_bytes > settings.DETECTION_USER_STORAGE_BYTES:
+        quota_mb = settings.DETECTION_USER_STORAGE_BYTES // (1024 * 1024)
+        raise ValidationError(
+            f"This upload would take your stored videos past your {quota_mb} MB quota.",
+            code="quota",
+        )
+
+
+def _video_create(
+    *,
+    user,
+    uploaded_file,
+    sha256: str,
+    callback_url: str,
+    client_reference: str,
+    placed: list,
+    profile: str = "",
+) -> AnalysisJob:
+    """Inside the caller's transaction: the row, its job, and (last) the file moved into
+    place; the placed path is appended to `placed` for the caller to remove on rollback."""
+    _storage_quota_check(user=user, incoming_bytes=uploaded_file.size)
+    name = Path(uploaded_file.name or "upload").name[:255]
+    staged, owned = upload_storage.stage(uploaded_file)
+    try:
+        video = Video(
+            uploaded_by=user, original_name=name, size_bytes=uploaded_file.size, sha256=sha256
+        )
+        video.file.name = upload_storage.storage_name(video, name)
+        video.save()
+        job = job_create(
+            video=video,
+            callback_url=callback_url,
+            client_reference=client_reference,
+            profile=profile,
+        )
+        placed.append(Path(settings.MEDIA_ROOT) / video.file.name)
+        upload_storage.place(staged, video.file.name)
+        if not owned:
+            uploaded_file.close()  # its temporary file was moved: nothing left to remove
+        return job
+    finally:
+        if owned:
+            upload_storage.discard(staged)  # moved: gone already; on failure: removed
+
+
 def video_upload(
     *,
     user,
@@ -77,25 +125,26 @@ def video_upload(
     client_reference: str = "",
     profile: str = "",
 ) -> AnalysisJob:
-    """Store an uploaded file under a generated name and queue its analysis."""
+    """Store an uploaded file under a generated name and queue its analysis.
+
+    The file moves into place in the row's transaction; if that fails, no row and no file.
+    """
     _upload_check_size(uploaded_file)
     sha256 = sha256 or _upload_sha256(uploaded_file)
-    name = Path(uploaded_file.name or "upload").name[:255]
-    video = Video(
-        uploaded_by=user, original_name=name, size_bytes=uploaded_file.size, sha256=sha256
-    )
-    video.file.save(name, uploaded_file, save=False)
+    placed: list = []
     try:
         with transaction.atomic():
-            video.save()
-            return job_create(
-                video=video,
+            return _video_create(
+                user=user,
+                uploaded_file=uploaded_file,
+                sha256=sha256,
                 callback_url=callback_url,
                 client_reference=client_reference,
+                placed=placed,
                 profile=profile,
             )
     except Exception:
-        video.file.delete(save=False)  # nothing half-stored: no row, no orphan file
+        upload_storage.discard(*placed)  # nothing half-stored: no row, no orphan file
         raise
 
 
@@ -114,7 +163,8 @@ def video_submit(
     reanalyse: bool = False,
     profile: str = "",
 ) -> UploadOutcome:
-    """An API upload: the same file (sha256) from the same account is analysed once.
+    """An upload (API or web form): the same file (sha256) from the same account is analysed
+    once.
 
     A repeat answers the latest analysis that did not fail; `reanalyse` (or only failed
     analyses so far) queues a new job for the stored video under the active model.
@@ -127,40 +177,55 @@ def video_submit(
     # identical uploads at once still give one analysis: SQLite's BEGIN IMMEDIATE (settings)
     # serialises every write; on PostgreSQL the account's row is locked. Storing the file inside
     # it is cheap: a large upload is already a temporary file on disk and is moved, not copied.
-    with transaction.atomic():
-        account = type(user).objects.select_for_update().filter(pk=user.pk)
-        list(account.values_list("pk", flat=True))  # evaluating it takes the lock
-        video = (
-            Video.objects.filter(uploaded_by=user, sha256=sha256).order_by("-created_at").first()
-        )
-        if video is None:
-            return UploadOutcome(
-                job=video_upload(
-                    user=user,
-                    uploaded_file=uploaded_file,
-                    sha256=sha256,
-                    callback_url=callback_url,
-                    client_reference=client_reference,
-                    profile=profile,
-                ),
-                duplicate=False,
+    placed: list = []
+    try:
+        with transaction.atomic():
+            account = get_user_model().objects.select_for_update().filter(pk=user.pk)
+            list(account.values_list("pk", flat=True))  # evaluating it takes the lock
+            video = (
+                Video.objects.filter(uploaded_by=user, sha256=sha256)
+                .order_by("-created_at")
+                .first()
             )
-        if not reanalyse:
-            earlier = video.jobs.exclude(status=JobStatus.FAILED).order_by("-created_at").first()
-            if earlier is not None:
-                return UploadOutcome(job=earlier, duplicate=True)
-        job = job_create(
-            video=video,
-            callback_url=callback_url,
-            client_reference=client_reference,
-            profile=profile,
-        )
+            if video is None:
+                return UploadOutcome(
+                    job=_video_create(
+                        user=user,
+                        uploaded_file=uploaded_file,
+                        sha256=sha256,
+                        callback_url=callback_url,
+                        client_reference=client_reference,
+                        placed=placed,
+                        profile=profile,
+                    ),
+                    duplicate=False,
+                )
+            if not reanalyse:
+                earlier = (
+                    video.jobs.exclude(status=JobStatus.FAILED).order_by("-created_at").first()
+                )
+                if earlier is not None:
+                    reconcile.job_requeue_if_lost(job=earlier)  # lost by a killed cluster
+                    return UploadOutcome(job=earlier, duplicate=True)
+            job = job_create(
+                video=video,
+                callback_url=callback_url,
+                client_reference=client_reference,
+                profile=profile,
+            )
+    except Exception:
+        upload_storage.discard(*placed)  # the row was rolled back: so is its file
+        raise
     return UploadOutcome(job=job, duplicate=False)
 
 
 def callback_url_validate(*, url: str) -> None:
     try:
-        callback_url_check(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+        callback_url_check(
+            url,
+            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
+            allowed_ports=settings.WEBHOOK_ALLOWED_PORTS,
+        )
     except CallbackUrlRefused as exc:
         raise ValidationError({"callback_url": [str(exc)]}, code="invalid") from None
 
@@ -193,28 +258,39 @@ def job_create(
 
 
 def job_enqueue(*, job_id) -> None:
-    from django_q.tasks import async_task
-
     # The worker's entry point is the orchestration's (analysis, then review and webhooks).
-    async_task(ANALYSE_TASK, str(job_id), task_name=f"analyse-{job_id}")
+    reconcile.analysis_message_send(job_id=job_id)
 
 
 def job_claim(*, job_id) -> bool:
     """Move a queued job to running; False if another worker got it first or it is not queued."""
-    return (
-        AnalysisJob.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.RUNNING, started_at=timezone.now()
-        )
-        == 1
-    )
+    return reconcile.job_claim(job_id=job_id) is not None
+
+
+class JobSuperseded(Exception):
+    """This attempt lost the job (the reconciler gave it to another attempt): store nothing."""
 
 
 def job_fail(*, job: AnalysisJob, code: str, message: str) -> AnalysisJob:
-    job.status = JobStatus.FAILED
-    job.error_code = code[:32]
-    job.error = message
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error_code", "error", "finished_at"])
+    """Record a failure; a running job only by the attempt that holds it."""
+    rows = AnalysisJob.objects.filter(id=job.id)
+    if job.status == JobStatus.RUNNING:
+        rows = rows.filter(status=JobStatus.RUNNING, attempts=job.attempts)
+    now = timezone.now()
+    if not rows.update(
+        status=JobStatus.FAILED, error_code=code[:32], error=message, finished_at=now
+    ):
+        logger.warning(
+            "job %s: attempt %s superseded; its failure is not stored", job.id, job.attempts
+        )
+        job.refresh_from_db()
+        return job
+    job.status, job.error_code, job.error, job.finished_at = (
+        JobStatus.FAILED,
+        code[:32],
+        message,
+        now,
+    )
     return job
 
 
@@ -248,7 +324,8 @@ def job_analyse(
     None when the job was not claimed (missing, or no longer queued).
     `in_result_transaction(job=job)` runs inside the transaction that stores the result.
     """
-    if not job_claim(job_id=job_id):
+    attempt = reconcile.job_claim(job_id=job_id)
+    if attempt is None:
         logger.info("job %s not claimed (missing or no longer queued)", job_id)
         return None
     job = AnalysisJob.objects.select_related("video", "model_version").get(id=job_id)
@@ -257,8 +334,9 @@ def job_analyse(
         version = job.model_version or model_version_active()
         if version is None:
             raise ModelLoadError("No model version is active: an admin must activate one.")
-        analyser = analyser_for_spec(version.to_spec(), analysis_config(job.profile))
-        result = analyser.analyse(job.video.file.path)
+        with reconcile.job_heartbeat(job_id=job.id, attempt=attempt):
+            analyser = analyser_for_spec(version.to_spec(), analysis_config(job.profile))
+            result = analyser.analyse(job.video.file.path)
     except PipelineError as exc:
         logger.info("job %s failed: %s", job_id, exc)
         return job_fail(job=job, code=exc.code, message=str(exc))
@@ -278,6 +356,10 @@ def job_analyse(
             seconds=time.perf_counter() - started,
             in_transaction=in_result_transaction,
         )
+    except JobSuperseded:
+        logger.warning("job %s: attempt %s superseded; its result is not stored", job_id, attempt)
+        job.refresh_from_db()
+        return job
     except Exception as exc:
         logger.exception("job %s: storing results failed", job_id)
         return job_fail(
@@ -311,11 +393,20 @@ def job_store_result(
     """Write crops, then every row of the result in one transaction.
 
     `in_transaction(job=job)` runs last inside it: if it raises, nothing of the result is kept.
+    Idempotent: only the attempt that still holds a running job stores (a retried job never
+    stores twice; the unique frame and person rows would refuse it anyway).
     """
     stored_started = time.perf_counter()
-    saved_paths: list[str] = []
+    # Crops are written to a temporary folder and renamed into place as the transaction's last
+    # step: a worker killed while storing leaves a temporary folder (media_check removes it),
+    # never crops without rows.
+    staging = upload_storage.staging_dir(f"crops-{job.id}")
+    crops_dir = f"crops/{job.id}"
+    placed = False
     try:
         with transaction.atomic():
+            if job.status == JobStatus.RUNNING and not reconcile.job_hold(job=job):
+                raise JobSuperseded(str(job.id))
             video = job.video
             info = result.info
             video.duration_s, video.width, video.height = info.duration_s, info.width, info.height
@@ -358,12 +449,9 @@ def job_store_result(
                         raw_score=face.raw_score,
                         fake_probability=face.fake_probability,
                     )
-                    row.crop.save(
-                        f"{outcome.index:06d}_{n}.jpg",
-                        ContentFile(_encode_crop(face.crop)),
-                        save=False,
-                    )
-                    saved_paths.append(row.crop.name)
+                    name = f"{outcome.index:06d}_{n}.jpg"
+                    upload_storage.write_file(staging / name, _encode_crop(face.crop))
+                    row.crop.name = f"{crops_dir}/{name}"
                     row.save()
             job.model_version = model_version
             job.status = JobStatus.DONE
@@ -395,9 +483,12 @@ def job_store_result(
             )
             if in_transaction is not None:
                 in_transaction(job=job)
+            upload_storage.place_dir(staging, crops_dir)
+            placed = True
     except Exception:
-        for name in saved_paths:
-            default_storage.delete(name)
+        upload_storage.discard_dir(staging)
+        if placed:  # renamed, then the commit failed
+            upload_storage.discard_dir(Path(settings.MEDIA_ROOT) / crops_dir)
         raise
     return job
 

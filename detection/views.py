@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,29 +11,48 @@ from . import selectors, services
 from .charts import Point, score_timeline_svg
 from .forms import UploadForm
 from .http_ranges import ranged_file_response
+from .upload_guard import bounded_upload, too_large_message, web_refusal
+from .upload_storage import StorageFull
 
 
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+@bounded_upload  # anonymous and announced-oversize bodies are refused before being read
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    refused = getattr(request, "upload_refused", None)  # the upload handler stopped reading
+    if refused == "disk_full":
+        return web_refusal(request, StorageFull.message, 507)
+    if refused == "too_large":
+        form = UploadForm({}, {})
+        form.full_clean()
+        form.errors.clear()  # not "required": the file was there, and too large
+        form.add_error("file", too_large_message())
+    elif request.method == "POST" and form.is_valid():
         try:
-            job = services.video_upload(
+            outcome = services.video_submit(
                 user=request.user,
                 uploaded_file=form.cleaned_data["file"],
                 profile=form.cleaned_data.get("profile") or "",
             )
+        except StorageFull:
+            return web_refusal(request, StorageFull.message, 507)
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
+            job = outcome.job
             url = reverse("detection:job_detail", args=[job.id])
+            if outcome.duplicate:
+                messages.info(request, "You uploaded this file before: this is its analysis.")
             if _wants_json(request):  # the page's upload script, which shows a progress bar
-                return JsonResponse({"job_id": str(job.id), "job_url": url}, status=201)
+                return JsonResponse(
+                    {"job_id": str(job.id), "job_url": url, "duplicate": outcome.duplicate},
+                    status=200 if outcome.duplicate else 201,
+                )
             return redirect(url)
     if request.method == "POST" and _wants_json(request):
         return JsonResponse(

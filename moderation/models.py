@@ -163,6 +163,8 @@ class ReviewItem(models.Model):
     def decider_bar(self, user) -> str:
         """Why this user may not decide the item now (empty if they may); mirrors the rules
         the services enforce in their UPDATEs."""
+        if self.job.video.uploaded_by_id == user.pk:
+            return "You uploaded this video: another moderator decides it."
         if self.state == ReviewState.APPEALED and self.first_decided_by_id == user.pk:
             return "You made the first decision on this item: its appeal goes to another moderator."
         if self.state == ReviewState.ESCALATED and (

@@ -33,6 +33,11 @@ def review_items() -> QuerySet[ReviewItem]:
     )
 
 
+def review_items_offered_to(moderator) -> QuerySet[ReviewItem]:
+    """The items a moderator is shown: never their own uploads (a conflict of interest)."""
+    return review_items().exclude(job__video__uploaded_by=moderator)
+
+
 def review_queue() -> QuerySet[ReviewItem]:
     """What waits for a moderator: most confident fakes first, then oldest."""
     return review_items().filter(state__in=WAITING_STATES).order_by(*PRIORITY)

@@ -140,8 +140,10 @@ def _claimable_by(moderator) -> Q:
     """Rows this moderator may claim and decide, by the who-may-decide rules."""
     # An appeal goes to someone other than the first decider; an escalation to someone other
     # than the escalator.
+    # Nobody decides their own upload (a conflict of interest), first decision or appeal.
     return (
-        ~Q(state=ReviewState.APPEALED, first_decided_by=moderator)
+        ~Q(job__video__uploaded_by=moderator)
+        & ~Q(state=ReviewState.APPEALED, first_decided_by=moderator)
         & ~Q(state=ReviewState.ESCALATED, escalated_by=moderator)
         & ~Q(
             state=ReviewState.ESCALATED,
@@ -317,9 +319,11 @@ def review_item_appeal(*, job_id, uploader, message: str) -> ReviewItem:
 
 
 def heatmaps_enqueue(*, job_id) -> None:
-    from django_q.tasks import async_task
+    from detection.reconcile import side_task
 
-    async_task("moderation.tasks.heatmaps_compute", str(job_id), task_name=f"heatmaps-{job_id}")
+    # On the side cluster: a first heatmap (about 15 s of model loading) never holds up an
+    # analysis.
+    side_task("moderation.tasks.heatmaps_compute", str(job_id), task_name=f"heatmaps-{job_id}")
 
 
 def heatmaps_request(*, job: AnalysisJob) -> None:

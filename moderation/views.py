@@ -21,7 +21,8 @@ from .models import ReviewItem
 @require_GET
 def queue(request):
     filters = ReviewItemFilter(
-        request.GET, queryset=selectors.review_items().order_by(*selectors.PRIORITY)
+        request.GET,
+        queryset=selectors.review_items_offered_to(request.user).order_by(*selectors.PRIORITY),
     )
     page = Paginator(filters.qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -12,14 +12,18 @@ from detection.services import job_analyse, jobs_fail_stale
 from moderation.services import review_item_route
 from webhooks.services import webhook_job_finished, webhook_job_finished_recover
 
+from .reconcile import stale_jobs_requeue
+
 
 def job_run(*, job_id) -> AnalysisJob | None:
     """Analyse one job and take the steps after it; nothing is raised, every outcome is stored.
 
     None when the job was not claimed (missing, or no longer queued).
     """
-    # 1. Jobs whose worker died are failed, and their clients told.
+    # 1. Jobs whose worker died: past the timeout, failed; with a stopped heartbeat, queued
+    #    again (failed after their last attempt); their clients told.
     stale_jobs_fail()
+    stale_jobs_requeue()
     # 2. Jobs that ended without their "finished" event get it (a worker stopped in between).
     webhook_job_finished_recover()
     # 3. Claim, analyse, store the result; its review item is created in the same transaction.

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from detection.callback_urls import CallbackUrlRefused, callback_url_check
+from detection.callback_urls import CallbackUrlRefused
 from detection.models import AnalysisJob, JobStatus
+from detection.reconcile import side_task
 
 from . import transport
 from .models import WebhookDelivery, WebhookEvent
@@ -126,18 +127,20 @@ def webhook_job_finished_recover(*, older_than_s: int = 60, limit: int = 100) ->
 
 def webhook_enqueue(*, event_id, at: dt.datetime | None = None) -> None:
     from django_q.models import Schedule
-    from django_q.tasks import async_task, schedule
+    from django_q.tasks import schedule
 
+    # On the side cluster: a slow receiver never holds up an analysis.
     if at is None:
-        async_task(DELIVER_TASK, str(event_id), task_name=f"webhook-{event_id}")
+        side_task(DELIVER_TASK, str(event_id), task_name=f"webhook-{event_id}")
     else:
-        # A one-off schedule: the cluster's scheduler queues it when `at` has passed.
+        # A one-off schedule: the side cluster's scheduler queues it when `at` has passed.
         schedule(
             DELIVER_TASK,
             str(event_id),
             name=f"webhook-{event_id}-{at.timestamp():.0f}",
             schedule_type=Schedule.ONCE,
             next_run=at,
+            cluster=settings.DETECTION_SIDE_QUEUE_NAME,
         )
 
 
@@ -166,12 +169,8 @@ def webhook_deliver(*, event_id) -> WebhookDelivery | None:
     started = timezone.now()
     permanent = False
     try:
-        # Checked again at send time: the name may resolve elsewhere than at upload.
-        callback_url_check(event.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
-    except CallbackUrlRefused as exc:
-        result = transport.PostResult(None, str(exc), "")
-        permanent = True
-    else:
+        # The address is checked again at send time, on the socket the POST uses: the name
+        # may resolve elsewhere than at upload, or between a check and the connection.
         result = transport.post(
             event.url,
             body,
@@ -183,7 +182,12 @@ def webhook_deliver(*, event_id) -> WebhookDelivery | None:
                 transport.EVENT_TYPE_HEADER: event.type,
             },
             timeout_s=settings.WEBHOOK_TIMEOUT_S,
+            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
+            allowed_ports=settings.WEBHOOK_ALLOWED_PORTS,
         )
+    except CallbackUrlRefused as exc:
+        result = transport.PostResult(None, str(exc), "")
+        permanent = True
     finished = timezone.now()
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(

@@ -30,12 +30,12 @@
     xhr.addEventListener("load", function () {
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (ignored) {}
-      if (xhr.status === 201 && body.job_url) {
+      if ((xhr.status === 201 || xhr.status === 200) && body.job_url) {  // 200: uploaded before
         text.textContent = "Uploaded. Opening the analysis…";
         window.location.assign(body.job_url);
       } else if (body.errors) {
         showError(Object.values(body.errors).flat().join(" "));
-      } else if (xhr.status === 413) {
+      } else if (xhr.status === 413 || xhr.status === 507) {
         showError("The file is too large for this server.");
       } else {
         showError("The upload failed (HTTP " + xhr.status + "). Please try again.");

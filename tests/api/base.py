@@ -1,9 +1,9 @@
 """API test case: PlatformTestCase's users, an API client, and helpers to act as one of them."""
 
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from tests.base import PlatformTestCase
 
 
@@ -14,11 +14,12 @@ class ApiTestCase(PlatformTestCase):
         super().setUp()
         cache.clear()  # throttle counters
 
-    def as_user(self, user) -> Token:
-        """Authenticate the client with the user's API token (as an integration would)."""
-        token, _ = Token.objects.get_or_create(user=user)
-        self.client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return token
+    def as_user(self, user) -> str:
+        """Authenticate the client with a new API token of the user's (as an integration
+        would); returns its key."""
+        key = api_token_create(user=user, replace=False).key
+        self.client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return key
 
     def assertError(self, response, status_code: int, code: str):
         """Every error answers the shared shape."""

@@ -45,7 +45,7 @@ class UploadApiTests(ApiTestCase):
         self.assertEqual(job.client_reference, "batch-7/clip-3")
         self.assertTrue(job.model_version.is_active)
 
-    @override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=True)
+    @override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=True, WEBHOOK_ALLOWED_PORTS=[])  # any port
     def test_it_stores_the_callback_url(self):
         with mock.patch("detection.services.job_enqueue"):
             response = self._post(callback_url="http://127.0.0.1:9/hook")

@@ -7,6 +7,7 @@ import time
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.files import File
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _webhook_settings(settings):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True  # the receiver is on loopback
+    settings.WEBHOOK_ALLOWED_PORTS = []  # any: the receiver listens on a random port
     settings.WEBHOOK_SECRET = "test-secret"
     settings.WEBHOOK_BACKOFF_S = 30
     settings.WEBHOOK_MAX_ATTEMPTS = 3
@@ -116,7 +118,9 @@ def test_the_retry_is_a_one_off_schedule_for_the_worker():
     event = _event("http://127.0.0.1:9/hook")
     at = timezone.now() + dt.timedelta(seconds=30)
     services.webhook_enqueue(event_id=event.id, at=at)
-    schedule = Schedule.objects.get()
+    # (the reconciler's repeating schedule is the other one)
+    schedule = Schedule.objects.get(name__startswith=f"webhook-{event.id}")
+    assert schedule.cluster == settings.DETECTION_SIDE_QUEUE_NAME  # not behind analyses
     assert schedule.func == "webhooks.tasks.deliver_webhook"
     assert schedule.args == repr((str(event.id),))
     assert schedule.schedule_type == Schedule.ONCE
