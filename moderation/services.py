@@ -527,6 +527,19 @@ def review_items_escalate_overdue(*, now: dt.datetime | None = None) -> list[int
     return done
 
 
+DEADLINES_SCHEDULE = "moderation-deadlines"
+
+
+def deadlines_schedule_install():
+    """The django-q2 schedule that runs review_items_escalate_overdue every minute."""
+    from django_q.models import Schedule
+
+    schedule, _ = Schedule.objects.update_or_create(name=DEADLINES_SCHEDULE, defaults={
+        "func": "moderation.tasks.deadlines_enforce", "schedule_type": Schedule.MINUTES,
+        "minutes": 1, "repeats": -1})
+    return schedule
+
+
 # --- Reviewer quality: blind second reviews, known-answer items -------------------------------
 
 

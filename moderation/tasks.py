@@ -8,5 +8,5 @@ def heatmaps_compute(job_id: str) -> int:
 
 
 def deadlines_enforce() -> int:
-    """Run every minute by the schedule of migration 0004: escalate missed deadlines."""
+    """Run every minute (`manage.py moderation_deadlines --install-schedule`)."""
     return len(services.review_items_escalate_overdue())
