@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from . import services
+from .forms import PreferencesForm
 
 
 @login_required
@@ -29,3 +30,16 @@ def api_token(request):
             )
     token = Token.objects.filter(user=request.user).first()
     return render(request, "accounts/api_token.html", {"token": token, "new_key": new_key})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    """Time zone, face-only review mode, muted videos, e-mail notifications."""
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Preferences saved.")
+        return redirect("accounts:preferences")
+    return render(request, "accounts/preferences.html", {"form": form},
+                  status=400 if form.errors else 200)

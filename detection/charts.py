@@ -102,9 +102,21 @@ def score_timeline_svg(
             format_html_join(
                 "",
                 '<circle cx="{}" cy="{}" r="2.5" class="point person-point person-{}" '
-                'data-t="{}"><title>{}, {} s: p(fake) {}</title></circle>',
+                'data-t="{}" tabindex="0" role="button" aria-label="{}, {} s: p(fake) {}">'
+                "<title>{}, {} s: p(fake) {}</title></circle>",
                 (
-                    (round(x(pt.t), 1), round(y(pt.p), 1), n % 6, pt.t, label, pt.t, f"{pt.p:.3f}")
+                    (
+                        round(x(pt.t), 1),
+                        round(y(pt.p), 1),
+                        n % 6,
+                        pt.t,
+                        label,
+                        pt.t,
+                        f"{pt.p:.3f}",
+                        label,
+                        pt.t,
+                        f"{pt.p:.3f}",
+                    )
                     for pt in shown
                 ),
             )
@@ -112,9 +124,21 @@ def score_timeline_svg(
     parts.append(
         format_html_join(
             "",
-            '<circle cx="{}" cy="{}" r="3.5" class="point" data-t="{}"><title>{} s: p(fake) '
+            '<circle cx="{}" cy="{}" r="3.5" class="point" data-t="{}" tabindex="0" '
+            'role="button" aria-label="Seek to {} s (p(fake) {})"><title>{} s: p(fake) '
             "{}</title></circle>",
-            ((round(x(pt.t), 1), round(y(pt.p), 1), pt.t, pt.t, f"{pt.p:.3f}") for pt in scored),
+            (
+                (
+                    round(x(pt.t), 1),
+                    round(y(pt.p), 1),
+                    pt.t,
+                    pt.t,
+                    f"{pt.p:.3f}",
+                    pt.t,
+                    f"{pt.p:.3f}",
+                )
+                for pt in scored
+            ),
         )
     )
     parts.append(

@@ -41,8 +41,18 @@ def job_get_for_user(user, job_id) -> AnalysisJob:
         raise Http404("No such analysis") from None
 
 
+def scores_visible_to(user) -> bool:
+    """Per-frame scores and face crops: moderators always; uploaders only when the site allows
+    (MODERATION_HIDE_SCORES_FROM_UPLOADERS, on by default, shows them the verdict alone)."""
+    from django.conf import settings
+
+    return user.is_moderator or not settings.MODERATION_HIDE_SCORES_FROM_UPLOADERS
+
+
 def face_get_for_user(user, face_id: int) -> FaceResult:
     qs = FaceResult.objects.select_related("frame__job__video")
+    if not scores_visible_to(user):
+        raise Http404("No such face")
     if not user.is_moderator:
         qs = qs.filter(frame__job__video__uploaded_by=user)
     try:

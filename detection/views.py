@@ -50,7 +50,9 @@ def job_list(request):
 @require_GET
 def job_detail(request, job_id):
     job = selectors.job_get_for_user(request.user, job_id)
-    frames = list(selectors.job_frames_with_faces(job))
+    scores_visible = selectors.scores_visible_to(request.user)
+    # An uploader may see the verdict only: no per-frame scores, crops or persons' scores.
+    frames = list(selectors.job_frames_with_faces(job)) if scores_visible else []
     version = job.model_version
     timeline = None
     if frames and version:
@@ -66,7 +68,8 @@ def job_detail(request, job_id):
         key=lambda face: face.fake_probability,
         reverse=True,
     )
-    persons = list(job.persons.prefetch_related("faces__frame"))
+    persons = list(job.persons.prefetch_related("faces__frame")) if scores_visible else []
+    review = getattr(job, "review", None)
     return render(
         request,
         "detection/job_detail.html",
@@ -79,6 +82,8 @@ def job_detail(request, job_id):
             "timeline": timeline,
             "version": version,
             "face_size": selectors.job_face_size(job),
+            "scores_visible": scores_visible,
+            "statement": review.statement_of_reasons if review is not None else None,
         },
     )
 

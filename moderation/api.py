@@ -17,7 +17,14 @@ from detection.selectors import job_get_for_user
 
 from . import selectors, services
 from .filters import ReviewItemFilter
-from .models import MODERATOR_REASONS, Decision, ReviewItem, ReviewState
+from .models import (
+    MODERATOR_REASONS,
+    QUEUES,
+    REASONS_BY_DECISION,
+    Decision,
+    ReviewItem,
+    ReviewState,
+)
 
 
 class IsModerator(BasePermission):
@@ -52,6 +59,13 @@ class ReviewEventSerializer(serializers.Serializer):
     reason = serializers.CharField()
     note = serializers.CharField()
     model_score = serializers.FloatField(allow_null=True)
+    person_index = serializers.IntegerField(
+        allow_null=True,
+        help_text="The person the decision is about (0-based, as the job's `persons`).",
+    )
+    start_s = serializers.FloatField(allow_null=True, help_text="The decided time range.")
+    end_s = serializers.FloatField(allow_null=True)
+    part = serializers.CharField(help_text="The part of the video, in words.")
 
 
 class ReviewItemSerializer(serializers.Serializer):
@@ -68,6 +82,21 @@ class ReviewItemSerializer(serializers.Serializer):
     claim_expires_at = serializers.DateTimeField(allow_null=True)
     appeal_message = serializers.CharField()
     appealed_at = serializers.DateTimeField(allow_null=True)
+    short_id = serializers.CharField(
+        help_text="Start of the file's SHA-256: tells two files with the same name apart."
+    )
+    due_at = serializers.DateTimeField(allow_null=True, help_text="The review deadline.")
+    assigned_to = serializers.CharField(
+        source="assigned_to.username", allow_null=True, default=None
+    )
+    assigned_team = serializers.CharField(
+        source="assigned_team.name", allow_null=True, default=None
+    )
+    decision = ReviewEventSerializer(
+        source="standing_decision",
+        allow_null=True,
+        help_text="The decision the state rests on (with its person and time range), once decided.",
+    )
 
 
 class ReviewItemListApi(generics.ListAPIView):
@@ -151,13 +180,51 @@ class ReviewItemDecideApi(APIView):
 
     class ReviewDecisionInputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=Decision.choices)
-        reason = serializers.ChoiceField(choices=MODERATOR_REASONS)
+        reason = serializers.ChoiceField(
+            choices=MODERATOR_REASONS,
+            help_text="Must fit the decision: "
+            + "; ".join(
+                f"{d.value}: {', '.join(c.value for c in codes)}"
+                for d, codes in REASONS_BY_DECISION.items()
+            )
+            + ".",
+        )
         note = serializers.CharField(
             required=False,
             allow_blank=True,
             max_length=2000,
             help_text="Required when the reason is `other`.",
         )
+        person_index = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            help_text="Decide on one person of the job (0-based, as the job's `persons`).",
+        )
+        start_s = serializers.FloatField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            help_text="Decide on a time range: its start (s).",
+        )
+        end_s = serializers.FloatField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            help_text="Its end (s); give both or neither.",
+        )
+
+        def validate(self, attrs):
+            decision, reason = attrs.get("decision"), attrs.get("reason")
+            if reason not in REASONS_BY_DECISION.get(decision, ()):
+                raise serializers.ValidationError(
+                    {"reason": [f"The reason `{reason}` does not fit the decision `{decision}`."]}
+                )
+            if (attrs.get("start_s") is None) != (attrs.get("end_s") is None):
+                raise serializers.ValidationError(
+                    {"end_s": ["Give both ends of the time range, or neither."]}
+                )
+            return attrs
 
     @extend_schema(
         operation_id="review_item_decide",
@@ -175,6 +242,30 @@ class ReviewItemDecideApi(APIView):
             )
         except services.ReviewConflict as exc:
             raise Conflict(str(exc)) from None
+        return Response(ReviewItemSerializer(selectors.review_item_get(item.pk)).data)
+
+
+class ReviewQueueClaimNextApi(APIView):
+    """Claim the next item of a queue you may take (assigned to you first, then the queue's
+    order): `flagged`, `needs_review`, `escalated`, `appealed` or `waiting` (all of them)."""
+
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        operation_id="review_queue_claim_next",
+        tags=["moderation"],
+        request=None,
+        responses={
+            200: ReviewItemSerializer,
+            204: OpenApiResponse(description="Nothing left for you."),
+        },
+    )
+    def post(self, request, queue: str):
+        if queue not in QUEUES:
+            raise Http404("No such queue")
+        item = services.review_item_claim_next(moderator=request.user, queue=queue)
+        if item is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(ReviewItemSerializer(selectors.review_item_get(item.pk)).data)
 
 
@@ -238,6 +329,11 @@ urlpatterns = [
         "moderation/items/<int:item_id>/decide/",
         ReviewItemDecideApi.as_view(),
         name="review-item-decide",
+    ),
+    path(
+        "moderation/queues/<str:queue>/claim-next/",
+        ReviewQueueClaimNextApi.as_view(),
+        name="review-queue-claim-next",
     ),
     path("jobs/<uuid:job_id>/appeal/", JobAppealApi.as_view(), name="job-appeal"),
 ]

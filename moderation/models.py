@@ -243,6 +243,39 @@ class ReviewItem(models.Model):
         return self.job.video.sha256[:8]
 
     @property
+    def standing_decision(self) -> "ReviewEvent | None":
+        """The human decision the item's state rests on (after appeal, if any)."""
+        if self.state not in DECIDED_STATES:
+            return None
+        return (self.events.filter(actor__isnull=False, to_state=self.state)
+                .exclude(reason__in=[ReasonCode.APPEAL, ReasonCode.ASSIGNED])
+                .order_by("-created_at", "-id").first())
+
+    @property
+    def statement_of_reasons(self) -> dict | None:
+        """What the uploader is told about a decision: the decision, its reason, the part of
+        the video concerned and how to appeal. Never names the moderator."""
+        event = self.standing_decision
+        if event is None:
+            return None
+        fake = self.state == ReviewState.CONFIRMED_FAKE
+        if self.can_be_appealed:
+            appeal = ("You can appeal this decision once, on this page: say why you think it is "
+                      "wrong; a different moderator decides the appeal.")
+        elif self.appeal_decided_by_id:
+            appeal = "This decision was made on appeal and is final."
+        else:
+            appeal = "This decision is in your favour: there is nothing to appeal."
+        return {
+            "decision": "manipulated" if fake else "authentic",
+            "reason": event.reason, "reason_label": event.get_reason_display(),
+            "part": {"person_index": event.person_index, "start_s": event.start_s,
+                     "end_s": event.end_s, "text": event.part},
+            "decided_at": event.created_at, "appealable": self.can_be_appealed,
+            "how_to_appeal": appeal,
+        }
+
+    @property
     def public_status(self) -> str:
         """What the uploader is told: follows the state, never names a moderator."""
         if self.state == ReviewState.CONFIRMED_FAKE:

@@ -21,11 +21,16 @@
   }
   // Clicking a point of the score timeline seeks the player to that moment.
   var player = document.getElementById("player");
+  // Points are focusable (Tab): Enter or Space seeks too.
   document.querySelectorAll(".timeline .point").forEach(function (pt) {
-    pt.addEventListener("click", function () {
+    var seek = function () {
       if (!player) return;
       player.currentTime = parseFloat(pt.dataset.t);
       player.pause();
+    };
+    pt.addEventListener("click", seek);
+    pt.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); seek(); }
     });
   });
 })();
