@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from django.db import DatabaseError
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from .models import AnalysisJob, FaceResult, ModelVersion, Video
@@ -31,6 +31,26 @@ def jobs_visible_to(user) -> QuerySet[AnalysisJob]:
         "video", "video__uploaded_by", "model_version", "review"
     )
     return qs if user.is_moderator else qs.filter(video__uploaded_by=user)
+
+
+JOB_SORTS = {
+    "-uploaded": ("-created_at",), "uploaded": ("created_at",),
+    "name": ("video__original_name", "-created_at"),
+    "-name": ("-video__original_name", "-created_at"),
+    "-score": (F("fake_probability").desc(nulls_last=True), "-created_at"),
+    "score": (F("fake_probability").asc(nulls_last=True), "-created_at"),
+}
+
+
+def jobs_search(qs: QuerySet[AnalysisJob], *, text: str = "", sort: str = "") -> QuerySet:
+    """Search by file name, file id (start of the SHA-256), uploader or client reference."""
+    text = (text or "").strip()
+    if text:
+        qs = qs.filter(Q(video__original_name__icontains=text)
+                       | Q(video__sha256__istartswith=text.lstrip("#"))
+                       | Q(video__uploaded_by__username__iexact=text)
+                       | Q(client_reference__iexact=text))
+    return qs.order_by(*JOB_SORTS.get(sort, JOB_SORTS["-uploaded"]))
 
 
 def job_get_for_user(user, job_id) -> AnalysisJob:

@@ -39,11 +39,22 @@ def upload(request):
     )
 
 
+JOB_SORT_LABELS = [("-uploaded", "Newest first"), ("uploaded", "Oldest first"),
+                   ("name", "Name, A–Z"), ("-name", "Name, Z–A"),
+                   ("-score", "p(fake), highest first"), ("score", "p(fake), lowest first")]
+
+
 @login_required
 @require_GET
 def job_list(request):
-    page = Paginator(selectors.jobs_visible_to(request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "detection/job_list.html", {"page": page})
+    text, sort = request.GET.get("q", ""), request.GET.get("o", "")
+    jobs = selectors.jobs_search(selectors.jobs_visible_to(request.user), text=text, sort=sort)
+    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "detection/job_list.html", {
+        "page": page, "q": text, "o": sort if sort in selectors.JOB_SORTS else "-uploaded",
+        "query": query.urlencode(), "sorts": JOB_SORT_LABELS})
 
 
 @login_required

@@ -58,14 +58,10 @@ class ReviewItemFilter(django_filters.FilterSet):
             ("job__video__original_name", "name"),
         ),
         field_labels={
-            "due": "Deadline, soonest first",
-            "-due": "Deadline, latest first",
-            "score": "p(fake), lowest first",
-            "-score": "p(fake), highest first",
-            "uploaded": "Uploaded, oldest first",
-            "-uploaded": "Uploaded, newest first",
-            "name": "Name, A–Z",
-            "-name": "Name, Z–A",
+            "due_at": "Deadline, soonest first",
+            "model_score": "p(fake), lowest first",
+            "job__created_at": "Uploaded, oldest first",
+            "job__video__original_name": "Name, A–Z",
         },
     )
 

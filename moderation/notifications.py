@@ -40,8 +40,12 @@ def recipients(*, kind: str, item) -> list:
     if kind == DEADLINE_MISSED:
         users = users.filter(seniors)
     elif item.assigned_to_id or item.assigned_team_id:
-        users = users.filter(moderators).filter(Q(pk=item.assigned_to_id)
-                                                | Q(teams=item.assigned_team_id)).distinct()
+        assignees = Q(pk__in=[])
+        if item.assigned_to_id:
+            assignees |= Q(pk=item.assigned_to_id)
+        if item.assigned_team_id:
+            assignees |= Q(teams=item.assigned_team_id)
+        users = users.filter(moderators).filter(assignees).distinct()
     else:
         users = users.filter(moderators)
     users = users.exclude(pk=item.job.video.uploaded_by_id)

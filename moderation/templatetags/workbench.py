@@ -43,7 +43,7 @@ def reason_options(selected=""):
     """The reason <option>s, each saying which decisions it fits (the page hides the others)."""
     fits = {code: [d.value for d, codes in REASONS_BY_DECISION.items() if code in codes]
             for code, _ in MODERATOR_REASONS}
-    parts = [format_html('<option value="">— choose a reason —</option>')]
+    parts = [mark_safe('<option value="">— choose a reason —</option>')]
     for code, label in MODERATOR_REASONS:
         parts.append(format_html('<option value="{}" data-for="{}"{}>{}</option>', code,
                                  " ".join(fits[code]), " selected" if code == selected else "",
