@@ -28,6 +28,8 @@ def score_timeline_svg(
     """Per-frame fake probability over time, with the threshold and the uncertain band.
 
     Frames in which no face was found are drawn as grey ticks on the axis, not as scores.
+    Each frame's point is focusable (a keyboard user tabs to it and seeks with Enter); the
+    persons' points at the same times are for the mouse only, so a time is one tab stop.
     `persons` adds one line per tracked person (label, points), each with its own class.
     """
     left, right, top, bottom = 40, 10, 10, 25
@@ -102,21 +104,9 @@ def score_timeline_svg(
             format_html_join(
                 "",
                 '<circle cx="{}" cy="{}" r="2.5" class="point person-point person-{}" '
-                'data-t="{}" tabindex="0" role="button" aria-label="{}, {} s: p(fake) {}">'
-                "<title>{}, {} s: p(fake) {}</title></circle>",
+                'data-t="{}"><title>{}, {} s: p(fake) {}</title></circle>',
                 (
-                    (
-                        round(x(pt.t), 1),
-                        round(y(pt.p), 1),
-                        n % 6,
-                        pt.t,
-                        label,
-                        pt.t,
-                        f"{pt.p:.3f}",
-                        label,
-                        pt.t,
-                        f"{pt.p:.3f}",
-                    )
+                    (round(x(pt.t), 1), round(y(pt.p), 1), n % 6, pt.t, label, pt.t, f"{pt.p:.3f}")
                     for pt in shown
                 ),
             )

@@ -25,7 +25,7 @@ def countdown(due_at, now=None):
     if due_at is None:
         return format_html('<span class="due muted">no deadline</span>')
     now = now or timezone.now()
-    minutes = int((due_at - now).total_seconds() // 60)
+    minutes = int((due_at - now).total_seconds() / 60)  # towards zero: "overdue 2 min"
     state = "overdue" if minutes < 0 else ("soon" if minutes < 15 else "ok")
     text = f"overdue {_span(minutes)}" if minutes < 0 else f"due in {_span(minutes)}"
     local = timezone.localtime(due_at)

@@ -216,7 +216,7 @@
   function refreshCountdowns() {
     var now = Date.now();
     $$("time[data-due]").forEach(function (el) {
-      var minutes = Math.floor((Date.parse(el.getAttribute("datetime")) - now) / 60000);
+      var minutes = Math.trunc((Date.parse(el.getAttribute("datetime")) - now) / 60000);
       var span = Math.abs(minutes), text;
       if (span < 60) text = span + " min";
       else if (span < 2880) text = Math.floor(span / 60) + " h" + (span % 60 ? " " + String(span % 60).padStart(2, "0") + " min" : "");
