@@ -54,9 +54,9 @@
     if (!player) return;
     player.muted = !player.muted;
     var b = $("#mute-button");
-    if (b) { b.textContent = player.muted ? "🔇 muted" : "🔊 sound"; b.setAttribute("aria-pressed", String(player.muted)); }
+    if (b) { b.textContent = "Sound: " + (player.muted ? "off" : "on"); b.setAttribute("aria-pressed", String(player.muted)); }
   }
-  var modes = ["blur", "greyscale", "off"], modeNames = {blur: "Blur the frame (face crops sharp)", greyscale: "Greyscale the frame (face crops sharp)", off: "Show the video as it is"};
+  var modes = ["blur", "greyscale", "off"];
   function cycleFaceOnly() {
     if (!workbench) return;
     var now = workbench.dataset.faceOnly || "off";
@@ -65,7 +65,7 @@
     workbench.classList.add("face-only-" + next);
     workbench.dataset.faceOnly = next;
     var label = $("#face-only-state");
-    if (label) label.textContent = modeNames[next];
+    if (label) label.textContent = next;
   }
   function playPause() { if (player) { if (player.paused) player.play(); else player.pause(); } }
 
