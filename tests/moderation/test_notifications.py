@@ -4,10 +4,10 @@ from unittest import mock
 from django.core import mail
 from django.urls import reverse
 
-from detection.models import WebhookEvent
 from moderation import services
 from tests.api.base import ApiTestCase
 from tests.factories import UserFactory
+from webhooks.models import WebhookEvent
 
 from .helpers import decided, routed
 
@@ -41,7 +41,7 @@ class NotificationTests(ApiTestCase):
 
     def test_the_moderation_webhook_gets_the_events_and_the_client_never_sees_them(self):
         with self.settings(MODERATION_WEBHOOK_URL="https://93.184.215.14/moderation"), \
-                mock.patch("detection.services.webhook_enqueue") as enqueue, \
+                mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
                 self.captureOnCommitCallbacks(execute=True):
             item = routed(uploader=self.alice, probability=0.95)
             services.review_items_escalate_overdue(now=item.due_at)
