@@ -265,6 +265,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "detection.models.JobStatus",
         "VerdictEnum": "detection.models.Verdict",
         "ReviewStateEnum": "moderation.models.ReviewState",
+        "ReviewDecisionEnum": "moderation.models.Decision",
+        "StatementDecisionEnum": [("manipulated", "manipulated"), ("authentic", "authentic")],
         "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
         "WebhookEventTypeEnum": "webhooks.models.WebhookEvent.Type",
     },

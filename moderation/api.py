@@ -269,6 +269,112 @@ class ReviewQueueClaimNextApi(APIView):
         return Response(ReviewItemSerializer(selectors.review_item_get(item.pk)).data)
 
 
+class ReviewItemsBulkDecideApi(APIView):
+    """The same decision on several items: each is claimed and decided on its own (its own
+    history entry, the same rules); the ones that cannot be taken are skipped, with why."""
+
+    permission_classes = [IsModerator]
+
+    class BulkDecisionInputSerializer(serializers.Serializer):
+        items = serializers.ListField(
+            child=serializers.IntegerField(min_value=1), min_length=1, max_length=200
+        )
+        decision = serializers.ChoiceField(choices=Decision.choices)
+        reason = serializers.ChoiceField(
+            choices=MODERATOR_REASONS, help_text="Must fit the decision (as for one item)."
+        )
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+        def validate(self, attrs):
+            if attrs["reason"] not in REASONS_BY_DECISION[attrs["decision"]]:
+                raise serializers.ValidationError(
+                    {
+                        "reason": [
+                            f"The reason `{attrs['reason']}` does not fit the decision "
+                            f"`{attrs['decision']}`."
+                        ]
+                    }
+                )
+            return attrs
+
+    class BulkDecisionOutputSerializer(serializers.Serializer):
+        decided = serializers.ListField(child=serializers.IntegerField())
+        skipped = serializers.DictField(
+            child=serializers.CharField(), help_text="Item id -> why it was skipped."
+        )
+
+    @extend_schema(
+        operation_id="review_items_bulk_decide",
+        tags=["moderation"],
+        request=BulkDecisionInputSerializer,
+        responses=BulkDecisionOutputSerializer,
+    )
+    def post(self, request):
+        data = self.BulkDecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services.review_items_decide_bulk(
+            item_ids=data.validated_data["items"],
+            moderator=request.user,
+            decision=data.validated_data["decision"],
+            reason=data.validated_data["reason"],
+            note=data.validated_data.get("note", ""),
+        )
+        return Response(
+            self.BulkDecisionOutputSerializer(
+                {
+                    "decided": outcome.decided,
+                    "skipped": {str(k): v for k, v in outcome.skipped.items()},
+                }
+            ).data
+        )
+
+
+class ReviewItemAssignApi(APIView):
+    """Assign an open item to a moderator and/or a team (both null: unassign). Senior
+    moderators and admins."""
+
+    permission_classes = [IsModerator]
+
+    class AssignInputSerializer(serializers.Serializer):
+        assigned_to = serializers.CharField(
+            allow_null=True, required=False, help_text="A moderator's username."
+        )
+        assigned_team = serializers.CharField(
+            allow_null=True, required=False, help_text="A team's name."
+        )
+
+    @extend_schema(
+        operation_id="review_item_assign",
+        tags=["moderation"],
+        request=AssignInputSerializer,
+        responses={200: ReviewItemSerializer, 409: CONFLICT},
+    )
+    def post(self, request, item_id: int):
+        from accounts.models import Team, User
+
+        if not request.user.is_senior_moderator:
+            raise exceptions.PermissionDenied("Senior moderators and admins only.")
+        item = selectors.review_item_get(item_id)
+        data = self.AssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        to_user = to_team = None
+        if name := data.validated_data.get("assigned_to"):
+            to_user = User.objects.filter(username=name).first()
+            if to_user is None:
+                raise exceptions.ValidationError({"assigned_to": [f"No user {name!r}."]})
+        if name := data.validated_data.get("assigned_team"):
+            to_team = Team.objects.filter(name=name).first()
+            if to_team is None:
+                raise exceptions.ValidationError({"assigned_team": [f"No team {name!r}."]})
+        try:
+            services.review_item_assign(
+                item_id=item.pk, by=request.user, to_user=to_user, to_team=to_team
+            )
+        except services.ReviewConflict as exc:
+            raise Conflict(str(exc)) from None
+        return Response(ReviewItemSerializer(selectors.review_item_get(item.pk)).data)
+
+
 class JobAppealApi(APIView):
     """The uploader contests the decision on their own video, once."""
 
@@ -334,6 +440,16 @@ urlpatterns = [
         "moderation/queues/<str:queue>/claim-next/",
         ReviewQueueClaimNextApi.as_view(),
         name="review-queue-claim-next",
+    ),
+    path(
+        "moderation/items/bulk-decide/",
+        ReviewItemsBulkDecideApi.as_view(),
+        name="review-items-bulk-decide",
+    ),
+    path(
+        "moderation/items/<int:item_id>/assign/",
+        ReviewItemAssignApi.as_view(),
+        name="review-item-assign",
     ),
     path("jobs/<uuid:job_id>/appeal/", JobAppealApi.as_view(), name="job-appeal"),
 ]

@@ -41,6 +41,36 @@ class WorkbenchApiTests(ApiTestCase):
         self.assertError(self.client.post(reverse("api:review-item-claim", args=[item.pk])),
                          409, "conflict")
 
+    def test_a_bulk_decision_is_recorded_per_item(self):
+        items = [routed(uploader=self.alice, probability=p) for p in (0.91, 0.92)]
+        self.as_user(self.mod)
+        url = reverse("api:review-items-bulk-decide")
+        body = self.assertError(self.client.post(url, {
+            "items": [i.pk for i in items], "decision": "real", "reason": "artefacts"}),
+            400, "invalid")
+        self.assertIn("reason", body["field_errors"])
+        body = self.client.post(url, {"items": [i.pk for i in items] + [999999],
+                                      "decision": "real", "reason": "model_error"}).json()
+        self.assertEqual(body, {"decided": [items[0].pk, items[1].pk],
+                                "skipped": {"999999": "No such item."}})
+        for item in items:
+            self.assertEqual(item.events.filter(actor=self.mod, reason="model_error").count(), 1)
+
+    def test_seniors_assign_through_the_api(self):
+        from accounts.models import Team
+
+        item = routed(uploader=self.alice, probability=0.99)
+        Team.objects.create(name="Elections")
+        url = reverse("api:review-item-assign", args=[item.pk])
+        self.as_user(self.mod)
+        self.assertError(self.client.post(url, {"assigned_team": "Elections"}), 403,
+                         "permission_denied")
+        self.as_user(self.root)
+        body = self.client.post(url, {"assigned_team": "Elections"}).json()
+        self.assertEqual((body["assigned_to"], body["assigned_team"]), (None, "Elections"))
+        body = self.assertError(self.client.post(url, {"assigned_to": "nobody"}), 400, "invalid")
+        self.assertIn("assigned_to", body["field_errors"])
+
     def test_uploaders_cannot_claim_next(self):
         self.as_user(self.alice)
         self.assertError(self.client.post(reverse("api:review-queue-claim-next",
