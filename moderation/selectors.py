@@ -314,6 +314,7 @@ def dashboard_decisions_per_day(now: dt.datetime, days: int = 14) -> list[dict]:
             created_at__date__gte=since,
             to_state__in=[*DECIDED_STATES, ReviewState.ESCALATED],
         )
+        .exclude(reason=ReasonCode.ASSIGNED)  # an assignment is not a decision
         .annotate(day=TruncDate("created_at"))
         .values("day", "to_state")
         .annotate(n=Count("id"))

@@ -65,7 +65,6 @@ def _decision_form(item: ReviewItem, data=None, **initial) -> DecisionForm:
 def _item_page(request, item: ReviewItem, form: DecisionForm | None = None, status: int = 200):
     job = item.job
     now = timezone.now()
-    request.session["workbench_last_item"] = item.pk
     return render(
         request,
         "moderation/item_detail.html",

@@ -3,11 +3,11 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from accounts.models import Team
-from moderation import services
+from moderation import selectors, services
 from tests.base import PlatformTestCase
 from tests.factories import PASSWORD, UserFactory
 
-from .helpers import routed
+from .helpers import decided, routed
 
 
 class AssignmentTests(PlatformTestCase):
@@ -56,3 +56,14 @@ class AssignmentTests(PlatformTestCase):
         self.assertNotContains(self.client.get(url), 'id="assign-form"')
         self.assertNotContains(self.client.get(reverse("moderation:queue"), {"assigned": "me"}),
                                self.item.short_id)
+
+
+class AssignmentIsNotADecisionTests(PlatformTestCase):
+    def test_assigning_an_escalated_item_is_not_counted_as_an_escalation(self):
+        item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "escalate",
+                       "policy")
+        mod2 = UserFactory(username="mod2", role="moderator")
+        services.review_item_assign(item_id=item.pk, by=self.root, to_user=mod2)
+        today = selectors.dashboard_decisions_per_day(services.timezone.now())[-1]
+        self.assertEqual(today["escalated"], 1)
+        self.assertIsNone(item.standing_decision)
