@@ -20,5 +20,6 @@ urlpatterns = [
     path("items/<int:pk>/assign/", views.item_assign, name="item_assign"),
     path("items/<int:pk>/heatmaps/", views.item_heatmaps, name="item_heatmaps"),
     path("heatmaps/<int:pk>.jpg", views.heatmap_image, name="heatmap_image"),
+    path("faces/<int:face_id>/full.jpg", views.face_full, name="face_full"),
     path("jobs/<uuid:job_id>/appeal/", views.job_appeal, name="job_appeal"),
 ]

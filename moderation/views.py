@@ -249,6 +249,31 @@ def heatmap_image(request, pk: int):
 
 @moderator_required
 @require_GET
+def face_full(request, face_id: int):
+    """A face at the video's full resolution, cut from the original frame (the stored crop
+    when the frame cannot be read back)."""
+    from detection.frame_regions import face_region_jpeg
+    from detection.selectors import face_get_for_user
+
+    face = face_get_for_user(request.user, face_id)
+    try:
+        jpeg = face_region_jpeg(face.frame.job.video.file.path,
+                                frame_index=face.frame.frame_index,
+                                box=(face.box_x, face.box_y, face.box_w, face.box_h))
+    except (NotImplementedError, ValueError):  # storage without local paths
+        jpeg = None
+    if jpeg is None:
+        try:
+            return FileResponse(face.crop.open("rb"), content_type="image/jpeg")
+        except FileNotFoundError:
+            raise Http404("Face image missing") from None
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@moderator_required
+@require_GET
 def dashboard(request):
     data = selectors.dashboard()
     return render(

@@ -226,13 +226,15 @@ def test_face_only_mode_blurs_the_frame_and_keeps_crops_sharp(
     assert filter_of("#player") == "grayscale(1)"
     page.locator("body").press("b")
     assert filter_of("#player") == "none"
-    # Enlarging a crop shows it at full resolution in a dialog.
+    # Enlarging a crop shows the face at the video's full resolution in a dialog.
     page.locator("button.enlarge").first.click()
     expect(page.locator("#crop-viewer")).to_be_visible()
     page.wait_for_function("document.getElementById('crop-viewer-image').complete")
     natural = page.evaluate("document.getElementById('crop-viewer-image').naturalWidth")
     shown = page.evaluate("document.getElementById('crop-viewer-image').width")
-    assert natural > 112 and shown > 112  # the crop file at its own size, not the 112 px thumbnail
+    # The face cut from the 160x120 video frame itself (50 px box, 15 px margin, clipped at the
+    # frame's edge), shown larger than the 112 px thumbnail.
+    assert natural == 65 and shown > 112
     page.keyboard.press("Escape")
 
 
