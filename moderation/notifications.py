@@ -20,16 +20,18 @@ NEW_FLAG = "review.flagged"
 APPEAL = "review.appealed"
 DEADLINE_MISSED = "review.deadline_missed"
 ASSIGNED = "review.assigned"
+ESCALATED = "review.escalated"
 
 SUBJECTS = {NEW_FLAG: "New flagged video", APPEAL: "New appeal",
             DEADLINE_MISSED: "Missed review deadline: escalated to senior moderators",
-            ASSIGNED: "A review item was assigned to you"}
+            ASSIGNED: "A review item was assigned to you",
+            ESCALATED: "A moderator escalated an item to the senior moderators"}
 # Kinds also sent to the moderation webhook (WebhookEvent.Type values).
 WEBHOOK_KINDS = (NEW_FLAG, APPEAL, DEADLINE_MISSED)
 
 
 def recipients(*, kind: str, item) -> list:
-    """Who is told: seniors for missed deadlines; the assignee (person or team) when the item
+    """Who is told: seniors for missed deadlines and escalations; the assignee (person or team) when the item
     is assigned; otherwise every moderator. Never the uploader, never the first decider of an
     appeal, only people with an address who kept the preference on."""
     from accounts.models import Role, User
@@ -37,7 +39,7 @@ def recipients(*, kind: str, item) -> list:
     users = User.objects.filter(is_active=True, notify_by_email=True).exclude(email="")
     seniors = Q(role__in=[Role.SENIOR_MODERATOR, Role.ADMIN]) | Q(is_superuser=True)
     moderators = Q(role=Role.MODERATOR) | seniors
-    if kind == DEADLINE_MISSED:
+    if kind in (DEADLINE_MISSED, ESCALATED):
         users = users.filter(seniors)
     elif item.assigned_to_id or item.assigned_team_id:
         assignees = Q(pk__in=[])
@@ -51,6 +53,8 @@ def recipients(*, kind: str, item) -> list:
     users = users.exclude(pk=item.job.video.uploaded_by_id)
     if kind == APPEAL and item.first_decided_by_id:
         users = users.exclude(pk=item.first_decided_by_id)
+    if kind == ESCALATED and item.escalated_by_id:
+        users = users.exclude(pk=item.escalated_by_id)
     return list(users.order_by("username"))
 
 

@@ -400,6 +400,8 @@ def review_item_decide(
             first_reason=reason,
             created_at=now,
         )
+    if decision == Decision.ESCALATE:
+        notifications.notify(kind=notifications.ESCALATED, item=ReviewItem.objects.get(pk=item_id))
     if new_state in DECIDED_STATES:  # a final outcome: tell the API client's callback URL
         webhook_job_moderated(
             job=before.job,
@@ -534,9 +536,15 @@ def deadlines_schedule_install():
     """The django-q2 schedule that runs review_items_escalate_overdue every minute."""
     from django_q.models import Schedule
 
-    schedule, _ = Schedule.objects.update_or_create(name=DEADLINES_SCHEDULE, defaults={
-        "func": "moderation.tasks.deadlines_enforce", "schedule_type": Schedule.MINUTES,
-        "minutes": 1, "repeats": -1})
+    schedule, _ = Schedule.objects.update_or_create(
+        name=DEADLINES_SCHEDULE,
+        defaults={
+            "func": "moderation.tasks.deadlines_enforce",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
     return schedule
 
 

@@ -60,3 +60,16 @@ class NotificationTests(ApiTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             services.review_item_assign(item_id=item.pk, by=self.root, to_user=self.mod2)
         self.assertEqual([m.to[0] for m in mail.outbox], ["mod2@example.com"])
+
+    def test_an_escalation_is_e_mailed_to_the_senior_moderators(self):
+        senior = UserFactory(username="sam", role="senior_moderator")
+        item = routed(uploader=self.alice, probability=0.95)
+        mail.outbox.clear()
+        with self.captureOnCommitCallbacks(execute=True):
+            decided(item, senior, "escalate", "policy")  # a senior may escalate too
+            decided(routed(uploader=self.alice, probability=0.9), self.mod, "escalate",
+                    "second_opinion")
+        escalations = [m for m in mail.outbox if "escalated" in m.subject]
+        # The escalator is not told of their own escalation; plain moderators are not told.
+        self.assertEqual(sorted(m.to[0] for m in escalations),
+                         ["root@example.com", "root@example.com", "sam@example.com"])
