@@ -14,6 +14,7 @@ class Role(models.TextChoices):
 
 class FaceOnlyMode(models.TextChoices):
     """How the evidence page shows the video frame: the face crops always stay sharp."""
+
     OFF = "off", "Show the video as it is"
     BLUR = "blur", "Blur the frame (face crops sharp)"
     GREYSCALE = "greyscale", "Greyscale the frame (face crops sharp)"
@@ -25,8 +26,11 @@ def validate_timezone(value: str) -> None:
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())
-            if "/" in name or name == "UTC"]
+    return [
+        (name, name)
+        for name in sorted(zoneinfo.available_timezones())
+        if "/" in name or name == "UTC"
+    ]
 
 
 class User(AbstractUser):
@@ -34,19 +38,24 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.UPLOADER)
     # Preferences (the "Preferences" page).
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone],
-                                 help_text="Times are shown in this zone, with its name.")
-    face_only_mode = models.CharField(max_length=12, choices=FaceOnlyMode.choices,
-                                      default=FaceOnlyMode.OFF)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="Times are shown in this zone, with its name.",
+    )
+    face_only_mode = models.CharField(
+        max_length=12, choices=FaceOnlyMode.choices, default=FaceOnlyMode.OFF
+    )
     review_muted = models.BooleanField(default=True, help_text="Start review videos muted.")
     notify_by_email = models.BooleanField(
-        default=True, help_text="Moderators: e-mail me new flags, appeals and missed deadlines.")
+        default=True, help_text="Moderators: e-mail me new flags, appeals and missed deadlines."
+    )
 
     @property
     def is_moderator(self) -> bool:
         """Moderators, senior moderators and admins review other people's videos."""
-        return self.is_superuser or self.role in (Role.MODERATOR, Role.SENIOR_MODERATOR,
-                                                  Role.ADMIN)
+        return self.is_superuser or self.role in (Role.MODERATOR, Role.SENIOR_MODERATOR, Role.ADMIN)
 
     @property
     def is_senior_moderator(self) -> bool:

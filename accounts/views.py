@@ -41,5 +41,6 @@ def preferences(request):
         form.save()
         messages.success(request, "Preferences saved.")
         return redirect("accounts:preferences")
-    return render(request, "accounts/preferences.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "accounts/preferences.html", {"form": form}, status=400 if form.errors else 200
+    )

@@ -301,17 +301,24 @@ MODERATION_HEATMAPS_ON_ROUTE = envbool("MODERATION_HEATMAPS_ON_ROUTE", True)
 # fake waits at most an hour by default. Missed deadlines escalate to a senior moderator
 # (`manage.py moderation_deadlines`, run every minute by the worker's schedule).
 MODERATION_DEADLINES = {
-    "routed_flagged": 60, "routed_uncertain": 24 * 60, "routed_no_face": 48 * 60,
-    "routed_review_floor": 48 * 60, "appeal": 48 * 60, "escalated": 4 * 60,
-    "flagged": 60, "needs_review": 24 * 60, "appealed": 48 * 60,
+    "routed_flagged": 60,
+    "routed_uncertain": 24 * 60,
+    "routed_no_face": 48 * 60,
+    "routed_review_floor": 48 * 60,
+    "appeal": 48 * 60,
+    "escalated": 4 * 60,
+    "flagged": 60,
+    "needs_review": 24 * 60,
+    "appealed": 48 * 60,
 }
 for _pair in envlist("MODERATION_DEADLINES", []):
     _key, _, _minutes = _pair.partition("=")
     try:
         MODERATION_DEADLINES[_key.strip()] = int(_minutes)
     except ValueError:
-        raise ImproperlyConfigured("MODERATION_DEADLINES is a list like "
-                                   f"routed_flagged=60,appeal=2880, not {_pair!r}") from None
+        raise ImproperlyConfigured(
+            f"MODERATION_DEADLINES is a list like routed_flagged=60,appeal=2880, not {_pair!r}"
+        ) from None
 # This share of first decisions (0..1) is sent blind to a second moderator.
 MODERATION_DOUBLE_REVIEW_RATE = envfloat("MODERATION_DOUBLE_REVIEW_RATE", 0.1)
 if not 0.0 <= MODERATION_DOUBLE_REVIEW_RATE <= 1.0:

@@ -3,6 +3,7 @@
 Stored crops are small (CROP_MAX_SIDE); a moderator enlarging one wants the pixels the video
 really has. Plain OpenCV, no Django.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,9 @@ JPEG_QUALITY = 92
 MAX_SIDE = 1600  # a face region larger than this (a 4K close-up) is scaled down to it
 
 
-def face_region_jpeg(path: str | Path, *, frame_index: int, box: tuple[int, int, int, int],
-                     margin: float = 0.3) -> bytes | None:
+def face_region_jpeg(
+    path: str | Path, *, frame_index: int, box: tuple[int, int, int, int], margin: float = 0.3
+) -> bytes | None:
     """JPEG of the box (x, y, w, h, in the video's displayed pixels) grown by `margin` of its
     larger side on each side, from frame `frame_index`; None when the frame cannot be read."""
     cap = cv2.VideoCapture(str(path))
@@ -40,8 +42,10 @@ def face_region_jpeg(path: str | Path, *, frame_index: int, box: tuple[int, int,
     side = max(region.shape[:2])
     if side > MAX_SIDE:
         scale = MAX_SIDE / side
-        region = cv2.resize(region, (round(region.shape[1] * scale),
-                                     round(region.shape[0] * scale)),
-                            interpolation=cv2.INTER_AREA)
+        region = cv2.resize(
+            region,
+            (round(region.shape[1] * scale), round(region.shape[0] * scale)),
+            interpolation=cv2.INTER_AREA,
+        )
     ok, buf = cv2.imencode(".jpg", region, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     return buf.tobytes() if ok else None

@@ -34,7 +34,8 @@ def jobs_visible_to(user) -> QuerySet[AnalysisJob]:
 
 
 JOB_SORTS = {
-    "-uploaded": ("-created_at",), "uploaded": ("created_at",),
+    "-uploaded": ("-created_at",),
+    "uploaded": ("created_at",),
     "name": ("video__original_name", "-created_at"),
     "-name": ("-video__original_name", "-created_at"),
     "-score": (F("fake_probability").desc(nulls_last=True), "-created_at"),
@@ -46,10 +47,12 @@ def jobs_search(qs: QuerySet[AnalysisJob], *, text: str = "", sort: str = "") ->
     """Search by file name, file id (start of the SHA-256), uploader or client reference."""
     text = (text or "").strip()
     if text:
-        qs = qs.filter(Q(video__original_name__icontains=text)
-                       | Q(video__sha256__istartswith=text.lstrip("#"))
-                       | Q(video__uploaded_by__username__iexact=text)
-                       | Q(client_reference__iexact=text))
+        qs = qs.filter(
+            Q(video__original_name__icontains=text)
+            | Q(video__sha256__istartswith=text.lstrip("#"))
+            | Q(video__uploaded_by__username__iexact=text)
+            | Q(client_reference__iexact=text)
+        )
     return qs.order_by(*JOB_SORTS.get(sort, JOB_SORTS["-uploaded"]))
 
 

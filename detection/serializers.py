@@ -109,9 +109,11 @@ class StatementSerializer(serializers.Serializer):
 
 
 class ModerationDetailSerializer(ModerationStateSerializer):
-    statement = StatementSerializer(source="statement_of_reasons", allow_null=True,
-                                    help_text="Once a moderator decided: the statement of "
-                                              "reasons.")
+    statement = StatementSerializer(
+        source="statement_of_reasons",
+        allow_null=True,
+        help_text="Once a moderator decided: the statement of reasons.",
+    )
 
 
 class JobSerializer(serializers.Serializer):
@@ -207,13 +209,16 @@ class JobDetailSerializer(JobSerializer):
     frames_sampled = serializers.IntegerField(allow_null=True)
     frames_with_face = serializers.IntegerField(allow_null=True)
     faces_scored = serializers.IntegerField(allow_null=True)
-    frames = FrameSerializer(many=True, help_text="Empty for uploaders when the site hides "
-                                                  "per-frame scores (see `scores_hidden`).")
+    frames = FrameSerializer(
+        many=True,
+        help_text="Empty for uploaders when the site hides per-frame scores (see `scores_hidden`).",
+    )
     persons = serializers.SerializerMethodField()
     face_size = serializers.SerializerMethodField()
     scores_hidden = serializers.SerializerMethodField(
         help_text="True: this account sees the verdict and the statement of reasons, not the "
-                  "per-frame scores, persons' scores or face crops.")
+        "per-frame scores, persons' scores or face crops."
+    )
 
     def _scores_visible(self) -> bool:
         request = self.context.get("request")

@@ -39,9 +39,14 @@ def upload(request):
     )
 
 
-JOB_SORT_LABELS = [("-uploaded", "Newest first"), ("uploaded", "Oldest first"),
-                   ("name", "Name, A–Z"), ("-name", "Name, Z–A"),
-                   ("-score", "p(fake), highest first"), ("score", "p(fake), lowest first")]
+JOB_SORT_LABELS = [
+    ("-uploaded", "Newest first"),
+    ("uploaded", "Oldest first"),
+    ("name", "Name, A–Z"),
+    ("-name", "Name, Z–A"),
+    ("-score", "p(fake), highest first"),
+    ("score", "p(fake), lowest first"),
+]
 
 
 @login_required
@@ -52,9 +57,17 @@ def job_list(request):
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "detection/job_list.html", {
-        "page": page, "q": text, "o": sort if sort in selectors.JOB_SORTS else "-uploaded",
-        "query": query.urlencode(), "sorts": JOB_SORT_LABELS})
+    return render(
+        request,
+        "detection/job_list.html",
+        {
+            "page": page,
+            "q": text,
+            "o": sort if sort in selectors.JOB_SORTS else "-uploaded",
+            "query": query.urlencode(),
+            "sorts": JOB_SORT_LABELS,
+        },
+    )
 
 
 @login_required

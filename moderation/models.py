@@ -247,9 +247,12 @@ class ReviewItem(models.Model):
         """The human decision the item's state rests on (after appeal, if any)."""
         if self.state not in DECIDED_STATES:
             return None
-        return (self.events.filter(actor__isnull=False, to_state=self.state)
-                .exclude(reason__in=[ReasonCode.APPEAL, ReasonCode.ASSIGNED])
-                .order_by("-created_at", "-id").first())
+        return (
+            self.events.filter(actor__isnull=False, to_state=self.state)
+            .exclude(reason__in=[ReasonCode.APPEAL, ReasonCode.ASSIGNED])
+            .order_by("-created_at", "-id")
+            .first()
+        )
 
     @property
     def statement_of_reasons(self) -> dict | None:
@@ -260,18 +263,26 @@ class ReviewItem(models.Model):
             return None
         fake = self.state == ReviewState.CONFIRMED_FAKE
         if self.can_be_appealed:
-            appeal = ("You can appeal this decision once, on this page: say why you think it is "
-                      "wrong; a different moderator decides the appeal.")
+            appeal = (
+                "You can appeal this decision once, on this page: say why you think it is "
+                "wrong; a different moderator decides the appeal."
+            )
         elif self.appeal_decided_by_id:
             appeal = "This decision was made on appeal and is final."
         else:
             appeal = "This decision is in your favour: there is nothing to appeal."
         return {
             "decision": "manipulated" if fake else "authentic",
-            "reason": event.reason, "reason_label": event.get_reason_display(),
-            "part": {"person_index": event.person_index, "start_s": event.start_s,
-                     "end_s": event.end_s, "text": event.part},
-            "decided_at": event.created_at, "appealable": self.can_be_appealed,
+            "reason": event.reason,
+            "reason_label": event.get_reason_display(),
+            "part": {
+                "person_index": event.person_index,
+                "start_s": event.start_s,
+                "end_s": event.end_s,
+                "text": event.part,
+            },
+            "decided_at": event.created_at,
+            "appealable": self.can_be_appealed,
             "how_to_appeal": appeal,
         }
 

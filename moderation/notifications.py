@@ -4,6 +4,7 @@ By e-mail (Django's e-mail backend, to moderators who kept the preference on) an
 MODERATION_WEBHOOK_URL is set, by a signed webhook through the job webhooks' delivery (same
 signature, retries and address checks). Both are sent only once the change has committed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,10 +23,13 @@ DEADLINE_MISSED = "review.deadline_missed"
 ASSIGNED = "review.assigned"
 ESCALATED = "review.escalated"
 
-SUBJECTS = {NEW_FLAG: "New flagged video", APPEAL: "New appeal",
-            DEADLINE_MISSED: "Missed review deadline: escalated to senior moderators",
-            ASSIGNED: "A review item was assigned to you",
-            ESCALATED: "A moderator escalated an item to the senior moderators"}
+SUBJECTS = {
+    NEW_FLAG: "New flagged video",
+    APPEAL: "New appeal",
+    DEADLINE_MISSED: "Missed review deadline: escalated to senior moderators",
+    ASSIGNED: "A review item was assigned to you",
+    ESCALATED: "A moderator escalated an item to the senior moderators",
+}
 # Kinds also sent to the moderation webhook (WebhookEvent.Type values).
 WEBHOOK_KINDS = (NEW_FLAG, APPEAL, DEADLINE_MISSED)
 
@@ -62,16 +66,24 @@ def _message(kind: str, item) -> tuple[str, str]:
     video = item.job.video
     url = settings.SITE_URL.rstrip("/") + reverse("moderation:item_detail", args=[item.pk])
     subject = f"[Deepfake moderation] {SUBJECTS[kind]}: {video.original_name} ({item.short_id})"
-    lines = [f"{SUBJECTS[kind]}.", "", f"Video: {video.original_name} (file {item.short_id})",
-             f"State: {item.get_state_display()}"]
+    lines = [
+        f"{SUBJECTS[kind]}.",
+        "",
+        f"Video: {video.original_name} (file {item.short_id})",
+        f"State: {item.get_state_display()}",
+    ]
     if item.model_score is not None:
         lines.append(f"Model p(fake): {item.model_score:.3f}")
     if item.due_at:
         lines.append(f"Due: {item.due_at.isoformat(timespec='minutes')} (UTC)")
     if kind == APPEAL:
         lines.append(f"Appeal: {item.appeal_message}")
-    lines += ["", f"Open it: {url}", "",
-              "You get these because your preference 'notify by e-mail' is on."]
+    lines += [
+        "",
+        f"Open it: {url}",
+        "",
+        "You get these because your preference 'notify by e-mail' is on.",
+    ]
     return subject, "\n".join(lines)
 
 
@@ -82,8 +94,10 @@ def _send_email(kind: str, item_id: int) -> None:
     if item is None:
         return
     subject, body = _message(kind, item)
-    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-                for user in recipients(kind=kind, item=item)]
+    messages = [
+        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        for user in recipients(kind=kind, item=item)
+    ]
     try:
         send_mass_mail(messages, fail_silently=False)
     except Exception:  # a mail server problem must not undo or hide the review change
@@ -95,10 +109,19 @@ def _webhook_event(kind: str, item) -> None:
     from webhooks.services import webhook_enqueue, webhook_payload
 
     event = WebhookEvent(job=item.job, type=kind, url=settings.MODERATION_WEBHOOK_URL)
-    event.payload = webhook_payload(job=item.job, event_id=event.id, event_type=kind, data={
-        "review": {"id": item.pk, "state": item.state,
-                   "due_at": item.due_at.isoformat() if item.due_at else None,
-                   "url": reverse("moderation:item_detail", args=[item.pk])}})
+    event.payload = webhook_payload(
+        job=item.job,
+        event_id=event.id,
+        event_type=kind,
+        data={
+            "review": {
+                "id": item.pk,
+                "state": item.state,
+                "due_at": item.due_at.isoformat() if item.due_at else None,
+                "url": reverse("moderation:item_detail", args=[item.pk]),
+            }
+        },
+    )
     event.save()
     transaction.on_commit(lambda: webhook_enqueue(event_id=event.id))
 

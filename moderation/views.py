@@ -257,9 +257,11 @@ def face_full(request, face_id: int):
 
     face = face_get_for_user(request.user, face_id)
     try:
-        jpeg = face_region_jpeg(face.frame.job.video.file.path,
-                                frame_index=face.frame.frame_index,
-                                box=(face.box_x, face.box_y, face.box_w, face.box_h))
+        jpeg = face_region_jpeg(
+            face.frame.job.video.file.path,
+            frame_index=face.frame.frame_index,
+            box=(face.box_x, face.box_y, face.box_w, face.box_h),
+        )
     except (NotImplementedError, ValueError):  # storage without local paths
         jpeg = None
     if jpeg is None:

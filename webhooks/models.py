@@ -46,8 +46,11 @@ class WebhookEvent(models.Model):
 
 
 # Events for the moderators' own endpoint: not part of a job's webhook log shown to its client.
-INTERNAL_WEBHOOK_TYPES = (WebhookEvent.Type.REVIEW_FLAGGED, WebhookEvent.Type.REVIEW_APPEALED,
-                          WebhookEvent.Type.REVIEW_DEADLINE_MISSED)
+INTERNAL_WEBHOOK_TYPES = (
+    WebhookEvent.Type.REVIEW_FLAGGED,
+    WebhookEvent.Type.REVIEW_APPEALED,
+    WebhookEvent.Type.REVIEW_DEADLINE_MISSED,
+)
 
 
 class WebhookDelivery(models.Model):

@@ -1,5 +1,6 @@
 """Per-user preferences: time zone (named on every page), face-only review mode, muted videos,
 e-mail notifications."""
+
 import zoneinfo
 
 from django.urls import reverse
@@ -11,19 +12,30 @@ from tests.moderation.helpers import routed
 
 class PreferencesTests(PlatformTestCase):
     def test_defaults_are_utc_muted_and_face_only_off(self):
-        self.assertEqual((self.mod.time_zone, self.mod.review_muted, self.mod.face_only_mode),
-                         ("UTC", True, "off"))
+        self.assertEqual(
+            (self.mod.time_zone, self.mod.review_muted, self.mod.face_only_mode),
+            ("UTC", True, "off"),
+        )
 
     def test_times_are_shown_in_the_users_zone_with_its_name(self):
         item = routed(uploader=self.alice, probability=0.9)
         self.client.login(username="mod", password=PASSWORD)
-        response = self.client.post(reverse("accounts:preferences"), {
-            "time_zone": "Asia/Tokyo", "face_only_mode": "blur", "review_muted": "on",
-            "notify_by_email": ""}, follow=True)
+        response = self.client.post(
+            reverse("accounts:preferences"),
+            {
+                "time_zone": "Asia/Tokyo",
+                "face_only_mode": "blur",
+                "review_muted": "on",
+                "notify_by_email": "",
+            },
+            follow=True,
+        )
         self.assertContains(response, "Preferences saved")
         self.mod.refresh_from_db()
-        self.assertEqual((self.mod.time_zone, self.mod.face_only_mode, self.mod.notify_by_email),
-                         ("Asia/Tokyo", "blur", False))
+        self.assertEqual(
+            (self.mod.time_zone, self.mod.face_only_mode, self.mod.notify_by_email),
+            ("Asia/Tokyo", "blur", False),
+        )
         page = self.client.get(reverse("moderation:queue"))
         self.assertContains(page, "times in Asia/Tokyo")
         local = item.job.created_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
@@ -34,8 +46,9 @@ class PreferencesTests(PlatformTestCase):
 
     def test_an_unknown_zone_is_refused(self):
         self.client.login(username="mod", password=PASSWORD)
-        response = self.client.post(reverse("accounts:preferences"), {
-            "time_zone": "Mars/Olympus", "face_only_mode": "off"})
+        response = self.client.post(
+            reverse("accounts:preferences"), {"time_zone": "Mars/Olympus", "face_only_mode": "off"}
+        )
         self.assertEqual(response.status_code, 400)
         self.mod.refresh_from_db()
         self.assertEqual(self.mod.time_zone, "UTC")

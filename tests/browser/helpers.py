@@ -1,4 +1,5 @@
 """Shared pieces of the browser tests."""
+
 import tempfile
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """The moderator's workbench in Debian's Chromium: keyboard-only review, decisions on a part of
 the video, deadlines, face-only mode and the narrow layout."""
+
 import cv2
 import pytest
 from django.core import mail
@@ -30,14 +31,21 @@ def active_model():
     from detection.services import model_version_register
 
     return model_version_active() or model_version_register(
-        spec_path=settings.DETECTION_DEFAULT_MODEL_SPEC, activate=True)
+        spec_path=settings.DETECTION_DEFAULT_MODEL_SPEC, activate=True
+    )
 
 
 @pytest.fixture
 def people():
-    return {name: UserFactory(username=name, role=role) for name, role in
-            [("alice", Role.UPLOADER), ("mod1", Role.MODERATOR), ("mod2", Role.MODERATOR),
-             ("sam", Role.SENIOR_MODERATOR)]}
+    return {
+        name: UserFactory(username=name, role=role)
+        for name, role in [
+            ("alice", Role.UPLOADER),
+            ("mod1", Role.MODERATOR),
+            ("mod2", Role.MODERATOR),
+            ("sam", Role.SENIOR_MODERATOR),
+        ]
+    }
 
 
 def playable_item(uploader, *, name="speech.webm", probability=0.93, persons=2):
@@ -48,19 +56,32 @@ def playable_item(uploader, *, name="speech.webm", probability=0.93, persons=2):
     job.video.duration_s, job.video.width, job.video.height, job.video.fps = 20.0, 160, 120, 5.0
     job.video.save()
     ok, jpeg = cv2.imencode(".jpg", media.face_image())
-    people_rows = [PersonResult.objects.create(job=job, index=i, fake_probability=0.5 + 0.2 * i,
-                                               frames_seen=4) for i in range(persons)]
+    people_rows = [
+        PersonResult.objects.create(job=job, index=i, fake_probability=0.5 + 0.2 * i, frames_seen=4)
+        for i in range(persons)
+    ]
     # The factory's frame at 0 s scores low here, so the flagged part is 12-16 s only.
     FrameResult.objects.filter(job=job).update(fake_probability=0.2)
     for face in FaceResult.objects.filter(frame__job=job):
         face.fake_probability = 0.2
         face.crop.save("0.jpg", ContentFile(jpeg.tobytes()), save=True)
     for n, t in enumerate([4.0, 8.0, 12.0, 16.0], start=1):
-        frame = FrameResult.objects.create(job=job, frame_index=n, timestamp_s=t,
-                                           fake_probability=0.95 if t in (12.0, 16.0) else 0.2)
-        face = FaceResult(frame=frame, box_x=0, box_y=0, box_w=50, box_h=50, raw_score=0.5,
-                          fake_probability=frame.fake_probability,
-                          person=people_rows[n % persons] if persons else None)
+        frame = FrameResult.objects.create(
+            job=job,
+            frame_index=n,
+            timestamp_s=t,
+            fake_probability=0.95 if t in (12.0, 16.0) else 0.2,
+        )
+        face = FaceResult(
+            frame=frame,
+            box_x=0,
+            box_y=0,
+            box_w=50,
+            box_h=50,
+            raw_score=0.5,
+            fake_probability=frame.fake_probability,
+            person=people_rows[n % persons] if persons else None,
+        )
         face.crop.save(f"{n}.jpg", ContentFile(jpeg.tobytes()), save=True)
     return review_item_route(job=job)
 
@@ -78,11 +99,14 @@ def wider_than_the_screen(page) -> list[str]:
 
 
 def test_a_moderator_clears_a_queue_of_ten_items_with_the_keyboard_only(
-        login, live_server, people, screenshot):
+    login, live_server, people, screenshot
+):
     from playwright.sync_api import expect
 
-    items = [review_item_route(job=done_job(uploader=people["alice"], probability=0.7 + i / 50))
-             for i in range(10)]
+    items = [
+        review_item_route(job=done_job(uploader=people["alice"], probability=0.7 + i / 50))
+        for i in range(10)
+    ]
     page = login("mod1")
     page.goto(f"{live_server.url}/moderation/")
     page.keyboard.press("?")
@@ -102,20 +126,25 @@ def test_a_moderator_clears_a_queue_of_ten_items_with_the_keyboard_only(
         this_item = page.url
         page.keyboard.press("Enter")
         # The next item opens (a new address; the queue itself after the last one).
-        page.wait_for_url(lambda url: url != this_item)
+        page.wait_for_url(lambda url, left=this_item: url != left)
         expect(page.locator(".message")).to_contain_text("Decision recorded")
     expect(page.locator(".message")).to_contain_text("Nothing left for you")
     screenshot(page, "3-cleared")
     decided = ReviewItem.objects.filter(pk__in=[i.pk for i in items])
-    assert decided.filter(state=ReviewState.CONFIRMED_FAKE, first_decided_by__username="mod1"
-                          ).count() == 5
+    assert (
+        decided.filter(state=ReviewState.CONFIRMED_FAKE, first_decided_by__username="mod1").count()
+        == 5
+    )
     assert decided.filter(state=ReviewState.OVERTURNED_REAL).count() == 5
     assert {e.reason for i in decided for e in i.events.filter(actor__isnull=False)} == {
-        "artefacts", "authentic_source"}
+        "artefacts",
+        "authentic_source",
+    }
 
 
 def test_a_range_decision_is_made_and_the_uploader_sees_its_statement(
-        login, live_server, people, screenshot):
+    login, live_server, people, screenshot
+):
     from playwright.sync_api import expect
 
     item = playable_item(people["alice"])
@@ -153,7 +182,8 @@ def test_a_range_decision_is_made_and_the_uploader_sees_its_statement(
     alice.goto(f"{live_server.url}/videos/jobs/{item.job_id}/")
     expect(alice.locator("#statement-decision")).to_contain_text("judged manipulated")
     expect(alice.locator("#statement-reason")).to_contain_text(
-        "Visible blending, warping or texture artefacts")
+        "Visible blending, warping or texture artefacts"
+    )
     expect(alice.locator("#statement-part")).to_have_text("Person 2, 00:12–00:19")
     expect(alice.locator("#statement-appeal")).to_contain_text("You can appeal this decision")
     expect(alice.locator("#appeal-form")).to_be_visible()
@@ -164,8 +194,7 @@ def test_a_range_decision_is_made_and_the_uploader_sees_its_statement(
     screenshot(alice, "2-statement")
 
 
-def test_a_missed_deadline_escalates_to_a_senior_moderator(
-        login, live_server, people, screenshot):
+def test_a_missed_deadline_escalates_to_a_senior_moderator(login, live_server, people, screenshot):
     from playwright.sync_api import expect
 
     item = playable_item(people["alice"], name="rally.webm")
@@ -173,8 +202,9 @@ def test_a_missed_deadline_escalates_to_a_senior_moderator(
     mod.goto(f"{live_server.url}/moderation/")
     expect(mod.locator("#queue time[data-due]")).to_contain_text("due in")
     # The hour passes with nobody deciding it.
-    ReviewItem.objects.filter(pk=item.pk).update(due_at=timezone.now()
-                                                 - timezone.timedelta(minutes=2, seconds=5))
+    ReviewItem.objects.filter(pk=item.pk).update(
+        due_at=timezone.now() - timezone.timedelta(minutes=2, seconds=5)
+    )
     mod.reload()
     expect(mod.locator("#queue time[data-due]")).to_contain_text("overdue 2 min")
     mail.outbox.clear()  # (the new flag was e-mailed to every moderator)
@@ -204,7 +234,8 @@ def test_a_missed_deadline_escalates_to_a_senior_moderator(
 
 
 def test_face_only_mode_blurs_the_frame_and_keeps_crops_sharp(
-        login, live_server, people, screenshot):
+    login, live_server, people, screenshot
+):
     from playwright.sync_api import expect
 
     people["mod1"].face_only_mode = "blur"
@@ -239,11 +270,14 @@ def test_face_only_mode_blurs_the_frame_and_keeps_crops_sharp(
 
 
 def test_queue_and_evidence_page_have_no_horizontal_scroll_at_390_px(
-        login, live_server, people, screenshot):
+    login, live_server, people, screenshot
+):
     from playwright.sync_api import expect
 
-    item = playable_item(people["alice"], name="a-very-long-file-name-from-a-phone-camera-2026"
-                                               "-12-06-at-09-41-17-final-final.webm")
+    item = playable_item(
+        people["alice"],
+        name="a-very-long-file-name-from-a-phone-camera-2026-12-06-at-09-41-17-final-final.webm",
+    )
     for i in range(3):
         review_item_route(job=done_job(uploader=people["alice"], probability=0.8 + i / 20))
     for dark in (False, True):
@@ -289,4 +323,3 @@ def test_keyboard_users_reach_the_timeline_points_and_the_skip_link(login, live_
     assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
     page.locator("body").press("+")
     expect(page.locator("#zoom-level")).to_have_text("1.5×")
-

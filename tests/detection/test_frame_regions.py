@@ -1,4 +1,5 @@
 """A face cut from the original frame at full resolution, for moderators' enlarged crops."""
+
 import tempfile
 from pathlib import Path
 
@@ -31,9 +32,10 @@ def test_it_cuts_the_box_with_its_margin_from_the_right_frame(tmp_path):
 
 def test_the_region_stops_at_the_frame_edges_and_bad_input_is_none(tmp_path):
     path = _clip(tmp_path / "clip.mp4")
-    image = cv2.imdecode(np.frombuffer(face_region_jpeg(path, frame_index=0,
-                                                        box=(600, 340, 60, 60)), np.uint8),
-                         cv2.IMREAD_COLOR)
+    image = cv2.imdecode(
+        np.frombuffer(face_region_jpeg(path, frame_index=0, box=(600, 340, 60, 60)), np.uint8),
+        cv2.IMREAD_COLOR,
+    )
     assert image.shape[:2] == (360 - 322, 640 - 582)
     assert face_region_jpeg(path, frame_index=500, box=(0, 0, 10, 10)) is None
     assert face_region_jpeg(tmp_path / "missing.mp4", frame_index=0, box=(0, 0, 10, 10)) is None

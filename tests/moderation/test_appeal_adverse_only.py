@@ -1,4 +1,5 @@
 """Only an adverse decision (confirmed fake) can be appealed."""
+
 from django.urls import reverse
 
 from moderation import services
@@ -13,13 +14,17 @@ from .helpers import decided, routed
 class FavourableDecisionTests(PlatformTestCase):
     def setUp(self):
         super().setUp()
-        self.item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "real",
-                            "model_error")
+        self.item = decided(
+            routed(uploader=self.alice, probability=0.9), self.mod, "real", "model_error"
+        )
 
     def test_an_appeal_against_a_favourable_decision_is_refused(self):
         with self.assertRaisesMessage(services.ReviewConflict, "in your favour"):
-            services.review_item_appeal(job_id=self.item.job_id, uploader=self.alice,
-                                        message="I want it looked at again anyway.")
+            services.review_item_appeal(
+                job_id=self.item.job_id,
+                uploader=self.alice,
+                message="I want it looked at again anyway.",
+            )
         item = ReviewItem.objects.get(pk=self.item.pk)
         self.assertEqual((item.state, item.appealed_at), (ReviewState.OVERTURNED_REAL, None))
         self.assertFalse(item.can_be_appealed)
@@ -29,24 +34,32 @@ class FavourableDecisionTests(PlatformTestCase):
         page = self.client.get(reverse("detection:job_detail", args=[self.item.job_id]))
         self.assertNotContains(page, 'id="appeal-form"')
         self.assertContains(page, "in your favour: there is nothing to appeal")
-        response = self.client.post(reverse("moderation:job_appeal", args=[self.item.job_id]),
-                                    {"message": "Again please."}, follow=True)
+        response = self.client.post(
+            reverse("moderation:job_appeal", args=[self.item.job_id]),
+            {"message": "Again please."},
+            follow=True,
+        )
         self.assertContains(response, "cannot be appealed")
         self.assertIsNone(ReviewItem.objects.get(pk=self.item.pk).appealed_at)
 
 
 class FavourableDecisionApiTests(ApiTestCase):
     def test_the_api_answers_409(self):
-        item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "real",
-                       "no_artefacts")
+        item = decided(
+            routed(uploader=self.alice, probability=0.9), self.mod, "real", "no_artefacts"
+        )
         self.as_user(self.alice)
-        body = self.assertError(self.client.post(reverse("api:job-appeal", args=[item.job_id]),
-                                                 {"message": "why"}), 409, "conflict")
+        body = self.assertError(
+            self.client.post(reverse("api:job-appeal", args=[item.job_id]), {"message": "why"}),
+            409,
+            "conflict",
+        )
         self.assertIn("in your favour", body["message"])
 
     def test_an_adverse_decision_can_still_be_appealed(self):
         item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "fake")
         self.as_user(self.alice)
-        response = self.client.post(reverse("api:job-appeal", args=[item.job_id]),
-                                    {"message": "It is my own footage."})
+        response = self.client.post(
+            reverse("api:job-appeal", args=[item.job_id]), {"message": "It is my own footage."}
+        )
         self.assertEqual(response.json()["state"], "appealed")

@@ -1,4 +1,5 @@
 """Deadlines per queue and reason; a missed one escalates to the senior moderators."""
+
 import datetime as dt
 from io import StringIO
 
@@ -20,21 +21,30 @@ class DeadlineTests(PlatformTestCase):
         self.senior = UserFactory(username="sam", role="senior_moderator")
 
     def test_each_queue_and_reason_has_its_deadline(self):
-        with self.settings(MODERATION_DEADLINES={"routed_flagged": 60, "needs_review": 600,
-                                                 "appeal": 2880, "escalated": 240}):
+        with self.settings(
+            MODERATION_DEADLINES={
+                "routed_flagged": 60,
+                "needs_review": 600,
+                "appeal": 2880,
+                "escalated": 240,
+            }
+        ):
             flagged = routed(uploader=self.alice, probability=0.95)
             uncertain = routed(uploader=self.alice, verdict="uncertain", probability=0.5)
             cleared = routed(uploader=self.alice, verdict="real", probability=0.01)
             for item, minutes in ((flagged, 60), (uncertain, 600)):
-                self.assertAlmostEqual((item.due_at - item.created_at).total_seconds(),
-                                       minutes * 60, delta=2)
+                self.assertAlmostEqual(
+                    (item.due_at - item.created_at).total_seconds(), minutes * 60, delta=2
+                )
             self.assertIsNone(cleared.due_at)
             item = decided(flagged, self.mod, "fake")
             self.assertIsNone(item.due_at)
-            item = services.review_item_appeal(job_id=item.job_id, uploader=self.alice,
-                                               message="It is me.")
-            self.assertAlmostEqual((item.due_at - item.appealed_at).total_seconds(), 2880 * 60,
-                                   delta=2)
+            item = services.review_item_appeal(
+                job_id=item.job_id, uploader=self.alice, message="It is me."
+            )
+            self.assertAlmostEqual(
+                (item.due_at - item.appealed_at).total_seconds(), 2880 * 60, delta=2
+            )
 
     def test_a_missed_deadline_escalates_to_a_senior_moderator(self):
         item = routed(uploader=self.alice, probability=0.95)
@@ -47,8 +57,9 @@ class DeadlineTests(PlatformTestCase):
         self.assertEqual((event.actor, event.reason), (None, "deadline_missed"))
         self.assertGreater(item.due_at, later(61))  # the escalation has its own deadline
         # Seniors (and admins) are told; plain moderators are not.
-        self.assertEqual(sorted(m.to[0] for m in mail.outbox),
-                         ["root@example.com", "sam@example.com"])
+        self.assertEqual(
+            sorted(m.to[0] for m in mail.outbox), ["root@example.com", "sam@example.com"]
+        )
         self.assertIn("Missed review deadline", mail.outbox[0].subject)
         # Only a senior moderator can take it now that the site has one.
         with self.assertRaisesMessage(services.ReviewConflict, "senior moderator"):
@@ -74,19 +85,23 @@ class DeadlineTests(PlatformTestCase):
 
     def test_the_command_and_its_schedule(self):
         item = routed(uploader=self.alice, probability=0.95)
-        ReviewItem.objects.filter(pk=item.pk).update(due_at=timezone.now()
-                                                     - dt.timedelta(minutes=1))
+        ReviewItem.objects.filter(pk=item.pk).update(
+            due_at=timezone.now() - dt.timedelta(minutes=1)
+        )
         out = StringIO()
         call_command("moderation_deadlines", stdout=out)
-        self.assertIn(f"1 item(s) past their deadline escalated or reported: {item.pk}",
-                      out.getvalue())
+        self.assertIn(
+            f"1 item(s) past their deadline escalated or reported: {item.pk}", out.getvalue()
+        )
         call_command("moderation_deadlines", "--install-schedule", stdout=out)
         call_command("moderation_deadlines", "--install-schedule", stdout=out)
         from django_q.models import Schedule
 
         schedule = Schedule.objects.get(name=services.DEADLINES_SCHEDULE)
-        self.assertEqual((schedule.func, schedule.schedule_type, schedule.minutes),
-                         ("moderation.tasks.deadlines_enforce", Schedule.MINUTES, 1))
+        self.assertEqual(
+            (schedule.func, schedule.schedule_type, schedule.minutes),
+            ("moderation.tasks.deadlines_enforce", Schedule.MINUTES, 1),
+        )
 
     def test_the_queue_shows_a_countdown(self):
         from django.urls import reverse
@@ -103,16 +118,15 @@ class DeadlineTests(PlatformTestCase):
 class SeniorRoleTests(PlatformTestCase):
     def test_without_senior_moderators_escalations_go_to_any_other_moderator(self):
         mod2 = UserFactory(username="mod2", role="moderator")
-        item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "escalate",
-                       "policy")
-        self.assertEqual(services.review_item_claim(item_id=item.pk, moderator=mod2).claimed_by,
-                         mod2)
+        item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "escalate", "policy")
+        self.assertEqual(
+            services.review_item_claim(item_id=item.pk, moderator=mod2).claimed_by, mod2
+        )
 
     def test_with_a_senior_moderator_escalations_go_to_seniors_only(self):
         UserFactory(username="mod2", role="moderator")
         senior = UserFactory(username="sam", role="senior_moderator")
-        item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "escalate",
-                       "policy")
+        item = decided(routed(uploader=self.alice, probability=0.9), self.mod, "escalate", "policy")
         mod2 = UserFactory(username="mod2")
         with self.assertRaisesMessage(services.ReviewConflict, "senior moderator"):
             services.review_item_claim(item_id=item.pk, moderator=mod2)

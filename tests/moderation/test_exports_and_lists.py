@@ -1,4 +1,5 @@
 """CSV exports of the queue and of decisions; search, sorting, ISO dates and short ids."""
+
 import csv
 import io
 
@@ -11,8 +12,15 @@ from .helpers import decided, routed
 
 
 def rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode()
-                                       if response.streaming else response.content.decode())))
+    return list(
+        csv.reader(
+            io.StringIO(
+                b"".join(response.streaming_content).decode()
+                if response.streaming
+                else response.content.decode()
+            )
+        )
+    )
 
 
 class ExportTests(PlatformTestCase):
@@ -40,10 +48,15 @@ class ExportTests(PlatformTestCase):
         table = rows(self.client.get(reverse("moderation:export_decisions")))
         self.assertEqual(len(table), 2)
         self.assertEqual(table[1][3], "'=HYPERLINK(evil).mp4")
-        self.assertEqual((table[1][4], table[1][6], table[1][7]),
-                         ("mod", "confirmed_fake", "artefacts"))
-        self.assertEqual(self.client.get(reverse("moderation:export_decisions"),
-                                         {"from": "06/12/2026"}).status_code, 400)
+        self.assertEqual(
+            (table[1][4], table[1][6], table[1][7]), ("mod", "confirmed_fake", "artefacts")
+        )
+        self.assertEqual(
+            self.client.get(
+                reverse("moderation:export_decisions"), {"from": "06/12/2026"}
+            ).status_code,
+            400,
+        )
 
     def test_uploaders_cannot_export(self):
         self.client.login(username="alice", password=PASSWORD)
@@ -59,9 +72,10 @@ class ListTests(PlatformTestCase):
         page = self.client.get(reverse("moderation:queue"), {"uploaded_from": "06/12/2026"})
         self.assertContains(page, "Enter a valid date")
         self.assertContains(page, 'type="date" name="uploaded_from"')
-        self.assertNotContains(self.client.get(reverse("moderation:queue"),
-                                               {"uploaded_from": "2026-12-06"}),
-                               "Enter a valid date")
+        self.assertNotContains(
+            self.client.get(reverse("moderation:queue"), {"uploaded_from": "2026-12-06"}),
+            "Enter a valid date",
+        )
 
     def test_the_queue_sorts_and_shows_short_ids(self):
         a = routed(uploader=self.alice, probability=0.95)

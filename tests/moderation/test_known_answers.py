@@ -1,4 +1,5 @@
 """Known-answer items seeded into the queue measure each moderator's accuracy."""
+
 from io import StringIO
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,31 +27,33 @@ class KnownAnswerTests(PlatformTestCase):
         real = services.known_answer_seed(job=self.real_ref, answer="real", by=self.senior)
         # A copy of the analysis, in the queue even when the model would clear it.
         self.assertNotEqual(fake.job_id, self.fake_ref.id)
-        self.assertEqual(fake.job.frames.get().faces.get().crop.name,
-                         self.fake_ref.frames.get().faces.get().crop.name)
-        self.assertEqual((fake.state, real.state),
-                         (ReviewState.FLAGGED, ReviewState.NEEDS_REVIEW))
+        self.assertEqual(
+            fake.job.frames.get().faces.get().crop.name,
+            self.fake_ref.frames.get().faces.get().crop.name,
+        )
+        self.assertEqual((fake.state, real.state), (ReviewState.FLAGGED, ReviewState.NEEDS_REVIEW))
         decided(fake, self.mod, "fake")
         decided(real, self.mod, "fake")
         second = services.known_answer_seed(job=self.fake_ref, answer="fake", by=self.senior)
         decided(second, self.mod2, "fake")
-        accuracy = {r.key: (r.reviews, r.agreed, r.rate)
-                    for r in selectors.known_answer_accuracy()}
+        accuracy = {r.key: (r.reviews, r.agreed, r.rate) for r in selectors.known_answer_accuracy()}
         self.assertEqual(accuracy, {"mod": (2, 1, 0.5), "mod2": (1, 1, 1.0)})
 
     def test_only_seniors_seed_their_own_finished_reference_uploads(self):
         with self.assertRaises(PermissionDenied):
             services.known_answer_seed(job=self.fake_ref, answer="fake", by=self.mod)
         with self.assertRaisesMessage(ValidationError, "your own reference uploads"):
-            services.known_answer_seed(job=done_job(uploader=self.alice), answer="fake",
-                                       by=self.senior)
+            services.known_answer_seed(
+                job=done_job(uploader=self.alice), answer="fake", by=self.senior
+            )
         with self.assertRaises(ValidationError):
             services.known_answer_seed(job=self.fake_ref, answer="maybe", by=self.senior)
         self.assertEqual(AnalysisJob.objects.count(), 3)
 
     def test_the_command_seeds_one(self):
         out = StringIO()
-        call_command("moderation_seed_known_answer", str(self.fake_ref.id), "fake", "--by",
-                     "sam", stdout=out)
+        call_command(
+            "moderation_seed_known_answer", str(self.fake_ref.id), "fake", "--by", "sam", stdout=out
+        )
         self.assertIn("known answer: fake", out.getvalue())
         self.assertEqual(ReviewItem.objects.filter(known_answer="fake").count(), 1)

@@ -1,4 +1,5 @@
 """Moderators hear of new flags, appeals and missed deadlines by e-mail and webhook."""
+
 from unittest import mock
 
 from django.core import mail
@@ -22,8 +23,10 @@ class NotificationTests(ApiTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             item = routed(uploader=self.alice, probability=0.95)
             routed(uploader=self.alice, verdict="uncertain", probability=0.5)  # not a flag
-        self.assertEqual(sorted(m.to[0] for m in mail.outbox),
-                         ["mod2@example.com", "mod@example.com", "root@example.com"])
+        self.assertEqual(
+            sorted(m.to[0] for m in mail.outbox),
+            ["mod2@example.com", "mod@example.com", "root@example.com"],
+        )
         message = mail.outbox[0]
         self.assertIn("New flagged video", message.subject)
         self.assertIn(item.short_id, message.subject)
@@ -33,16 +36,20 @@ class NotificationTests(ApiTestCase):
         item = decided(routed(uploader=self.alice, probability=0.95), self.mod, "fake")
         mail.outbox.clear()
         with self.captureOnCommitCallbacks(execute=True):
-            services.review_item_appeal(job_id=item.job_id, uploader=self.alice,
-                                        message="It is me.")
-        self.assertEqual(sorted(m.to[0] for m in mail.outbox),
-                         ["mod2@example.com", "root@example.com"])
+            services.review_item_appeal(
+                job_id=item.job_id, uploader=self.alice, message="It is me."
+            )
+        self.assertEqual(
+            sorted(m.to[0] for m in mail.outbox), ["mod2@example.com", "root@example.com"]
+        )
         self.assertIn("It is me.", mail.outbox[0].body)
 
     def test_the_moderation_webhook_gets_the_events_and_the_client_never_sees_them(self):
-        with self.settings(MODERATION_WEBHOOK_URL="https://93.184.215.14/moderation"), \
-                mock.patch("webhooks.services.webhook_enqueue") as enqueue, \
-                self.captureOnCommitCallbacks(execute=True):
+        with (
+            self.settings(MODERATION_WEBHOOK_URL="https://93.184.215.14/moderation"),
+            mock.patch("webhooks.services.webhook_enqueue") as enqueue,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
             item = routed(uploader=self.alice, probability=0.95)
             services.review_items_escalate_overdue(now=item.due_at)
         events = list(WebhookEvent.objects.order_by("created_at"))
@@ -67,9 +74,12 @@ class NotificationTests(ApiTestCase):
         mail.outbox.clear()
         with self.captureOnCommitCallbacks(execute=True):
             decided(item, senior, "escalate", "policy")  # a senior may escalate too
-            decided(routed(uploader=self.alice, probability=0.9), self.mod, "escalate",
-                    "second_opinion")
+            decided(
+                routed(uploader=self.alice, probability=0.9), self.mod, "escalate", "second_opinion"
+            )
         escalations = [m for m in mail.outbox if "escalated" in m.subject]
         # The escalator is not told of their own escalation; plain moderators are not told.
-        self.assertEqual(sorted(m.to[0] for m in escalations),
-                         ["root@example.com", "root@example.com", "sam@example.com"])
+        self.assertEqual(
+            sorted(m.to[0] for m in escalations),
+            ["root@example.com", "root@example.com", "sam@example.com"],
+        )

@@ -1,4 +1,5 @@
 """Each decision has its own reasons: a reason that does not fit is refused everywhere."""
+
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -19,8 +20,9 @@ class ReasonFitServiceTests(PlatformTestCase):
 
     def test_it_refuses_confirmed_fake_for_a_verified_authentic_source(self):
         with self.assertRaisesMessage(ValidationError, "does not fit"):
-            services.review_item_decide(item_id=self.item.pk, moderator=self.mod,
-                                        decision="fake", reason="authentic_source")
+            services.review_item_decide(
+                item_id=self.item.pk, moderator=self.mod, decision="fake", reason="authentic_source"
+            )
         self.assertEqual(ReviewItem.objects.get(pk=self.item.pk).state, ReviewState.FLAGGED)
         self.assertEqual(self.item.events.count(), 1)
 
@@ -28,18 +30,25 @@ class ReasonFitServiceTests(PlatformTestCase):
         fake, real, esc = (set(REASONS_BY_DECISION[d]) for d in ("fake", "real", "escalate"))
         self.assertEqual(fake & real, {"other"})
         self.assertEqual(fake & esc, {"other"})
-        for decision, reason in (("real", "artefacts"), ("escalate", "model_error"),
-                                 ("fake", "second_opinion")):
+        for decision, reason in (
+            ("real", "artefacts"),
+            ("escalate", "model_error"),
+            ("fake", "second_opinion"),
+        ):
             with self.assertRaises(ValidationError):
-                services.review_item_decide(item_id=self.item.pk, moderator=self.mod,
-                                            decision=decision, reason=reason)
+                services.review_item_decide(
+                    item_id=self.item.pk, moderator=self.mod, decision=decision, reason=reason
+                )
 
     def test_a_bulk_decision_with_a_mismatched_reason_touches_nothing(self):
         other = routed(uploader=self.alice, probability=0.95)
         with self.assertRaises(ValidationError):
-            services.review_items_decide_bulk(item_ids=[self.item.pk, other.pk],
-                                              moderator=self.mod, decision="real",
-                                              reason="artefacts")
+            services.review_items_decide_bulk(
+                item_ids=[self.item.pk, other.pk],
+                moderator=self.mod,
+                decision="real",
+                reason="artefacts",
+            )
         self.assertEqual(ReviewItem.objects.filter(state=ReviewState.FLAGGED).count(), 2)
 
 
@@ -48,8 +57,10 @@ class ReasonFitWebTests(PlatformTestCase):
         item = routed(uploader=self.alice, probability=0.9)
         self.client.login(username="mod", password=PASSWORD)
         self.client.post(reverse("moderation:item_claim", args=[item.pk]))
-        response = self.client.post(reverse("moderation:item_decide", args=[item.pk]),
-                                    {"decision": "fake", "reason": "authentic_source"})
+        response = self.client.post(
+            reverse("moderation:item_decide", args=[item.pk]),
+            {"decision": "fake", "reason": "authentic_source"},
+        )
         self.assertEqual(response.status_code, 400)
         self.assertContains(response, "is not a reason for", status_code=400)
         self.assertEqual(ReviewItem.objects.get(pk=item.pk).state, ReviewState.FLAGGED)
@@ -68,11 +79,18 @@ class ReasonFitApiTests(ApiTestCase):
         item = routed(uploader=self.alice, probability=0.9)
         self.as_user(self.mod)
         self.client.post(reverse("api:review-item-claim", args=[item.pk]))
-        body = self.assertError(self.client.post(
-            reverse("api:review-item-decide", args=[item.pk]),
-            {"decision": "fake", "reason": "authentic_source"}), 400, "invalid")
+        body = self.assertError(
+            self.client.post(
+                reverse("api:review-item-decide", args=[item.pk]),
+                {"decision": "fake", "reason": "authentic_source"},
+            ),
+            400,
+            "invalid",
+        )
         self.assertIn("reason", body["field_errors"])
         self.assertEqual(ReviewItem.objects.get(pk=item.pk).state, ReviewState.FLAGGED)
-        response = self.client.post(reverse("api:review-item-decide", args=[item.pk]),
-                                    {"decision": "real", "reason": "authentic_source"})
+        response = self.client.post(
+            reverse("api:review-item-decide", args=[item.pk]),
+            {"decision": "real", "reason": "authentic_source"},
+        )
         self.assertEqual(response.json()["state"], "overturned_real")

@@ -1,5 +1,6 @@
 """Uploaders see the verdict and the statement of reasons; scores and crops only when the site
 allows (MODERATION_HIDE_SCORES_FROM_UPLOADERS, on by default). Moderators see everything."""
+
 from django.test import override_settings
 from django.urls import reverse
 
@@ -30,8 +31,7 @@ class UploaderVisibilityTests(ApiTestCase):
         self.assertEqual(self.client.get(self.crop).status_code, 404)
         self.as_user(self.alice)
         body = self.client.get(self.api).json()
-        self.assertEqual((body["frames"], body["persons"], body["scores_hidden"]),
-                         ([], [], True))
+        self.assertEqual((body["frames"], body["persons"], body["scores_hidden"]), ([], [], True))
         self.assertEqual(body["verdict"], "fake")
         self.assertEqual(body["moderation"]["statement"]["decision"], "manipulated")
 

@@ -7,8 +7,10 @@ from moderation.services import known_answer_seed
 
 
 class Command(BaseCommand):
-    help = ("Seed a known-answer item into the review queue: a copy of a finished analysis of a "
-            "reference video that the given senior moderator uploaded, with its right answer.")
+    help = (
+        "Seed a known-answer item into the review queue: a copy of a finished analysis of a "
+        "reference video that the given senior moderator uploaded, with its right answer."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("job_id", help="the finished analysis (UUID) of the reference video")
@@ -24,5 +26,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
-        self.stdout.write(f"seeded review item {item.pk} ({item.get_state_display()}), "
-                          f"known answer: {answer}")
+        self.stdout.write(
+            f"seeded review item {item.pk} ({item.get_state_display()}), known answer: {answer}"
+        )
