@@ -295,6 +295,9 @@ def test_queue_and_evidence_page_have_no_horizontal_scroll_at_390_px(
         screenshot(page, f"evidence-390-{scheme}")
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert (background == "rgb(18, 22, 28)") == dark, background
+        for other in ("/videos/", "/moderation/dashboard/", f"/videos/jobs/{item.job_id}/"):
+            page.goto(f"{live_server.url}{other}")
+            assert wider_than_the_screen(page) == [], other
 
 
 def test_keyboard_users_reach_the_timeline_points_and_the_skip_link(login, live_server, people):
