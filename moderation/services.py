@@ -189,10 +189,9 @@ def _require_moderator(user) -> None:
         raise PermissionDenied("Only moderators review items.")
 
 
-def _why_not(item: ReviewItem, moderator, now) -> str:
-    """A clear message for a refused claim or decision (read after the UPDATE changed nothing)."""
-    if item.state not in OPEN_STATES:
-        return f"This item was already decided ({item.get_state_display().lower()})."
+def review_item_bar(item: ReviewItem, moderator) -> str:
+    """Why this moderator may not take the open item at all (empty if they may): the
+    who-may-decide rules, the senior moderators' escalations and assignments."""
     if bar := item.decider_bar(moderator):
         return bar
     if (
@@ -207,6 +206,15 @@ def _why_not(item: ReviewItem, moderator, now) -> str:
         and not ReviewItem.objects.filter(_claimable_by(moderator), pk=item.pk).exists()
     ):
         return "This item is assigned to someone else."
+    return ""
+
+
+def _why_not(item: ReviewItem, moderator, now) -> str:
+    """A clear message for a refused claim or decision (read after the UPDATE changed nothing)."""
+    if item.state not in OPEN_STATES:
+        return f"This item was already decided ({item.get_state_display().lower()})."
+    if bar := review_item_bar(item, moderator):
+        return bar
     if item.claimed_by_id and item.claimed_by_id != moderator.pk and item.claim_expires_at > now:
         return "Another moderator is reviewing this item."
     return "Claim this item before deciding it (your claim may have expired)."

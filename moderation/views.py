@@ -89,7 +89,7 @@ def _item_page(request, item: ReviewItem, form: DecisionForm | None = None, stat
             "claim_other": item.claimed_by_id
             and item.claimed_by_id != request.user.pk
             and item.claim_expires_at > now,
-            "barred": item.decider_bar(request.user),
+            "barred": services.review_item_bar(item, request.user) if item.is_open else "",
             "previous_item": request.session.get("workbench_previous_item"),
             "now": now,
         },

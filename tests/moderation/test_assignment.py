@@ -55,7 +55,10 @@ class AssignmentTests(PlatformTestCase):
         page = self.client.get(reverse("moderation:queue"), {"assigned": "me"})
         self.assertContains(page, self.item.short_id)
         self.client.login(username="mod", password=PASSWORD)
-        self.assertNotContains(self.client.get(url), 'id="assign-form"')
+        page = self.client.get(url)
+        self.assertNotContains(page, 'id="assign-form"')
+        self.assertContains(page, "This item is assigned to someone else.")
+        self.assertNotContains(page, 'id="claim-button"')
         self.assertNotContains(
             self.client.get(reverse("moderation:queue"), {"assigned": "me"}), self.item.short_id
         )
