@@ -25,7 +25,7 @@ def _span(minutes: int) -> str:
 def countdown(due_at, now=None):
     """A deadline as a countdown the page keeps up to date ("due in 42 min", "overdue 5 min")."""
     if due_at is None:
-        return format_html('<span class="due muted">no deadline</span>')
+        return mark_safe('<span class="due muted">no deadline</span>')
     now = now or timezone.now()
     minutes = int((due_at - now).total_seconds() / 60)  # towards zero: "overdue 2 min"
     state = "overdue" if minutes < 0 else ("soon" if minutes < 15 else "ok")
