@@ -241,10 +241,13 @@ def review_item_claim(*, item_id: int, moderator, now: dt.datetime | None = None
 
 
 def review_item_claim_next(
-    *, moderator, queue: str = "waiting", now: dt.datetime | None = None
+    *, moderator, queue: str = "waiting", skip=(), now: dt.datetime | None = None
 ) -> ReviewItem | None:
     """Claim the top item of a queue that this moderator may take (items assigned to them
-    first, then the queue's order); None when the queue holds nothing for them."""
+    first, then the queue's order); None when the queue holds nothing for them.
+
+    Items in `skip` (the ones the moderator just skipped) come last: they are offered again only
+    when nothing else is left."""
     from .selectors import PRIORITY
 
     _require_moderator(moderator)
@@ -258,7 +261,11 @@ def review_item_claim_next(
             _claimable_by(moderator),
             state__in=QUEUES[queue],
         )
-        .order_by(Case(When(mine, then=0), default=1), *PRIORITY)
+        .order_by(
+            Case(When(pk__in=list(skip), then=1), default=0),
+            Case(When(mine, then=0), default=1),
+            *PRIORITY,
+        )
         .values_list("pk", flat=True)[:20]
     )
     for pk in candidates:

@@ -114,10 +114,15 @@ def item_claim(request, pk: int):
     return redirect("moderation:item_detail", pk=item.pk)
 
 
+SKIPPED = "workbench_skipped"  # session: the items this moderator skipped, most recent last
+
+
 def _open_next(request, queue_key: str, done: str = ""):
     """Claim the next item of the queue and open it; back to the queue when it is empty.
     `done` (what was just recorded) and the outcome are told in one message."""
-    item = services.review_item_claim_next(moderator=request.user, queue=queue_key)
+    item = services.review_item_claim_next(
+        moderator=request.user, queue=queue_key, skip=request.session.get(SKIPPED, [])
+    )
     if item is None:
         messages.info(
             request, f"{done}Nothing left for you in “{selectors.QUEUE_LABELS[queue_key]}”.".strip()
@@ -142,6 +147,8 @@ def item_release(request, pk: int):
     item = selectors.review_item_get(pk)
     services.review_item_release(item_id=item.pk, moderator=request.user)
     if request.POST.get("then") == "next":  # skip: give it back and take the next one
+        skipped = [pk for pk in request.session.get(SKIPPED, []) if pk != item.pk]
+        request.session[SKIPPED] = [*skipped[-49:], item.pk]
         return _open_next(request, selectors.queue_for_state(item.state))
     return redirect("moderation:item_detail", pk=item.pk)
 
