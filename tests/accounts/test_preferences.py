@@ -60,3 +60,12 @@ class PreferencesTests(PlatformTestCase):
         self.client.login(username="mod", password=PASSWORD)
         page = self.client.get(reverse("moderation:item_detail", args=[item.pk]))
         self.assertNotContains(page, "muted data-fps")
+
+    def test_a_zone_no_longer_known_falls_back_to_utc(self):
+        type(self.mod).objects.filter(pk=self.mod.pk).update(time_zone="Nowhere/Gone")
+        self.client.login(username="mod", password=PASSWORD)
+        page = self.client.get(reverse("moderation:queue"))
+        self.assertEqual(page.status_code, 200)
+        # The page says which zone its times are really in.
+        self.assertContains(page, "times in UTC")
+        self.assertNotContains(page, "Nowhere/Gone")
