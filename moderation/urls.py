@@ -22,4 +22,5 @@ urlpatterns = [
     path("heatmaps/<int:pk>.jpg", views.heatmap_image, name="heatmap_image"),
     path("faces/<int:face_id>/full.jpg", views.face_full, name="face_full"),
     path("jobs/<uuid:job_id>/appeal/", views.job_appeal, name="job_appeal"),
+    path("jobs/<uuid:job_id>/known-answer/", views.job_known_answer, name="job_known_answer"),
 ]

@@ -458,6 +458,28 @@ def export_decisions(request):
     return response
 
 
+@moderator_required
+@require_POST
+def job_known_answer(request, job_id):
+    """A senior moderator seeds a copy of their own reference video's analysis into the queue,
+    with its known answer."""
+    job = job_get_for_user(request.user, job_id)
+    url = reverse("detection:job_detail", args=[job.id])
+    try:
+        item = services.known_answer_seed(
+            job=job, answer=request.POST.get("answer", ""), by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"Seeded into the queue as item {item.pk} (known answer: "
+            f"{item.known_answer}); moderators cannot tell it apart.",
+        )
+    return redirect(url)
+
+
 @login_required
 @require_POST
 def job_appeal(request, job_id):

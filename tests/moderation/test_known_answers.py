@@ -4,12 +4,13 @@ from io import StringIO
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 
 from detection.models import AnalysisJob
 from moderation import selectors, services
 from moderation.models import ReviewItem, ReviewState
 from tests.base import PlatformTestCase
-from tests.factories import UserFactory, done_job
+from tests.factories import PASSWORD, UserFactory, done_job
 
 from .helpers import decided
 
@@ -57,3 +58,23 @@ class KnownAnswerTests(PlatformTestCase):
         )
         self.assertIn("known answer: fake", out.getvalue())
         self.assertEqual(ReviewItem.objects.filter(known_answer="fake").count(), 1)
+
+    def test_a_senior_seeds_from_their_reference_videos_page(self):
+        services.review_item_route(job=self.real_ref)
+        page_url = reverse("detection:job_detail", args=[self.real_ref.id])
+        self.client.login(username="sam", password=PASSWORD)
+        self.assertContains(self.client.get(page_url), 'id="known-answer-form"')
+        response = self.client.post(
+            reverse("moderation:job_known_answer", args=[self.real_ref.id]),
+            {"answer": "real"},
+            follow=True,
+        )
+        self.assertContains(response, "known answer: real")
+        self.assertEqual(ReviewItem.objects.filter(known_answer="real").count(), 1)
+        # Plain moderators are not offered it, and a post from them is refused.
+        self.client.login(username="mod2", password=PASSWORD)
+        self.assertNotContains(self.client.get(page_url), 'id="known-answer-form"')
+        response = self.client.post(
+            reverse("moderation:job_known_answer", args=[self.real_ref.id]), {"answer": "fake"}
+        )
+        self.assertEqual(response.status_code, 403)
