@@ -23,6 +23,7 @@ migrate: install
 run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py create_demo_accounts
+	$(PY) manage.py moderation_deadlines --install-schedule
 	@echo "Serving on http://$(ADDR)/ with a detection worker. Ctrl-C stops both."
 	@trap 'kill $$web $$worker $$side 2>/dev/null; wait' EXIT INT TERM; \
 	$(PY) manage.py qcluster & worker=$$!; \

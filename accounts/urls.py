@@ -15,4 +15,5 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api-token/", views.api_token, name="api_token"),
+    path("preferences/", views.preferences, name="preferences"),
 ]

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 from knox.models import AuthToken
 
 from . import services
+from .forms import PreferencesForm
 
 
 @never_cache  # the new key must never sit in a cache (the middleware adds private, no-store)
@@ -38,4 +39,18 @@ def api_token(request):
             "new_key": new_token.key if new_token else None,
             "new_expiry": new_token.expiry if new_token else None,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    """Time zone, face-only review mode, muted videos, e-mail notifications."""
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Preferences saved.")
+        return redirect("accounts:preferences")
+    return render(
+        request, "accounts/preferences.html", {"form": form}, status=400 if form.errors else 200
     )

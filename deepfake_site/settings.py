@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "detection.upload_guard.UploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.UserTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its answer
 ]
@@ -385,6 +386,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "detection.models.JobStatus",
         "VerdictEnum": "detection.models.Verdict",
         "ReviewStateEnum": "moderation.models.ReviewState",
+        "ReviewDecisionEnum": "moderation.models.Decision",
+        "StatementDecisionEnum": [("manipulated", "manipulated"), ("authentic", "authentic")],
         "WebhookEventStateEnum": "webhooks.models.WebhookEvent.State",
         "WebhookEventTypeEnum": "webhooks.models.WebhookEvent.Type",
     },
@@ -418,3 +421,44 @@ MODERATION_CLAIM_MINUTES = envint("MODERATION_CLAIM_MINUTES", 20)
 # computes them as soon as an item is routed to review (otherwise on demand from the page).
 MODERATION_HEATMAP_CROPS = envint("MODERATION_HEATMAP_CROPS", 6)
 MODERATION_HEATMAPS_ON_ROUTE = envbool("MODERATION_HEATMAPS_ON_ROUTE", True)
+
+# Deadlines, in minutes, per routing reason or queue (a reason wins over its queue): a flagged
+# fake waits at most an hour by default. Missed deadlines escalate to a senior moderator
+# (`manage.py moderation_deadlines`, run every minute by the worker's schedule).
+MODERATION_DEADLINES = {
+    "routed_flagged": 60,
+    "routed_uncertain": 24 * 60,
+    "routed_no_face": 48 * 60,
+    "routed_review_floor": 48 * 60,
+    "appeal": 48 * 60,
+    "escalated": 4 * 60,
+    "flagged": 60,
+    "needs_review": 24 * 60,
+    "appealed": 48 * 60,
+}
+for _pair in envlist("MODERATION_DEADLINES", []):
+    _key, _, _minutes = _pair.partition("=")
+    try:
+        MODERATION_DEADLINES[_key.strip()] = int(_minutes)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"MODERATION_DEADLINES is a list like routed_flagged=60,appeal=2880, not {_pair!r}"
+        ) from None
+# This share of first decisions (0..1) is sent blind to a second moderator.
+MODERATION_DOUBLE_REVIEW_RATE = envfloat("MODERATION_DOUBLE_REVIEW_RATE", 0.1)
+if not 0.0 <= MODERATION_DOUBLE_REVIEW_RATE <= 1.0:
+    raise ImproperlyConfigured("MODERATION_DOUBLE_REVIEW_RATE must be between 0 and 1")
+# Uploaders see the verdict and the statement of reasons, but no per-frame scores or face
+# crops (an adversarial uploader could edit a fake until it passes). Moderators see all.
+MODERATION_HIDE_SCORES_FROM_UPLOADERS = envbool("MODERATION_HIDE_SCORES_FROM_UPLOADERS", True)
+# Notifications of new flags, appeals and missed deadlines: e-mail to moderators (their
+# preference) and, when set, a signed webhook to this URL (the job webhooks' delivery).
+MODERATION_WEBHOOK_URL = envstr("MODERATION_WEBHOOK_URL", "")
+SITE_URL = envstr("DEEPFAKE_SITE_URL", "http://127.0.0.1:8000")
+
+# --- E-mail -----------------------------------------------------------------------------------
+# Local default: print e-mails to the console. Production: django.core.mail.backends.smtp...
+EMAIL_BACKEND = envstr("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = envstr("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("DJANGO_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = envstr("DJANGO_DEFAULT_FROM_EMAIL", "moderation@localhost")

@@ -29,6 +29,8 @@ def score_timeline_svg(
     """Per-frame fake probability over time, with the threshold and the uncertain band.
 
     Frames in which no face was found are drawn as grey ticks on the axis, not as scores.
+    Each frame's point is focusable (a keyboard user tabs to it and seeks with Enter); the
+    persons' points at the same times are for the mouse only, so a time is one tab stop.
     `persons` adds one line per tracked person (label, points), each with its own class.
     `segments` (label, start s, end s, probability) shades the time ranges where a person looks
     confidently fake; each can be focused and clicked to seek the video to its start.
@@ -136,9 +138,21 @@ def score_timeline_svg(
     parts.append(
         format_html_join(
             "",
-            '<circle cx="{}" cy="{}" r="3.5" class="point" data-t="{}"><title>{} s: p(fake) '
+            '<circle cx="{}" cy="{}" r="3.5" class="point" data-t="{}" tabindex="0" '
+            'role="button" aria-label="Seek to {} s (p(fake) {})"><title>{} s: p(fake) '
             "{}</title></circle>",
-            ((round(x(pt.t), 1), round(y(pt.p), 1), pt.t, pt.t, f"{pt.p:.3f}") for pt in scored),
+            (
+                (
+                    round(x(pt.t), 1),
+                    round(y(pt.p), 1),
+                    pt.t,
+                    pt.t,
+                    f"{pt.p:.3f}",
+                    pt.t,
+                    f"{pt.p:.3f}",
+                )
+                for pt in scored
+            ),
         )
     )
     parts.append(

@@ -2,8 +2,10 @@ from dataclasses import dataclass
 from statistics import median
 
 from django.db import DatabaseError
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
+
+from detection.pipeline.types import REASON_CODES
 
 from .models import AnalysisJob, FaceResult, ModelVersion, Video
 
@@ -33,6 +35,29 @@ def jobs_visible_to(user) -> QuerySet[AnalysisJob]:
     return qs if user.is_moderator else qs.filter(video__uploaded_by=user)
 
 
+JOB_SORTS = {
+    "-uploaded": ("-created_at",),
+    "uploaded": ("created_at",),
+    "name": ("video__original_name", "-created_at"),
+    "-name": ("-video__original_name", "-created_at"),
+    "-score": (F("fake_probability").desc(nulls_last=True), "-created_at"),
+    "score": (F("fake_probability").asc(nulls_last=True), "-created_at"),
+}
+
+
+def jobs_search(qs: QuerySet[AnalysisJob], *, text: str = "", sort: str = "") -> QuerySet:
+    """Search by file name, file id (start of the SHA-256), uploader or client reference."""
+    text = (text or "").strip()
+    if text:
+        qs = qs.filter(
+            Q(video__original_name__icontains=text)
+            | Q(video__sha256__istartswith=text.lstrip("#"))
+            | Q(video__uploaded_by__username__iexact=text)
+            | Q(client_reference__iexact=text)
+        )
+    return qs.order_by(*JOB_SORTS.get(sort, JOB_SORTS["-uploaded"]))
+
+
 def job_get_for_user(user, job_id) -> AnalysisJob:
     """The job if this user may see it; 404 otherwise (never 403: do not confirm it exists)."""
     try:
@@ -41,8 +66,18 @@ def job_get_for_user(user, job_id) -> AnalysisJob:
         raise Http404("No such analysis") from None
 
 
+def scores_visible_to(user) -> bool:
+    """Per-frame scores and face crops: moderators always; uploaders only when the site allows
+    (MODERATION_HIDE_SCORES_FROM_UPLOADERS, on by default, shows them the verdict alone)."""
+    from django.conf import settings
+
+    return user.is_moderator or not settings.MODERATION_HIDE_SCORES_FROM_UPLOADERS
+
+
 def face_get_for_user(user, face_id: int) -> FaceResult:
     qs = FaceResult.objects.select_related("frame__job__video")
+    if not scores_visible_to(user):
+        raise Http404("No such face")
     if not user.is_moderator:
         qs = qs.filter(frame__job__video__uploaded_by=user)
     try:
@@ -119,3 +154,11 @@ def job_segments(persons) -> list[tuple[str, float, float, float]]:
         for p in persons
         for seg in (p.segments or [])
     ]
+
+
+def job_reasons_for(job, scores_visible: bool) -> list[dict]:
+    """The job's uncertain reasons as this viewer may see them: an uploader who may not see
+    scores gets each code in general words (its message carries scores and times)."""
+    if scores_visible:
+        return list(job.reasons)
+    return [{"code": r["code"], "message": REASON_CODES[r["code"]]} for r in job.reasons]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from detection.pipeline.types import REASON_CODES
 
 from .models import JobStatus, Profile, Verdict
-from .selectors import job_face_size, person_face_sides
+from .selectors import job_face_size, person_face_sides, scores_visible_to
 
 
 class NullIfBlankChoiceField(serializers.ChoiceField):
@@ -89,6 +89,33 @@ class ModerationStateSerializer(serializers.Serializer):
     )
     status = serializers.CharField(source="public_status", help_text="What the uploader is told.")
     updated_at = serializers.DateTimeField()
+
+
+class StatementPartSerializer(serializers.Serializer):
+    person_index = serializers.IntegerField(allow_null=True, help_text="0-based, as `persons`.")
+    start_s = serializers.FloatField(allow_null=True)
+    end_s = serializers.FloatField(allow_null=True)
+    text = serializers.CharField(help_text="In words, e.g. `Person 2, 00:12–00:19`.")
+
+
+class StatementSerializer(serializers.Serializer):
+    """What the uploader is told about a moderator's decision (never who made it)."""
+
+    decision = serializers.ChoiceField(choices=["manipulated", "authentic"])
+    reason = serializers.CharField(help_text="The decision's reason code.")
+    reason_label = serializers.CharField()
+    part = StatementPartSerializer(help_text="The part of the video the decision is about.")
+    decided_at = serializers.DateTimeField()
+    appealable = serializers.BooleanField()
+    how_to_appeal = serializers.CharField()
+
+
+class ModerationDetailSerializer(ModerationStateSerializer):
+    statement = StatementSerializer(
+        source="statement_of_reasons",
+        allow_null=True,
+        help_text="Once a moderator decided: the statement of reasons.",
+    )
 
 
 class JobSerializer(serializers.Serializer):
@@ -228,7 +255,10 @@ class JobDetailSerializer(JobSerializer):
     frames_sampled = serializers.IntegerField(allow_null=True)
     frames_with_face = serializers.IntegerField(allow_null=True)
     faces_scored = serializers.IntegerField(allow_null=True)
-    frames = FrameSerializer(many=True)
+    frames = FrameSerializer(
+        many=True,
+        help_text="Empty for uploaders when the site hides per-frame scores (see `scores_hidden`).",
+    )
     persons = serializers.SerializerMethodField()
     face_size = serializers.SerializerMethodField()
     profile = serializers.ChoiceField(choices=Profile.choices)
@@ -237,6 +267,32 @@ class JobDetailSerializer(JobSerializer):
         help_text="Why the verdict is uncertain, or why a video that would have been "
         "cleared goes to review (a fake stretch, a brief fake person).",
     )
+    scores_hidden = serializers.SerializerMethodField(
+        help_text="True: this account sees the verdict and the statement of reasons, not the "
+        "per-frame scores, persons' scores or face crops."
+    )
+
+    def _scores_visible(self) -> bool:
+        request = self.context.get("request")
+        return request is None or scores_visible_to(request.user)
+
+    def get_scores_hidden(self, job) -> bool:
+        return not self._scores_visible()
+
+    def to_representation(self, job):
+        data = super().to_representation(job)
+        if not self._scores_visible():
+            data["frames"], data["persons"] = [], []
+            # The reasons' codes stay, in general words: their messages carry scores and times.
+            data["reasons"] = [
+                {"code": r["code"], "message": REASON_CODES[r["code"]]} for r in data["reasons"]
+            ]
+        return data
+
+    @extend_schema_field(ModerationDetailSerializer(allow_null=True))
+    def get_moderation(self, job):
+        review = getattr(job, "review", None)
+        return ModerationDetailSerializer(review).data if review is not None else None
 
     @extend_schema_field(PersonSerializer(many=True))
     def get_persons(self, job):

@@ -63,21 +63,47 @@ def upload(request):
     )
 
 
+JOB_SORT_LABELS = [
+    ("-uploaded", "Newest first"),
+    ("uploaded", "Oldest first"),
+    ("name", "Name, A–Z"),
+    ("-name", "Name, Z–A"),
+    ("-score", "p(fake), highest first"),
+    ("score", "p(fake), lowest first"),
+]
+
+
 @login_required
 @require_GET
 def job_list(request):
-    page = Paginator(selectors.jobs_visible_to(request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "detection/job_list.html", {"page": page})
+    text, sort = request.GET.get("q", ""), request.GET.get("o", "")
+    jobs = selectors.jobs_search(selectors.jobs_visible_to(request.user), text=text, sort=sort)
+    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "detection/job_list.html",
+        {
+            "page": page,
+            "q": text,
+            "o": sort if sort in selectors.JOB_SORTS else "-uploaded",
+            "query": query.urlencode(),
+            "sorts": JOB_SORT_LABELS,
+        },
+    )
 
 
 @login_required
 @require_GET
 def job_detail(request, job_id):
     job = selectors.job_get_for_user(request.user, job_id)
-    frames = list(selectors.job_frames_with_faces(job))
+    scores_visible = selectors.scores_visible_to(request.user)
+    # An uploader may see the verdict only: no per-frame scores, crops or persons' scores.
+    frames = list(selectors.job_frames_with_faces(job)) if scores_visible else []
     version = job.model_version
     timeline = None
-    persons = list(job.persons.prefetch_related("faces__frame"))
+    persons = list(job.persons.prefetch_related("faces__frame")) if scores_visible else []
     if frames and version:
         timeline = score_timeline_svg(
             [Point(f.timestamp_s, f.fake_probability) for f in frames],
@@ -92,6 +118,7 @@ def job_detail(request, job_id):
         key=lambda face: face.fake_probability,
         reverse=True,
     )
+    review = getattr(job, "review", None)
     return render(
         request,
         "detection/job_detail.html",
@@ -104,6 +131,9 @@ def job_detail(request, job_id):
             "timeline": timeline,
             "version": version,
             "face_size": selectors.job_face_size(job),
+            "scores_visible": scores_visible,
+            "reasons": selectors.job_reasons_for(job, scores_visible),
+            "statement": review.statement_of_reasons if review is not None else None,
         },
     )
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import HeatmapOverlay, ReviewEvent, ReviewItem
+from .models import HeatmapOverlay, ReviewEvent, ReviewItem, SecondReview
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -20,7 +20,18 @@ class ReviewEventInline(admin.TabularInline):
     model = ReviewEvent
     extra = 0
     can_delete = False
-    fields = ("created_at", "actor", "from_state", "to_state", "reason", "note", "model_score")
+    fields = (
+        "created_at",
+        "actor",
+        "from_state",
+        "to_state",
+        "reason",
+        "note",
+        "model_score",
+        "person_index",
+        "start_s",
+        "end_s",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -39,10 +50,14 @@ class ReviewItemAdmin(ReadOnlyAdmin):
         "model_score",
         "model_version",
         "claimed_by",
+        "assigned_to",
+        "assigned_team",
+        "due_at",
+        "known_answer",
         "created_at",
         "updated_at",
     )
-    list_filter = ("state", "model_version")
+    list_filter = ("state", "model_version", "assigned_team")
     search_fields = (
         "job__video__original_name",
         "job__video__sha256",
@@ -69,3 +84,18 @@ class ReviewEventAdmin(ReadOnlyAdmin):
 @admin.register(HeatmapOverlay)
 class HeatmapOverlayAdmin(ReadOnlyAdmin):
     list_display = ("face", "model_version", "created_at")
+
+
+@admin.register(SecondReview)
+class SecondReviewAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "item",
+        "first_moderator",
+        "first_decision",
+        "first_reason",
+        "second_moderator",
+        "second_decision",
+        "second_reason",
+    )
+    list_filter = ("first_decision", "second_decision")

@@ -17,7 +17,14 @@ from detection.selectors import job_get_for_user
 
 from . import selectors, services
 from .filters import ReviewItemFilter
-from .models import MODERATOR_REASONS, Decision, ReviewItem, ReviewState
+from .models import (
+    MODERATOR_REASONS,
+    QUEUES,
+    REASONS_BY_DECISION,
+    Decision,
+    ReviewItem,
+    ReviewState,
+)
 
 
 class IsModerator(BasePermission):
@@ -52,6 +59,13 @@ class ReviewEventSerializer(serializers.Serializer):
     reason = serializers.CharField()
     note = serializers.CharField()
     model_score = serializers.FloatField(allow_null=True)
+    person_index = serializers.IntegerField(
+        allow_null=True,
+        help_text="The person the decision is about (0-based, as the job's `persons`).",
+    )
+    start_s = serializers.FloatField(allow_null=True, help_text="The decided time range.")
+    end_s = serializers.FloatField(allow_null=True)
+    part = serializers.CharField(help_text="The part of the video, in words.")
 
 
 class ReviewItemSerializer(serializers.Serializer):
@@ -68,6 +82,21 @@ class ReviewItemSerializer(serializers.Serializer):
     claim_expires_at = serializers.DateTimeField(allow_null=True)
     appeal_message = serializers.CharField()
     appealed_at = serializers.DateTimeField(allow_null=True)
+    short_id = serializers.CharField(
+        help_text="Start of the file's SHA-256: tells two files with the same name apart."
+    )
+    due_at = serializers.DateTimeField(allow_null=True, help_text="The review deadline.")
+    assigned_to = serializers.CharField(
+        source="assigned_to.username", allow_null=True, default=None
+    )
+    assigned_team = serializers.CharField(
+        source="assigned_team.name", allow_null=True, default=None
+    )
+    decision = ReviewEventSerializer(
+        source="standing_decision",
+        allow_null=True,
+        help_text="The decision the state rests on (with its person and time range), once decided.",
+    )
 
 
 class ReviewItemListApi(generics.ListAPIView):
@@ -153,13 +182,51 @@ class ReviewItemDecideApi(APIView):
 
     class ReviewDecisionInputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=Decision.choices)
-        reason = serializers.ChoiceField(choices=MODERATOR_REASONS)
+        reason = serializers.ChoiceField(
+            choices=MODERATOR_REASONS,
+            help_text="Must fit the decision: "
+            + "; ".join(
+                f"{d.value}: {', '.join(c.value for c in codes)}"
+                for d, codes in REASONS_BY_DECISION.items()
+            )
+            + ".",
+        )
         note = serializers.CharField(
             required=False,
             allow_blank=True,
             max_length=2000,
             help_text="Required when the reason is `other`.",
         )
+        person_index = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            help_text="Decide on one person of the job (0-based, as the job's `persons`).",
+        )
+        start_s = serializers.FloatField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            help_text="Decide on a time range: its start (s).",
+        )
+        end_s = serializers.FloatField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            help_text="Its end (s); give both or neither.",
+        )
+
+        def validate(self, attrs):
+            decision, reason = attrs.get("decision"), attrs.get("reason")
+            if reason not in REASONS_BY_DECISION.get(decision, ()):
+                raise serializers.ValidationError(
+                    {"reason": [f"The reason `{reason}` does not fit the decision `{decision}`."]}
+                )
+            if (attrs.get("start_s") is None) != (attrs.get("end_s") is None):
+                raise serializers.ValidationError(
+                    {"end_s": ["Give both ends of the time range, or neither."]}
+                )
+            return attrs
 
     @extend_schema(
         operation_id="review_item_decide",
@@ -174,6 +241,136 @@ class ReviewItemDecideApi(APIView):
         try:
             services.review_item_decide(
                 item_id=item.pk, moderator=request.user, **data.validated_data
+            )
+        except services.ReviewConflict as exc:
+            raise Conflict(str(exc)) from None
+        return Response(ReviewItemSerializer(selectors.review_item_get(item.pk)).data)
+
+
+class ReviewQueueClaimNextApi(APIView):
+    """Claim the next item of a queue you may take (assigned to you first, then the queue's
+    order): `flagged`, `needs_review`, `escalated`, `appealed` or `waiting` (all of them)."""
+
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        operation_id="review_queue_claim_next",
+        tags=["moderation"],
+        request=None,
+        responses={
+            200: ReviewItemSerializer,
+            204: OpenApiResponse(description="Nothing left for you."),
+        },
+    )
+    def post(self, request, queue: str):
+        if queue not in QUEUES:
+            raise Http404("No such queue")
+        item = services.review_item_claim_next(moderator=request.user, queue=queue)
+        if item is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(ReviewItemSerializer(selectors.review_item_get(item.pk)).data)
+
+
+class ReviewItemsBulkDecideApi(APIView):
+    """The same decision on several items: each is claimed and decided on its own (its own
+    history entry, the same rules); the ones that cannot be taken are skipped, with why."""
+
+    permission_classes = [IsModerator]
+
+    class BulkDecisionInputSerializer(serializers.Serializer):
+        items = serializers.ListField(
+            child=serializers.IntegerField(min_value=1), min_length=1, max_length=200
+        )
+        decision = serializers.ChoiceField(choices=Decision.choices)
+        reason = serializers.ChoiceField(
+            choices=MODERATOR_REASONS, help_text="Must fit the decision (as for one item)."
+        )
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+        def validate(self, attrs):
+            if attrs["reason"] not in REASONS_BY_DECISION[attrs["decision"]]:
+                raise serializers.ValidationError(
+                    {
+                        "reason": [
+                            f"The reason `{attrs['reason']}` does not fit the decision "
+                            f"`{attrs['decision']}`."
+                        ]
+                    }
+                )
+            return attrs
+
+    class BulkDecisionOutputSerializer(serializers.Serializer):
+        decided = serializers.ListField(child=serializers.IntegerField())
+        skipped = serializers.DictField(
+            child=serializers.CharField(), help_text="Item id -> why it was skipped."
+        )
+
+    @extend_schema(
+        operation_id="review_items_bulk_decide",
+        tags=["moderation"],
+        request=BulkDecisionInputSerializer,
+        responses=BulkDecisionOutputSerializer,
+    )
+    def post(self, request):
+        data = self.BulkDecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services.review_items_decide_bulk(
+            item_ids=data.validated_data["items"],
+            moderator=request.user,
+            decision=data.validated_data["decision"],
+            reason=data.validated_data["reason"],
+            note=data.validated_data.get("note", ""),
+        )
+        return Response(
+            self.BulkDecisionOutputSerializer(
+                {
+                    "decided": outcome.decided,
+                    "skipped": {str(k): v for k, v in outcome.skipped.items()},
+                }
+            ).data
+        )
+
+
+class ReviewItemAssignApi(APIView):
+    """Assign an open item to a moderator and/or a team (both null: unassign). Senior
+    moderators and admins."""
+
+    permission_classes = [IsModerator]
+
+    class AssignInputSerializer(serializers.Serializer):
+        assigned_to = serializers.CharField(
+            allow_null=True, required=False, help_text="A moderator's username."
+        )
+        assigned_team = serializers.CharField(
+            allow_null=True, required=False, help_text="A team's name."
+        )
+
+    @extend_schema(
+        operation_id="review_item_assign",
+        tags=["moderation"],
+        request=AssignInputSerializer,
+        responses={200: ReviewItemSerializer, 409: CONFLICT},
+    )
+    def post(self, request, item_id: int):
+        from accounts.models import Team, User
+
+        if not request.user.is_senior_moderator:
+            raise exceptions.PermissionDenied("Senior moderators and admins only.")
+        item = selectors.review_item_get(item_id)
+        data = self.AssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        to_user = to_team = None
+        if name := data.validated_data.get("assigned_to"):
+            to_user = User.objects.filter(username=name).first()
+            if to_user is None:
+                raise exceptions.ValidationError({"assigned_to": [f"No user {name!r}."]})
+        if name := data.validated_data.get("assigned_team"):
+            to_team = Team.objects.filter(name=name).first()
+            if to_team is None:
+                raise exceptions.ValidationError({"assigned_team": [f"No team {name!r}."]})
+        try:
+            services.review_item_assign(
+                item_id=item.pk, by=request.user, to_user=to_user, to_team=to_team
             )
         except services.ReviewConflict as exc:
             raise Conflict(str(exc)) from None
@@ -240,6 +437,21 @@ urlpatterns = [
         "moderation/items/<int:item_id>/decide/",
         ReviewItemDecideApi.as_view(),
         name="review-item-decide",
+    ),
+    path(
+        "moderation/queues/<str:queue>/claim-next/",
+        ReviewQueueClaimNextApi.as_view(),
+        name="review-queue-claim-next",
+    ),
+    path(
+        "moderation/items/bulk-decide/",
+        ReviewItemsBulkDecideApi.as_view(),
+        name="review-items-bulk-decide",
+    ),
+    path(
+        "moderation/items/<int:item_id>/assign/",
+        ReviewItemAssignApi.as_view(),
+        name="review-item-assign",
     ),
     path("jobs/<uuid:job_id>/appeal/", JobAppealApi.as_view(), name="job-appeal"),
 ]

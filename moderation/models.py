@@ -61,6 +61,8 @@ class ReasonCode(models.TextChoices):
         "Model score below the uncertain band, at or above the site's review floor",
     )
     APPEAL = "appeal", "Uploader appealed"
+    DEADLINE_MISSED = "deadline_missed", "The review deadline was missed"
+    ASSIGNED = "assigned", "Assigned"
     # Chosen by moderators.
     ARTEFACTS = "artefacts", "Visible blending, warping or texture artefacts"
     KNOWN_MANIPULATION = "known_manipulation", "Matches a known manipulated source"
@@ -81,8 +83,43 @@ SYSTEM_REASONS = {
     ReasonCode.ROUTED_CLEARED,
     ReasonCode.ROUTED_REVIEW_FLOOR,
     ReasonCode.APPEAL,
+    ReasonCode.DEADLINE_MISSED,
+    ReasonCode.ASSIGNED,
 }
 MODERATOR_REASONS = [(c.value, c.label) for c in ReasonCode if c not in SYSTEM_REASONS]
+
+# Each decision has its own reasons: "Confirm fake - Verified authentic source" is refused.
+REASONS_BY_DECISION = {
+    Decision.FAKE: (
+        ReasonCode.ARTEFACTS,
+        ReasonCode.KNOWN_MANIPULATION,
+        ReasonCode.AV_MISMATCH,
+        ReasonCode.OTHER,
+    ),
+    Decision.REAL: (
+        ReasonCode.NO_ARTEFACTS,
+        ReasonCode.AUTHENTIC_SOURCE,
+        ReasonCode.MODEL_ERROR,
+        ReasonCode.NOT_A_FACE,
+        ReasonCode.OTHER,
+    ),
+    Decision.ESCALATE: (ReasonCode.SECOND_OPINION, ReasonCode.POLICY, ReasonCode.OTHER),
+}
+
+
+def reasons_for(decision: str) -> list[tuple[str, str]]:
+    """(code, label) of the reasons that fit a decision, in their fixed order."""
+    return [(c.value, c.label) for c in REASONS_BY_DECISION.get(decision, ())]
+
+
+# The queues a moderator works through, by state; "claim next" takes the top item of one.
+QUEUES = {
+    "flagged": (ReviewState.FLAGGED,),
+    "needs_review": (ReviewState.NEEDS_REVIEW,),
+    "escalated": (ReviewState.ESCALATED,),
+    "appealed": (ReviewState.APPEALED,),
+    "waiting": WAITING_STATES,
+}
 
 
 class ReviewItem(models.Model):
@@ -118,6 +155,29 @@ class ReviewItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     appeal_decided_at = models.DateTimeField(null=True, blank=True)
+    # Assignment: to one moderator, or to a team (either, both or neither).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="review_assignments",
+    )
+    assigned_team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="review_items",
+    )
+    # Deadline of the item's current wait (set on routing, appeal and escalation, from
+    # MODERATION_DEADLINES); missed_at once it was missed (and escalated).
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deadline_missed_at = models.DateTimeField(null=True, blank=True)
+    # A known-answer item seeded into the queue to measure moderators' accuracy.
+    known_answer = models.CharField(
+        max_length=8, blank=True, choices=[("fake", "Fake"), ("real", "Real")]
+    )
 
     class Meta:
         ordering = [F("model_score").desc(nulls_last=True), "created_at"]
@@ -176,7 +236,57 @@ class ReviewItem(models.Model):
 
     @property
     def can_be_appealed(self) -> bool:
-        return self.state in DECIDED_STATES and self.appealed_at is None
+        """Only an adverse decision (the video judged manipulated) can be appealed, once."""
+        return self.state == ReviewState.CONFIRMED_FAKE and self.appealed_at is None
+
+    @property
+    def short_id(self) -> str:
+        """Tells two files with the same name apart: the start of the file's SHA-256."""
+        return self.job.video.sha256[:8]
+
+    @property
+    def standing_decision(self) -> "ReviewEvent | None":
+        """The human decision the item's state rests on (after appeal, if any)."""
+        if self.state not in DECIDED_STATES:
+            return None
+        return (
+            self.events.filter(actor__isnull=False, to_state=self.state)
+            .exclude(reason__in=[ReasonCode.APPEAL, ReasonCode.ASSIGNED])
+            .order_by("-created_at", "-id")
+            .first()
+        )
+
+    @property
+    def statement_of_reasons(self) -> dict | None:
+        """What the uploader is told about a decision: the decision, its reason, the part of
+        the video concerned and how to appeal. Never names the moderator."""
+        event = self.standing_decision
+        if event is None:
+            return None
+        fake = self.state == ReviewState.CONFIRMED_FAKE
+        if self.can_be_appealed:
+            appeal = (
+                "You can appeal this decision once, on this page: say why you think it is "
+                "wrong; a different moderator decides the appeal."
+            )
+        elif self.appeal_decided_by_id:
+            appeal = "This decision was made on appeal and is final."
+        else:
+            appeal = "This decision is in your favour: there is nothing to appeal."
+        return {
+            "decision": "manipulated" if fake else "authentic",
+            "reason": event.reason,
+            "reason_label": event.get_reason_display(),
+            "part": {
+                "person_index": event.person_index,
+                "start_s": event.start_s,
+                "end_s": event.end_s,
+                "text": event.part,
+            },
+            "decided_at": event.created_at,
+            "appealable": self.can_be_appealed,
+            "how_to_appeal": appeal,
+        }
 
     @property
     def public_status(self) -> str:
@@ -200,6 +310,18 @@ class ReviewItem(models.Model):
             ReviewState.OVERTURNED_REAL: "real",
             ReviewState.AUTO_CLEARED: "real",
         }.get(self.state, "pending")
+
+
+def clock(seconds: float) -> str:
+    """00:12 (or 1:02:03 past an hour; tenths when not whole)."""
+    whole = int(seconds)
+    tenths = round((seconds - whole) * 10)
+    if tenths == 10:
+        whole, tenths = whole + 1, 0
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    text = f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+    return f"{text}.{tenths}" if tenths else text
 
 
 class AppendOnlyError(Exception):
@@ -235,11 +357,38 @@ class ReviewEvent(models.Model):
     model_score = models.FloatField(
         null=True, blank=True, help_text="The model's probability at the time."
     )
+    # The part of the video a decision is about: a person (PersonResult.index, 0-based) and/or
+    # a time range in seconds. Both empty: the whole video.
+    person_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    start_s = models.FloatField(null=True, blank=True)
+    end_s = models.FloatField(null=True, blank=True)
 
     objects = ReviewEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_s__isnull=True, end_s__isnull=True)
+                | Q(
+                    start_s__isnull=False,
+                    end_s__isnull=False,
+                    start_s__gte=0,
+                    end_s__gt=F("start_s"),
+                ),
+                name="review_event_range_ordered",
+            ),
+        ]
+
+    @property
+    def part(self) -> str:
+        """The part of the video concerned, in words ("Person 2, 00:12–00:19")."""
+        pieces = []
+        if self.person_index is not None:
+            pieces.append(f"Person {self.person_index + 1}")
+        if self.start_s is not None:
+            pieces.append(f"{clock(self.start_s)}–{clock(self.end_s)}")
+        return ", ".join(pieces) or "the whole video"
 
     def __str__(self):
         return f"{self.from_state or '-'} -> {self.to_state} ({self.reason})"
@@ -274,3 +423,35 @@ class HeatmapOverlay(models.Model):
                 fields=["face", "model_version"], name="one_heatmap_per_face_and_model"
             )
         ]
+
+
+class SecondReview(models.Model):
+    """A sampled decision sent blind to a second moderator; the item's state does not change."""
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.PROTECT, related_name="second_reviews")
+    first_event = models.OneToOneField(ReviewEvent, on_delete=models.PROTECT, related_name="+")
+    first_moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    first_decision = models.CharField(max_length=8, choices=Decision.choices)
+    first_reason = models.CharField(max_length=32, choices=ReasonCode.choices)
+    created_at = models.DateTimeField()
+    second_moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    second_decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
+    second_reason = models.CharField(max_length=32, choices=ReasonCode.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(second_moderator=F("first_moderator")),
+                name="second_review_by_another_moderator",
+            ),
+        ]
+
+    @property
+    def agrees(self) -> bool | None:
+        return None if not self.second_decision else self.second_decision == self.first_decision

@@ -17,11 +17,15 @@ from detection.selectors import job_segments
 
 from .models import (
     DECIDED_STATES,
+    QUEUES,
     WAITING_STATES,
     HeatmapOverlay,
+    ReasonCode,
     ReviewEvent,
     ReviewItem,
     ReviewState,
+    SecondReview,
+    clock,
 )
 
 PRIORITY = (F("model_score").desc(nulls_last=True), "job__created_at", "id")
@@ -29,13 +33,78 @@ PRIORITY = (F("model_score").desc(nulls_last=True), "job__created_at", "id")
 
 def review_items() -> QuerySet[ReviewItem]:
     return ReviewItem.objects.select_related(
-        "job", "job__video", "job__video__uploaded_by", "model_version", "claimed_by"
+        "job",
+        "job__video",
+        "job__video__uploaded_by",
+        "model_version",
+        "claimed_by",
+        "assigned_to",
+        "assigned_team",
     )
 
 
 def review_items_offered_to(moderator) -> QuerySet[ReviewItem]:
     """The items a moderator is shown: never their own uploads (a conflict of interest)."""
     return review_items().exclude(job__video__uploaded_by=moderator)
+
+
+QUEUE_LABELS = {
+    "flagged": "Flagged",
+    "needs_review": "Needs review",
+    "escalated": "Escalated",
+    "appealed": "Appeals",
+    "waiting": "Everything waiting",
+}
+
+
+@dataclass
+class QueueCount:
+    key: str
+    label: str
+    count: int
+    overdue: int
+
+
+def queue_counts(now: dt.datetime | None = None) -> list[QueueCount]:
+    """Each queue's waiting items and how many are past their deadline."""
+    now = now or timezone.now()
+    rows = {
+        r["state"]: r
+        for r in ReviewItem.objects.filter(state__in=WAITING_STATES)
+        .values("state")
+        .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now)))
+    }
+    return [
+        QueueCount(
+            key,
+            QUEUE_LABELS[key],
+            sum(rows.get(s, {}).get("n", 0) for s in states),
+            sum(rows.get(s, {}).get("overdue", 0) for s in states),
+        )
+        for key, states in QUEUES.items()
+    ]
+
+
+def queue_for_state(state: str) -> str:
+    """The queue an item in this state is worked from ("waiting" when none)."""
+    return state if state in QUEUES else "waiting"
+
+
+def second_reviews_waiting(moderator) -> QuerySet[SecondReview]:
+    """Blind second reviews this moderator may make (never of their own decisions)."""
+    return (
+        SecondReview.objects.filter(second_moderator__isnull=True)
+        .exclude(first_moderator=moderator)
+        .select_related("item__job__video")
+        .order_by("created_at", "id")
+    )
+
+
+def second_review_get(pk: int, moderator) -> SecondReview:
+    try:
+        return second_reviews_waiting(moderator).get(pk=pk)
+    except SecondReview.DoesNotExist:
+        raise Http404("No such second review waiting for you") from None
 
 
 def review_queue() -> QuerySet[ReviewItem]:
@@ -150,6 +219,54 @@ def evidence_timeline(job: AnalysisJob):
     )
 
 
+@dataclass(frozen=True)
+class Segment:
+    start_s: float
+    end_s: float
+    label: str
+    source: str  # "model" or "decision"
+
+    @property
+    def text(self) -> str:
+        return f"{clock(self.start_s)}–{clock(self.end_s)}"
+
+
+def flagged_segments(item: ReviewItem) -> list[Segment]:
+    """Where to look: the time ranges moderators decided on, the detector's confident fake
+    stretches per person, then the runs of sampled frames the model scored at or above its
+    fake threshold (each run padded by half a sample gap)."""
+    out = [
+        Segment(e.start_s, e.end_s, f"{e.get_to_state_display()} · {e.part}", "decision")
+        for e in item.events.filter(start_s__isnull=False).order_by("created_at", "id")
+    ]
+    out += [
+        Segment(start, end, f"{label} looks manipulated (p {p:.2f})", "model")
+        for label, start, end, p in job_segments(item.job.persons.all())
+    ]
+    job, version = item.job, item.job.model_version
+    frames = list(job.frames.order_by("frame_index").values_list("timestamp_s", "fake_probability"))
+    if version is None or not frames:
+        return out
+    gap = (frames[-1][0] - frames[0][0]) / (len(frames) - 1) if len(frames) > 1 else 0.5
+    duration = job.video.duration_s or frames[-1][0] + gap / 2
+    run: list[float] = []
+    for t, p in [*frames, (None, None)]:
+        if p is not None and p >= version.fake_threshold:
+            run.append(t)
+            continue
+        if run:
+            out.append(
+                Segment(
+                    max(0.0, run[0] - gap / 2),
+                    min(duration, run[-1] + gap / 2),
+                    f"model p ≥ {version.fake_threshold}",
+                    "model",
+                )
+            )
+            run = []
+    return out
+
+
 # --- Dashboard --------------------------------------------------------------------------------
 
 
@@ -209,6 +326,7 @@ def dashboard_decisions_per_day(now: dt.datetime, days: int = 14) -> list[dict]:
             created_at__date__gte=since,
             to_state__in=[*DECIDED_STATES, ReviewState.ESCALATED],
         )
+        .exclude(reason=ReasonCode.ASSIGNED)  # an assignment is not a decision
         .annotate(day=TruncDate("created_at"))
         .values("day", "to_state")
         .annotate(n=Count("id"))
@@ -289,6 +407,75 @@ def dashboard_agreement() -> list[Agreement]:
     ]
 
 
+@dataclass
+class AgreementRow:
+    key: str
+    reviews: int
+    agreed: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.agreed / self.reviews if self.reviews else None
+
+
+def second_review_agreement() -> dict[str, list[AgreementRow]]:
+    """Blind second reviews made, and how often they agreed with the first decision, per first
+    moderator and per first reason."""
+    done = SecondReview.objects.filter(second_moderator__isnull=False)
+    agreed = Q(second_decision=F("first_decision"))
+    out = {}
+    for name, field_name in (
+        ("moderator", "first_moderator__username"),
+        ("reason", "first_reason"),
+    ):
+        rows = (
+            done.values(field_name)
+            .annotate(n=Count("id"), ok=Count("id", filter=agreed))
+            .order_by(field_name)
+        )
+        out[name] = [
+            AgreementRow(
+                key=ReasonCode(r[field_name]).label if name == "reason" else r[field_name],
+                reviews=r["n"],
+                agreed=r["ok"],
+            )
+            for r in rows
+        ]
+    return out
+
+
+def known_answer_accuracy() -> list[AgreementRow]:
+    """Each moderator's decisions on known-answer items and how many were right."""
+    right = Q(to_state=ReviewState.CONFIRMED_FAKE, item__known_answer="fake") | Q(
+        to_state=ReviewState.OVERTURNED_REAL, item__known_answer="real"
+    )
+    rows = (
+        ReviewEvent.objects.filter(actor__isnull=False, to_state__in=DECIDED_STATES)
+        .exclude(item__known_answer="")
+        .values("actor__username")
+        .annotate(n=Count("id"), ok=Count("id", filter=right))
+        .order_by("actor__username")
+    )
+    return [AgreementRow(key=r["actor__username"], reviews=r["n"], agreed=r["ok"]) for r in rows]
+
+
+def decisions_for_export(since: dt.date | None = None, until: dt.date | None = None):
+    """Human decisions (confirm, overturn, escalate), oldest first, for the CSV export."""
+    qs = (
+        ReviewEvent.objects.filter(
+            actor__isnull=False, to_state__in=[*DECIDED_STATES, ReviewState.ESCALATED]
+        )
+        .exclude(reason__in=[ReasonCode.APPEAL, ReasonCode.ASSIGNED])
+        .select_related("actor", "item__job__video")
+        .order_by("created_at", "id")
+    )
+    if since:
+        qs = qs.filter(created_at__date__gte=since)
+    if until:
+        qs = qs.filter(created_at__date__lte=until)
+    return qs
+
+
 def dashboard(now: dt.datetime | None = None) -> dict:
     now = now or timezone.now()
     return {
@@ -296,4 +483,6 @@ def dashboard(now: dt.datetime | None = None) -> dict:
         "queue": dashboard_queue(now),
         "per_day": dashboard_decisions_per_day(now),
         "agreement": dashboard_agreement(),
+        "second_review": second_review_agreement(),
+        "known_answers": known_answer_accuracy(),
     }

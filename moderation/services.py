@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from detection.heatmaps import heatmap_overlays
@@ -26,17 +28,22 @@ from detection.models import AnalysisJob, FaceResult, JobStatus, Verdict
 from detection.pipeline.errors import ModelLoadError
 from webhooks.services import webhook_job_moderated
 
+from . import notifications
 from .models import (
     DECIDED_STATES,
     DECISION_TO_STATE,
     MODERATOR_REASONS,
     OPEN_STATES,
+    QUEUES,
+    REASONS_BY_DECISION,
+    WAITING_STATES,
     Decision,
     HeatmapOverlay,
     ReasonCode,
     ReviewEvent,
     ReviewItem,
     ReviewState,
+    SecondReview,
 )
 
 logger = logging.getLogger(__name__)
@@ -92,6 +99,9 @@ def review_item_route(*, job: AnalysisJob) -> ReviewItem | None:
             model_verdict=job.verdict,
             created_at=now,
             updated_at=now,
+            due_at=None
+            if state == ReviewState.AUTO_CLEARED
+            else deadline_for(state=state, reason=reason, now=now),
         )
         version = job.model_version
         note = (
@@ -116,7 +126,16 @@ def review_item_route(*, job: AnalysisJob) -> ReviewItem | None:
         )
         if state != ReviewState.AUTO_CLEARED and settings.MODERATION_HEATMAPS_ON_ROUTE:
             transaction.on_commit(lambda: heatmaps_enqueue(job_id=job.id))
+        if state == ReviewState.FLAGGED:
+            notifications.notify(kind=notifications.NEW_FLAG, item=item)
     return item
+
+
+def deadline_for(*, state: str, reason: str, now: dt.datetime) -> dt.datetime | None:
+    """When an item entering `state` for `reason` must be decided (MODERATION_DEADLINES:
+    a reason's deadline wins over its queue's); None when neither has one."""
+    minutes = settings.MODERATION_DEADLINES.get(reason, settings.MODERATION_DEADLINES.get(state))
+    return None if minutes is None else now + dt.timedelta(minutes=minutes)
 
 
 def review_items_backfill() -> int:
@@ -136,12 +155,18 @@ def review_items_backfill() -> int:
 # --- Claims -----------------------------------------------------------------------------------
 
 
+def seniors_exist() -> bool:
+    from accounts.models import Role, User
+
+    return User.objects.filter(role=Role.SENIOR_MODERATOR, is_active=True).exists()
+
+
 def _claimable_by(moderator) -> Q:
     """Rows this moderator may claim and decide, by the who-may-decide rules."""
     # An appeal goes to someone other than the first decider; an escalation to someone other
     # than the escalator.
     # Nobody decides their own upload (a conflict of interest), first decision or appeal.
-    return (
+    rule = (
         ~Q(job__video__uploaded_by=moderator)
         & ~Q(state=ReviewState.APPEALED, first_decided_by=moderator)
         & ~Q(state=ReviewState.ESCALATED, escalated_by=moderator)
@@ -152,6 +177,18 @@ def _claimable_by(moderator) -> Q:
             first_decided_by=moderator,
         )
     )
+    if moderator.is_senior_moderator:
+        return rule  # seniors take escalations and any assigned item
+    # Escalations go to senior moderators once the site has any (before that, to any other
+    # moderator, so nothing is stuck).
+    if seniors_exist():
+        rule &= ~Q(state=ReviewState.ESCALATED)
+    # An item assigned to a person or a team is theirs.
+    return rule & (
+        Q(assigned_to__isnull=True, assigned_team__isnull=True)
+        | Q(assigned_to=moderator)
+        | Q(assigned_team__in=moderator.teams.values("pk"))
+    )
 
 
 def _require_moderator(user) -> None:
@@ -159,11 +196,31 @@ def _require_moderator(user) -> None:
         raise PermissionDenied("Only moderators review items.")
 
 
+def review_item_bar(item: ReviewItem, moderator) -> str:
+    """Why this moderator may not take the open item at all (empty if they may): the
+    who-may-decide rules, the senior moderators' escalations and assignments."""
+    if bar := item.decider_bar(moderator):
+        return bar
+    if (
+        item.state == ReviewState.ESCALATED
+        and not moderator.is_senior_moderator
+        and seniors_exist()
+    ):
+        return "Escalated items go to a senior moderator."
+    if (
+        not moderator.is_senior_moderator
+        and (item.assigned_to_id or item.assigned_team_id)
+        and not ReviewItem.objects.filter(_claimable_by(moderator), pk=item.pk).exists()
+    ):
+        return "This item is assigned to someone else."
+    return ""
+
+
 def _why_not(item: ReviewItem, moderator, now) -> str:
     """A clear message for a refused claim or decision (read after the UPDATE changed nothing)."""
     if item.state not in OPEN_STATES:
         return f"This item was already decided ({item.get_state_display().lower()})."
-    if bar := item.decider_bar(moderator):
+    if bar := review_item_bar(item, moderator):
         return bar
     if item.claimed_by_id and item.claimed_by_id != moderator.pk and item.claim_expires_at > now:
         return "Another moderator is reviewing this item."
@@ -190,6 +247,42 @@ def review_item_claim(*, item_id: int, moderator, now: dt.datetime | None = None
     return item
 
 
+def review_item_claim_next(
+    *, moderator, queue: str = "waiting", skip=(), now: dt.datetime | None = None
+) -> ReviewItem | None:
+    """Claim the top item of a queue that this moderator may take (items assigned to them
+    first, then the queue's order); None when the queue holds nothing for them.
+
+    Items in `skip` (the ones the moderator just skipped) come last: they are offered again only
+    when nothing else is left."""
+    from .selectors import PRIORITY
+
+    _require_moderator(moderator)
+    if queue not in QUEUES:
+        raise ValidationError(f"Unknown queue {queue!r}.", code="queue")
+    now = now or timezone.now()
+    mine = Q(assigned_to=moderator) | Q(assigned_team__in=moderator.teams.values("pk"))
+    candidates = (
+        ReviewItem.objects.filter(
+            Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now) | Q(claimed_by=moderator),
+            _claimable_by(moderator),
+            state__in=QUEUES[queue],
+        )
+        .order_by(
+            Case(When(pk__in=list(skip), then=1), default=0),
+            Case(When(mine, then=0), default=1),
+            *PRIORITY,
+        )
+        .values_list("pk", flat=True)[:20]
+    )
+    for pk in candidates:
+        try:  # another moderator may take it between the read and the UPDATE: try the next
+            return review_item_claim(item_id=pk, moderator=moderator, now=now)
+        except ReviewConflict:
+            continue
+    return None
+
+
 def review_item_release(*, item_id: int, moderator) -> bool:
     """Give back one's own claim; False if it was not held."""
     return (
@@ -208,12 +301,43 @@ def _clean_decision(decision: str, reason: str, note: str) -> tuple[str, str, st
         raise ValidationError(f"Unknown decision {decision!r}.", code="decision")
     if reason not in {code for code, _ in MODERATOR_REASONS}:
         raise ValidationError(f"Unknown reason code {reason!r}.", code="reason")
+    if reason not in REASONS_BY_DECISION[decision]:
+        raise ValidationError(
+            f"The reason “{ReasonCode(reason).label}” does not fit the decision "
+            f"“{Decision(decision).label}”.",
+            code="reason",
+        )
     note = (note or "").strip()
     if reason == ReasonCode.OTHER and not note:
         raise ValidationError("Reason 'other' needs a note.", code="note")
     if len(note) > 2000:
         raise ValidationError("The note is longer than 2000 characters.", code="note")
     return decision, reason, note
+
+
+def clean_part(
+    *, job: AnalysisJob, person_index: int | None, start_s: float | None, end_s: float | None
+) -> tuple[int | None, float | None, float | None]:
+    """The part of the video a decision is about: a person of the job and/or a time range
+    within the video; (None, None, None) is the whole video."""
+    if (start_s is None) != (end_s is None):
+        raise ValidationError("Give both the start and the end of the time range.", code="range")
+    if start_s is not None:
+        start_s, end_s = float(start_s), float(end_s)
+        if start_s < 0 or end_s <= start_s:
+            raise ValidationError(
+                "The time range must start at 0 s or later and end after it starts.", code="range"
+            )
+        duration = job.video.duration_s
+        if duration and start_s >= duration:
+            raise ValidationError(
+                f"The time range starts after the video ends ({duration:.1f} s).", code="range"
+            )
+        if duration:
+            end_s = min(end_s, duration)
+    if person_index is not None and not job.persons.filter(index=person_index).exists():
+        raise ValidationError(f"This video has no person {person_index + 1}.", code="person")
+    return person_index, start_s, end_s
 
 
 @transaction.atomic
@@ -224,9 +348,13 @@ def review_item_decide(
     decision: str,
     reason: str,
     note: str = "",
+    person_index: int | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
     now: dt.datetime | None = None,
 ) -> ReviewItem:
-    """Confirm fake, overturn (real) or escalate an item the moderator has claimed.
+    """Confirm fake, overturn (real) or escalate an item the moderator has claimed, on the
+    whole video or on a part of it (a person and/or a time range).
 
     The UPDATE only matches while the caller holds an unexpired claim on an open item, so a
     second moderator's decision (or a decision on an expired claim) changes nothing and raises.
@@ -234,19 +362,30 @@ def review_item_decide(
     _require_moderator(moderator)
     decision, reason, note = _clean_decision(decision, reason, note)
     now = now or timezone.now()
-    before = ReviewItem.objects.get(pk=item_id)
+    before = ReviewItem.objects.select_related("job__video").get(pk=item_id)
+    person_index, start_s, end_s = clean_part(
+        job=before.job, person_index=person_index, start_s=start_s, end_s=end_s
+    )
     new_state = DECISION_TO_STATE[decision]
     if decision == Decision.ESCALATE and before.state == ReviewState.ESCALATED:
         raise ValidationError(
             "This item is already escalated: confirm or overturn it.", code="decision"
         )
     fields = dict(state=new_state, claimed_by=None, claim_expires_at=None, updated_at=now)
+    first = False
     if decision == Decision.ESCALATE:
-        fields["escalated_by"] = moderator
+        fields.update(
+            escalated_by=moderator,
+            deadline_missed_at=None,
+            due_at=deadline_for(state=ReviewState.ESCALATED, reason="escalated", now=now),
+        )
     elif before.is_appeal:
         fields.update(appeal_decided_by=moderator, appeal_decided_at=now)
     elif before.first_decided_by_id is None:
         fields.update(first_decided_by=moderator, first_decided_at=now)
+        first = True
+    if new_state in DECIDED_STATES:
+        fields["due_at"] = None
     changed = ReviewItem.objects.filter(
         _claimable_by(moderator),
         pk=item_id,
@@ -257,7 +396,7 @@ def review_item_decide(
     ).update(**fields)
     if changed != 1:
         raise ReviewConflict(_why_not(ReviewItem.objects.get(pk=item_id), moderator, now))
-    ReviewEvent.objects.create(
+    event = ReviewEvent.objects.create(
         item_id=item_id,
         actor=moderator,
         created_at=now,
@@ -266,7 +405,25 @@ def review_item_decide(
         reason=reason,
         note=note,
         model_score=before.model_score,
+        person_index=person_index,
+        start_s=start_s,
+        end_s=end_s,
     )
+    if (
+        first
+        and not before.known_answer
+        and random.random() < settings.MODERATION_DOUBLE_REVIEW_RATE
+    ):
+        SecondReview.objects.create(
+            item_id=item_id,
+            first_event=event,
+            first_moderator=moderator,
+            first_decision=decision,
+            first_reason=reason,
+            created_at=now,
+        )
+    if decision == Decision.ESCALATE:
+        notifications.notify(kind=notifications.ESCALATED, item=ReviewItem.objects.get(pk=item_id))
     if new_state in DECIDED_STATES:  # a final outcome: tell the API client's callback URL
         webhook_job_moderated(
             job=before.job,
@@ -277,12 +434,266 @@ def review_item_decide(
     return ReviewItem.objects.get(pk=item_id)
 
 
+@dataclass
+class BulkOutcome:
+    decided: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def review_items_decide_bulk(
+    *, item_ids: list[int], moderator, decision: str, reason: str, note: str = ""
+) -> BulkOutcome:
+    """The same decision on a selection: each item is claimed and decided on its own (its own
+    event, the same rules); items that cannot be taken are skipped with the reason why."""
+    _require_moderator(moderator)
+    _clean_decision(decision, reason, note)  # refuse a bad decision before touching any item
+    outcome = BulkOutcome()
+    for item_id in dict.fromkeys(item_ids):
+        try:
+            review_item_claim(item_id=item_id, moderator=moderator)
+            review_item_decide(
+                item_id=item_id, moderator=moderator, decision=decision, reason=reason, note=note
+            )
+        except ReviewItem.DoesNotExist:
+            outcome.skipped[item_id] = "No such item."
+        except (ReviewConflict, ValidationError) as exc:
+            review_item_release(item_id=item_id, moderator=moderator)
+            outcome.skipped[item_id] = " ".join(getattr(exc, "messages", [str(exc)]))
+        else:
+            outcome.decided.append(item_id)
+    return outcome
+
+
+# --- Assignment and deadlines -----------------------------------------------------------------
+
+
+@transaction.atomic
+def review_item_assign(*, item_id: int, by, to_user=None, to_team=None) -> ReviewItem:
+    """Assign an open item to a moderator and/or a team (none: unassign); seniors and admins."""
+    if not getattr(by, "is_senior_moderator", False):
+        raise PermissionDenied("Only senior moderators and admins assign items.")
+    if to_user is not None and not to_user.is_moderator:
+        raise ValidationError(f"{to_user.username} is not a moderator.", code="assigned_to")
+    now = timezone.now()
+    item = ReviewItem.objects.get(pk=item_id)
+    if (
+        ReviewItem.objects.filter(pk=item_id, state__in=OPEN_STATES).update(
+            assigned_to=to_user, assigned_team=to_team, updated_at=now
+        )
+        != 1
+    ):
+        raise ReviewConflict(f"This item was already decided ({item.get_state_display().lower()}).")
+    names = [n for n in (to_user and to_user.username, to_team and f"team {to_team.name}") if n]
+    ReviewEvent.objects.create(
+        item=item,
+        actor=by,
+        created_at=now,
+        from_state=item.state,
+        to_state=item.state,
+        reason=ReasonCode.ASSIGNED,
+        note="to " + " and ".join(names) if names else "unassigned",
+        model_score=item.model_score,
+    )
+    item = ReviewItem.objects.get(pk=item_id)
+    if to_user is not None or to_team is not None:
+        notifications.notify(kind=notifications.ASSIGNED, item=item)
+    return item
+
+
+def review_items_escalate_overdue(*, now: dt.datetime | None = None) -> list[int]:
+    """Escalate every waiting item past its deadline to the senior moderators (an escalated
+    item past its deadline is reported again); returns the ids. Items someone holds a live
+    claim on are left to them until the claim lapses. Run every minute by the worker."""
+    now = now or timezone.now()
+    overdue = ReviewItem.objects.filter(
+        Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now),
+        state__in=WAITING_STATES,
+        due_at__lte=now,
+        deadline_missed_at__isnull=True,
+    ).values_list("pk", "state", "due_at")
+    done = []
+    for pk, state, due_at in overdue:
+        with transaction.atomic():
+            if state == ReviewState.ESCALATED:
+                fields = dict(deadline_missed_at=now, updated_at=now)
+            else:
+                fields = dict(
+                    state=ReviewState.ESCALATED,
+                    escalated_by=None,
+                    claimed_by=None,
+                    claim_expires_at=None,
+                    updated_at=now,
+                    due_at=deadline_for(state=ReviewState.ESCALATED, reason="escalated", now=now),
+                )
+            changed = ReviewItem.objects.filter(
+                Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now),
+                pk=pk,
+                state=state,
+                due_at=due_at,
+                deadline_missed_at__isnull=True,
+            ).update(**fields)
+            if changed != 1:
+                continue
+            item = ReviewItem.objects.get(pk=pk)
+            if state != ReviewState.ESCALATED:
+                ReviewEvent.objects.create(
+                    item=item,
+                    actor=None,
+                    created_at=now,
+                    from_state=state,
+                    to_state=ReviewState.ESCALATED,
+                    reason=ReasonCode.DEADLINE_MISSED,
+                    note=f"due {due_at.isoformat(timespec='minutes')}",
+                    model_score=item.model_score,
+                )
+            notifications.notify(kind=notifications.DEADLINE_MISSED, item=item)
+            done.append(pk)
+    return done
+
+
+DEADLINES_SCHEDULE = "moderation-deadlines"
+
+
+def deadlines_schedule_install():
+    """The django-q2 schedule that runs review_items_escalate_overdue every minute."""
+    from django_q.models import Schedule
+
+    schedule, _ = Schedule.objects.update_or_create(
+        name=DEADLINES_SCHEDULE,
+        defaults={
+            "func": "moderation.tasks.deadlines_enforce",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    return schedule
+
+
+# --- Reviewer quality: blind second reviews, known-answer items -------------------------------
+
+
+@transaction.atomic
+def second_review_decide(
+    *, review_id: int, moderator, decision: str, reason: str, now: dt.datetime | None = None
+) -> SecondReview:
+    """A second moderator's blind decision on a sampled item (fake or real; the item's state
+    does not change). Its agreement with the first decision is reported on the dashboard."""
+    _require_moderator(moderator)
+    if decision not in (Decision.FAKE, Decision.REAL):
+        raise ValidationError("A second review confirms fake or judges real.", code="decision")
+    decision, reason, _ = _clean_decision(decision, reason, "-")
+    now = now or timezone.now()
+    changed = (
+        SecondReview.objects.filter(pk=review_id, second_moderator__isnull=True)
+        .exclude(first_moderator=moderator)
+        .update(
+            second_moderator=moderator,
+            second_decision=decision,
+            second_reason=reason,
+            decided_at=now,
+        )
+    )
+    review = SecondReview.objects.get(pk=review_id)
+    if changed != 1:
+        raise ReviewConflict(
+            "This second review was already made, or the first decision was yours."
+            if review.second_moderator_id or review.first_moderator_id == moderator.pk
+            else "Not available."
+        )
+    return review
+
+
+@transaction.atomic
+def known_answer_seed(*, job: AnalysisJob, answer: str, by) -> ReviewItem:
+    """Seed a known-answer item into the queue: a copy of a finished analysis of a reference
+    video the senior moderator uploaded, whose right answer (fake or real) is known. Moderators
+    cannot tell it from other items; their decisions on it measure their accuracy."""
+    from detection.models import FaceResult, FrameResult, PersonResult
+
+    if not getattr(by, "is_senior_moderator", False):
+        raise PermissionDenied("Only senior moderators and admins seed known-answer items.")
+    if answer not in (Decision.FAKE, Decision.REAL):
+        raise ValidationError("The known answer is fake or real.", code="answer")
+    if job.status != JobStatus.DONE:
+        raise ValidationError("Only a finished analysis can be seeded.", code="job")
+    if job.video.uploaded_by_id != by.pk:
+        # The uploader would see the copy in their list: reference videos are the seeder's own.
+        raise ValidationError("Seed your own reference uploads only.", code="job")
+    now = timezone.now()
+    copy = AnalysisJob.objects.create(
+        video=job.video,
+        model_version=job.model_version,
+        status=JobStatus.DONE,
+        created_at=now,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        timings=job.timings,
+        verdict=job.verdict,
+        fake_probability=job.fake_probability,
+        frames_sampled=job.frames_sampled,
+        frames_with_face=job.frames_with_face,
+        faces_scored=job.faces_scored,
+    )
+    persons = {
+        p.pk: PersonResult.objects.create(
+            job=copy,
+            index=p.index,
+            fake_probability=p.fake_probability,
+            frames_seen=p.frames_seen,
+            counts_for_video=p.counts_for_video,
+        )
+        for p in job.persons.all()
+    }
+    for frame in job.frames.prefetch_related("faces"):
+        new_frame = FrameResult.objects.create(
+            job=copy,
+            frame_index=frame.frame_index,
+            timestamp_s=frame.timestamp_s,
+            fake_probability=frame.fake_probability,
+        )
+        for face in frame.faces.all():
+            FaceResult.objects.create(
+                frame=new_frame,
+                person=persons.get(face.person_id),
+                is_representative=face.is_representative,
+                box_x=face.box_x,
+                box_y=face.box_y,
+                box_w=face.box_w,
+                box_h=face.box_h,
+                raw_score=face.raw_score,
+                fake_probability=face.fake_probability,
+                crop=face.crop.name,
+            )
+    item = review_item_route(job=copy)
+    fields = dict(known_answer=answer)
+    if item.state == ReviewState.AUTO_CLEARED:  # a known answer is worth a look: queue it
+        fields.update(
+            state=ReviewState.NEEDS_REVIEW,
+            due_at=deadline_for(
+                state=ReviewState.NEEDS_REVIEW, reason=ReasonCode.ROUTED_UNCERTAIN, now=now
+            ),
+        )
+        ReviewEvent.objects.create(
+            item=item,
+            actor=None,
+            created_at=now,
+            from_state=item.state,
+            to_state=ReviewState.NEEDS_REVIEW,
+            reason=ReasonCode.ROUTED_UNCERTAIN,
+            model_score=item.model_score,
+        )
+    ReviewItem.objects.filter(pk=item.pk).update(**fields)
+    return ReviewItem.objects.get(pk=item.pk)
+
+
 # --- Appeals ----------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def review_item_appeal(*, job_id, uploader, message: str) -> ReviewItem:
-    """The uploader contests a decision, once; the item goes back to the queue."""
+    """The uploader contests an adverse decision (the video judged manipulated), once; the item
+    goes back to the queue."""
     message = (message or "").strip()
     if not message:
         raise ValidationError("Say why you disagree with the decision.", code="message")
@@ -291,12 +702,24 @@ def review_item_appeal(*, job_id, uploader, message: str) -> ReviewItem:
     item = ReviewItem.objects.filter(job_id=job_id, job__video__uploaded_by=uploader).first()
     if item is None:
         raise ReviewItem.DoesNotExist("No review of this video.")
+    if item.state == ReviewState.OVERTURNED_REAL:
+        raise ReviewConflict(
+            "This decision cannot be appealed: it was in your favour (the "
+            "video was judged authentic)."
+        )
     now = timezone.now()
     changed = ReviewItem.objects.filter(
         pk=item.pk,
-        state__in=DECIDED_STATES,
+        state=ReviewState.CONFIRMED_FAKE,
         appealed_at__isnull=True,
-    ).update(state=ReviewState.APPEALED, appeal_message=message, appealed_at=now, updated_at=now)
+    ).update(
+        state=ReviewState.APPEALED,
+        appeal_message=message,
+        appealed_at=now,
+        updated_at=now,
+        due_at=deadline_for(state=ReviewState.APPEALED, reason=ReasonCode.APPEAL, now=now),
+        deadline_missed_at=None,
+    )
     if changed != 1:
         raise ReviewConflict(
             "This decision cannot be appealed (it was already appealed, or "
@@ -312,7 +735,9 @@ def review_item_appeal(*, job_id, uploader, message: str) -> ReviewItem:
         note=message,
         model_score=item.model_score,
     )
-    return ReviewItem.objects.get(pk=item.pk)
+    item = ReviewItem.objects.get(pk=item.pk)
+    notifications.notify(kind=notifications.APPEAL, item=item)
+    return item
 
 
 # --- Heatmaps ---------------------------------------------------------------------------------

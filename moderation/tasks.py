@@ -5,3 +5,8 @@ from . import services
 
 def heatmaps_compute(job_id: str) -> int:
     return services.heatmaps_compute(job_id=job_id)
+
+
+def deadlines_enforce() -> int:
+    """Run every minute (`manage.py moderation_deadlines --install-schedule`)."""
+    return len(services.review_items_escalate_overdue())

@@ -14,6 +14,10 @@ class WebhookEvent(models.Model):
     class Type(models.TextChoices):
         JOB_FINISHED = "job.finished", "Job finished"
         JOB_MODERATED = "job.moderated", "Moderation decision changed the outcome"
+        # Sent to the site's MODERATION_WEBHOOK_URL (moderators' tools), never to the client.
+        REVIEW_FLAGGED = "review.flagged", "Review: new flagged video"
+        REVIEW_APPEALED = "review.appealed", "Review: new appeal"
+        REVIEW_DEADLINE_MISSED = "review.deadline_missed", "Review: deadline missed"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"  # waiting for its next attempt
@@ -39,6 +43,14 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.id} ({self.state})"
+
+
+# Events for the moderators' own endpoint: not part of a job's webhook log shown to its client.
+INTERNAL_WEBHOOK_TYPES = (
+    WebhookEvent.Type.REVIEW_FLAGGED,
+    WebhookEvent.Type.REVIEW_APPEALED,
+    WebhookEvent.Type.REVIEW_DEADLINE_MISSED,
+)
 
 
 class WebhookDelivery(models.Model):

@@ -4,4 +4,11 @@ from detection.models import AnalysisJob
 
 
 def webhook_events_for_job(job: AnalysisJob):
-    return job.webhook_events.prefetch_related("deliveries").order_by("created_at")
+    """The job's events for its client's callback URL (not the moderators' own events)."""
+    from .models import INTERNAL_WEBHOOK_TYPES
+
+    return (
+        job.webhook_events.exclude(type__in=INTERNAL_WEBHOOK_TYPES)
+        .prefetch_related("deliveries")
+        .order_by("created_at")
+    )

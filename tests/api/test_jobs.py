@@ -1,6 +1,7 @@
 import datetime as dt
 import uuid
 
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -124,6 +125,9 @@ class JobDetailTests(ApiTestCase):
         self.job = done_job(uploader=self.alice, verdict="fake", probability=0.8)
         self.url = reverse("api:job-detail", args=[self.job.id])
 
+    # A site that lets uploaders see the scores (the default hides them from uploaders:
+    # tests/moderation/test_uploader_visibility.py).
+    @override_settings(MODERATION_HIDE_SCORES_FROM_UPLOADERS=False)
     def test_the_owner_gets_the_full_result(self):
         PersonResult.objects.create(job=self.job, index=0, fake_probability=0.8, frames_seen=1)
         self.as_user(self.alice)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import PASSWORD
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # gitignored
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -50,3 +52,28 @@ def screenshot(request):
         return path
 
     return take
+
+
+@pytest.fixture
+def login(browser, live_server):
+    """login(username) -> a page in its own browser context, logged in; closed after the test.
+    `width` and `height` set the viewport, `dark` asks for prefers-color-scheme: dark."""
+    contexts = []
+
+    def open_as(username, width=1100, height=900, dark=False):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    yield open_as
+    # Closing the pages ends their open video requests while the live server still runs.
+    for context in contexts:
+        context.close()

@@ -1,7 +1,6 @@
 """The whole review flow in a real browser: decide, see the outcome, appeal, decide the appeal."""
 
 import cv2
-import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 
@@ -10,25 +9,13 @@ from detection.models import FaceResult, FrameResult
 from moderation.models import ReviewItem, ReviewState
 from moderation.services import review_item_route
 from tests import media
-from tests.factories import PASSWORD, UserFactory, done_job
+from tests.factories import UserFactory, done_job
+
+from .helpers import webm_clip
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TIMES = [0.5, 1.5, 2.5, 3.5]
-
-
-def _webm(seconds: float = 4.0, fps: int = 8) -> bytes:
-    """A small VP8 clip Chromium can play, so seeking is real."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "clip.webm"
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, (160, 120))
-        for i in range(int(seconds * fps)):
-            writer.write(np.full((120, 160, 3), (i * 7) % 255, np.uint8))
-        writer.release()
-        return path.read_bytes()
 
 
 @pytest.fixture
@@ -46,7 +33,7 @@ def people():
 @pytest.fixture
 def item(people):
     job = done_job(uploader=people["alice"], probability=0.93)
-    job.video.file.save("clip.webm", ContentFile(_webm()), save=False)
+    job.video.file.save("clip.webm", ContentFile(webm_clip()), save=False)
     job.video.original_name = "speech.webm"
     job.video.duration_s, job.video.width, job.video.height = 4.0, 160, 120
     job.video.save()
@@ -72,34 +59,13 @@ def item(people):
     return review_item_route(job=job)
 
 
-@pytest.fixture
-def login(browser, live_server):
-    """login(username) -> a page in its own browser context, logged in; closed after the test."""
-    contexts = []
-
-    def open_as(username):
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        return page
-
-    yield open_as
-    # Closing the pages ends their open video requests while the live server still runs.
-    for context in contexts:
-        context.close()
-
-
 def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     login, live_server, item, screenshot
 ):
     from playwright.sync_api import expect
 
-    # mod1 claims the top item, looks at the evidence and overturns it.
+    # mod1 claims the top item, looks at the evidence and confirms it fake (only an adverse
+    # decision can be appealed).
     mod1 = login("mod1")
     mod1.goto(f"{live_server.url}/moderation/")
     top = mod1.locator("#queue .queue-item a").first
@@ -115,17 +81,19 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     mod1.locator("svg.timeline .point[data-t='2.5']").first.click()
     mod1.wait_for_function("Math.abs(document.getElementById('player').currentTime - 2.5) < 0.01")
     screenshot(mod1, "1-evidence")
-    mod1.check("input[name=decision][value=real]")
-    mod1.select_option("select[name=reason]", "model_error")
-    mod1.fill("textarea[name=note]", "Compression blocks on the cheek, no blending edge.")
+    mod1.check("input[name=decision][value=fake]")
+    mod1.select_option("select[name=reason]", "artefacts")
+    mod1.fill("textarea[name=note]", "Blending edge along the jaw.")
     mod1.click("#decide")
-    expect(mod1.locator(".message")).to_contain_text("Decision recorded: judged real")
-    assert ReviewItem.objects.get(pk=item.pk).state == ReviewState.OVERTURNED_REAL
+    expect(mod1.locator(".message")).to_contain_text("Decision recorded: confirmed fake")
+    assert ReviewItem.objects.get(pk=item.pk).state == ReviewState.CONFIRMED_FAKE
 
-    # The uploader sees the outcome, with no moderator named, and appeals.
+    # The uploader sees the outcome and its statement of reasons, with no moderator named, and
+    # appeals.
     alice = login("alice")
     alice.goto(f"{live_server.url}/videos/jobs/{item.job_id}/")
-    expect(alice.locator("#review-outcome")).to_have_text("Reviewed by a moderator: authentic")
+    expect(alice.locator("#review-outcome")).to_have_text("Reviewed by a moderator: manipulated")
+    expect(alice.locator("#statement-reason")).to_contain_text("Visible blending")
     assert "mod1" not in alice.content()
     alice.fill("#id_appeal_message", "Please look again at the start.")
     alice.click("#appeal-form button[type=submit]")
@@ -158,10 +126,10 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     mod2.locator("#queue .queue-item a", has_text="speech.webm").click()
     expect(mod2.locator("#claim")).to_contain_text("Please look again at the start.")
     mod2.click("#claim-button")
-    mod2.check("input[name=decision][value=fake]")
-    mod2.select_option("select[name=reason]", "artefacts")
+    mod2.check("input[name=decision][value=real]")
+    mod2.select_option("select[name=reason]", "authentic_source")
     mod2.click("#decide")
-    expect(mod2.locator(".message")).to_contain_text("Decision recorded: confirmed fake")
+    expect(mod2.locator(".message")).to_contain_text("Decision recorded: judged real")
     mod2.goto(f"{live_server.url}/moderation/items/{item.pk}/")
     expect(mod2.locator("#history tbody tr")).to_have_count(4)
     screenshot(mod2, "4-history")
@@ -174,7 +142,7 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
 
     alice.reload()
     expect(alice.locator("#review-outcome")).to_have_text(
-        "Reviewed by a moderator: manipulated (after appeal, final)"
+        "Reviewed by a moderator: authentic (after appeal, final)"
     )
     screenshot(alice, "6-final")
     final = ReviewItem.objects.get(pk=item.pk)

@@ -2,6 +2,7 @@
 API, with a caveat when they were smaller than the model looks at."""
 
 from django.core.files.base import ContentFile
+from django.test import override_settings
 from django.urls import reverse
 
 from detection.models import FaceResult, FrameResult, PersonResult
@@ -96,6 +97,9 @@ class FaceSizeTests(PlatformTestCase):
 
 
 class FaceSizeApiTests(ApiTestCase):
+    # A site that lets uploaders see the scores (the default hides them from uploaders:
+    # tests/moderation/test_uploader_visibility.py).
+    @override_settings(MODERATION_HIDE_SCORES_FROM_UPLOADERS=False)
     def test_the_job_detail_gives_the_face_size_and_each_persons(self):
         job = _with_people(
             done_job(uploader=self.alice), [(0.3, True, [200, 210, 220]), (0.9, True, [50, 52, 54])]

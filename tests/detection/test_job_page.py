@@ -1,3 +1,4 @@
+from django.test import override_settings
 from django.urls import reverse
 
 from detection.models import JobStatus
@@ -10,6 +11,9 @@ class JobPageTests(PlatformTestCase):
         super().setUp()
         self.client.login(username="alice", password=PASSWORD)
 
+    # A site that lets uploaders see the scores (the default hides them from uploaders:
+    # tests/moderation/test_uploader_visibility.py).
+    @override_settings(MODERATION_HIDE_SCORES_FROM_UPLOADERS=False)
     def test_a_finished_job_shows_verdict_probability_frames_and_crops(self):
         job = done_job(uploader=self.alice, verdict="fake", probability=0.912)
         response = self.client.get(reverse("detection:job_detail", args=[job.id]))

@@ -1,3 +1,4 @@
+from django.test import override_settings
 from django.urls import reverse
 
 from tests.base import PlatformTestCase
@@ -22,6 +23,9 @@ class ResultPermissionTests(PlatformTestCase):
             self.assertEqual(response.status_code, 302, url)
             self.assertTrue(response["Location"].startswith(reverse("accounts:login")), url)
 
+    # A site that lets uploaders see the scores (the default hides them from uploaders:
+    # tests/moderation/test_uploader_visibility.py).
+    @override_settings(MODERATION_HIDE_SCORES_FROM_UPLOADERS=False)
     def test_the_uploader_sees_her_own_results(self):
         self.client.login(username="alice", password=PASSWORD)
         for url in self.urls:
