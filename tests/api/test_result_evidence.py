@@ -2,6 +2,7 @@
 
 from unittest import mock
 
+from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -38,7 +39,7 @@ class ResultEvidenceTests(ApiTestCase):
         self.assertIn("branches", person)
         self.assertIn("segments", person)
 
-    def test_a_job_answers_its_reasons_branches_and_segments(self):
+    def analysed_partial_fake(self):
         job = JobFactory(video=VideoFactory(uploaded_by=self.alice))
         analyser = mock.Mock()
         analyser.analyse.return_value = fused_result(
@@ -46,7 +47,23 @@ class ResultEvidenceTests(ApiTestCase):
         )
         with mock.patch("detection.services.analyser_for_spec", return_value=analyser):
             job_run(job_id=job.id)
+        return job
+
+    @override_settings(MODERATION_HIDE_SCORES_FROM_UPLOADERS=True)
+    def test_an_uploader_who_may_not_see_scores_gets_the_reasons_in_general_words(self):
+        job = self.analysed_partial_fake()
         self.as_user(self.alice)
+        body = self.client.get(reverse("api:job-detail", args=[job.id])).json()
+        self.assertEqual(body["verdict"], "uncertain")
+        self.assertEqual(
+            body["reasons"],
+            [{"code": "brief_fake_person", "message": REASON_CODES["brief_fake_person"]}],
+        )
+        self.assertEqual(body["persons"], [])
+
+    def test_a_job_answers_its_reasons_branches_and_segments(self):
+        job = self.analysed_partial_fake()
+        self.as_user(self.mod)
         body = self.client.get(reverse("api:job-detail", args=[job.id])).json()
         self.assertEqual(body["verdict"], "uncertain")
         self.assertEqual(body["profile"], "default")
