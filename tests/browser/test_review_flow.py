@@ -12,6 +12,7 @@ from tests import media
 from tests.factories import UserFactory, done_job
 
 from .helpers import webm_clip
+from .waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,9 +78,9 @@ def test_a_decision_is_made_seen_appealed_and_decided_by_another_moderator(
     expect(mod1.locator("#evidence .crop img")).to_have_count(len(TIMES) + 1)
     expect(mod1.locator(".heatmap-note")).to_contain_text("not that anything was manipulated")
     # Clicking a point of the timeline seeks the (really playable) video there.
-    mod1.wait_for_function("document.getElementById('player').readyState >= 1")
+    wait_until(mod1, "document.getElementById('player').readyState >= 1")
     mod1.locator("svg.timeline .point[data-t='2.5']").first.click()
-    mod1.wait_for_function("Math.abs(document.getElementById('player').currentTime - 2.5) < 0.01")
+    wait_until(mod1, "Math.abs(document.getElementById('player').currentTime - 2.5) < 0.01")
     screenshot(mod1, "1-evidence")
     mod1.check("input[name=decision][value=fake]")
     mod1.select_option("select[name=reason]", "artefacts")

@@ -16,6 +16,7 @@ from tests import media
 from tests.factories import UserFactory, done_job
 
 from .helpers import webm_clip
+from .waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -153,15 +154,15 @@ def test_a_range_decision_is_made_and_the_uploader_sees_its_statement(
     mod.click("#claim-button")
     expect(mod.locator("#decision-form")).to_be_visible()
     # The page jumps to the first flagged segment (the model's, 12–16 s padded).
-    mod.wait_for_function("document.getElementById('player').readyState >= 1")
-    mod.wait_for_function("Math.abs(document.getElementById('player').currentTime - 10) < 0.05")
+    wait_until(mod, "document.getElementById('player').readyState >= 1")
+    wait_until(mod, "Math.abs(document.getElementById('player').currentTime - 10) < 0.05")
     expect(mod.locator("button.segment")).to_have_count(1)
     # The range is set from the player: seek, i; seek, o.
     mod.evaluate("document.getElementById('player').currentTime = 12")
-    mod.wait_for_function("Math.abs(document.getElementById('player').currentTime - 12) < 0.05")
+    wait_until(mod, "Math.abs(document.getElementById('player').currentTime - 12) < 0.05")
     mod.locator("body").press("i")
     mod.evaluate("document.getElementById('player').currentTime = 19")
-    mod.wait_for_function("Math.abs(document.getElementById('player').currentTime - 19) < 0.05")
+    wait_until(mod, "Math.abs(document.getElementById('player').currentTime - 19) < 0.05")
     mod.locator("body").press("o")
     expect(mod.locator("#id_start_s")).to_have_value("00:12.0")
     expect(mod.locator("#id_end_s")).to_have_value("00:19.0")
@@ -260,7 +261,7 @@ def test_face_only_mode_blurs_the_frame_and_keeps_crops_sharp(
     # Enlarging a crop shows the face at the video's full resolution in a dialog.
     page.locator("button.enlarge").first.click()
     expect(page.locator("#crop-viewer")).to_be_visible()
-    page.wait_for_function("document.getElementById('crop-viewer-image').complete")
+    wait_until(page, "document.getElementById('crop-viewer-image').complete")
     natural = page.evaluate("document.getElementById('crop-viewer-image').naturalWidth")
     shown = page.evaluate("document.getElementById('crop-viewer-image').width")
     # The face cut from the 160x120 video frame itself (50 px box, 15 px margin, clipped at the
@@ -311,17 +312,17 @@ def test_keyboard_users_reach_the_timeline_points_and_the_skip_link(login, live_
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#main"
     # The page first jumps to the flagged segment (10 s).
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 10) < 0.01")
+    wait_until(page, "Math.abs(document.getElementById('player').currentTime - 10) < 0.01")
     # From the last player tool, Tab walks the frames' points in time order: 0, 4, 8 s.
     page.locator("#face-only-button").focus()
     for t in ("0.0", "4.0", "8.0"):
         page.keyboard.press("Tab")
         expect(page.locator(f"svg.timeline .point[tabindex='0'][data-t='{t}']")).to_be_focused()
     page.keyboard.press("Enter")
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 8) < 0.01")
+    wait_until(page, "Math.abs(document.getElementById('player').currentTime - 8) < 0.01")
     # Frame stepping: one frame at 5 fps is 0.2 s.
     page.locator("body").press(".")
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 8.2) < 0.01")
+    wait_until(page, "Math.abs(document.getElementById('player').currentTime - 8.2) < 0.01")
     page.locator("body").press(">")
     assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
     page.locator("body").press("+")
