@@ -217,3 +217,27 @@ def jobs_requeue_stale(*, now: dt.datetime | None = None) -> tuple[int, list[Ana
                 )
                 transaction.on_commit(lambda job_id=job_id: services.job_enqueue(job_id=job_id))
     return requeued, failed
+
+
+def queue_stalled(*, now: dt.datetime | None = None) -> int:
+    """How many jobs wait while no worker has claimed any job for a while (0: no stall).
+
+    A django-q2 cluster can stay up yet take no work (a child killed while it held the
+    cluster's internal queue lock): the jobs are not lost, but they wait until it is restarted.
+    This says so loudly, so that a supervisor or an operator restarts it.
+    """
+    now = now or timezone.now()
+    window = dt.timedelta(seconds=5 * settings.DETECTION_QUEUE_GRACE_S)
+    waiting = AnalysisJob.objects.annotate(sent=Coalesce("enqueued_at", "created_at")).filter(
+        status=JobStatus.QUEUED, sent__lt=now - window
+    )
+    count = waiting.count()
+    if not count or AnalysisJob.objects.filter(started_at__gte=now - window).exists():
+        return 0
+    logger.error(
+        "the analysis cluster looks stalled: %d jobs have waited over %d s and none was "
+        "claimed meanwhile; restart it (manage.py qcluster)",
+        count,
+        window.total_seconds(),
+    )
+    return count

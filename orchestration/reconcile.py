@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from detection.reconcile import jobs_requeue_lost, jobs_requeue_stale
+from detection.reconcile import jobs_requeue_lost, jobs_requeue_stale, queue_stalled
 from detection.services import jobs_fail_stale
 from webhooks.services import webhook_job_finished, webhook_job_finished_recover
 
@@ -41,6 +41,7 @@ def jobs_reconcile() -> dict[str, int]:
         "failed_after_attempts": failed_stale,
         "requeued_lost": requeued_lost,
         "webhook_events_recovered": events,
+        "stalled_jobs": queue_stalled(),
     }
 
 

@@ -148,3 +148,13 @@ def test_an_attempt_that_lost_its_job_stores_nothing_and_the_next_stores_once(
             job=stale_copy, model_version=current.model_version, result=result, seconds=1.0
         )
     assert FrameResult.objects.filter(job=job).count() == 32
+
+
+def test_a_queue_that_no_worker_takes_from_is_reported_as_stalled(settings, caplog):
+    old = _ago(5 * settings.DETECTION_QUEUE_GRACE_S + 10)
+    JobFactory(status=JobStatus.QUEUED, enqueued_at=old)
+    JobFactory(status=JobStatus.DONE, started_at=old, finished_at=old)
+    assert reconcile.queue_stalled() == 1
+    assert "looks stalled" in caplog.text
+    JobFactory(status=JobStatus.RUNNING, attempts=1, started_at=_ago(1))  # work goes on
+    assert reconcile.queue_stalled() == 0
