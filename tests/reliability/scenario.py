@@ -71,6 +71,26 @@ def states() -> dict:
     return out
 
 
+def side_work() -> dict:
+    """Queue slow side work (a heatmap and a webhook delivery) for the side cluster."""
+    from moderation.services import heatmaps_enqueue
+    from webhooks.services import webhook_enqueue
+
+    heatmaps_enqueue(job_id="00000000-0000-4000-8000-000000000000")
+    webhook_enqueue(event_id="00000000-0000-4000-8000-000000000001")
+    return side_queue()
+
+
+def side_queue() -> dict:
+    from django.conf import settings
+    from django_q.models import OrmQ
+
+    return {
+        "side": OrmQ.objects.filter(key=settings.DETECTION_SIDE_QUEUE_NAME).count(),
+        "main": OrmQ.objects.filter(key=settings.DETECTION_QUEUE_NAME).count(),
+    }
+
+
 if __name__ == "__main__":
     step, *args = sys.argv[1:]
     print(json.dumps(globals()[step](*args)), flush=True)
