@@ -25,6 +25,10 @@ def test_the_analysis_cluster_never_takes_side_work(tmp_path):
         "DEEPFAKE_VAR_DIR": str(tmp_path / "var"),
         "DETECTION_QUEUE_NAME": f"side-{uuid.uuid4().hex[:8]}",
         "DJANGO_LOG_LEVEL": "WARNING",
+        # The analysis must add no side work of its own to the count below: whether a routed
+        # item queues heatmaps depends on the model's verdict on the clip (the fused version
+        # sends this clip to review), not on the queues under test.
+        "MODERATION_HEATMAPS_ON_ROUTE": "false",
     }
     for key in ("DATABASE_URL", "REDIS_URL", "DETECTION_SYNC"):
         env.pop(key, None)
