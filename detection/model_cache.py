@@ -8,6 +8,7 @@ the Analyser that scores videos, and the Keras model Grad-CAM heatmaps need.
 from __future__ import annotations
 
 import threading
+from dataclasses import fields
 
 from django.conf import settings
 
@@ -39,7 +40,8 @@ def analysis_config(profile: str = "default") -> AnalysisConfig:
 
 def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> Analyser:
     config = config or analysis_config()
-    key = (tuple(sorted((k, repr(v)) for k, v in spec.to_dict().items())), config)
+    # Every field's value, read in place (asdict would deep-copy a fused version's weights).
+    key = (tuple((f.name, repr(getattr(spec, f.name))) for f in fields(spec)), config)
     with _lock:
         analyser = _cache.get(key)
         if analyser is None:

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -422,10 +422,7 @@ def job_store_result(
                     frames_seen=p.frames_seen,
                     counts_for_video=p.counts_for_video,
                     branches=p.branches,
-                    segments=[
-                        {"start_s": s.start_s, "end_s": s.end_s, "probability": s.probability}
-                        for s in p.segments
-                    ],
+                    segments=[asdict(s) for s in p.segments],
                 )
                 for p in result.persons
             }
@@ -460,7 +457,7 @@ def job_store_result(
             job.frames_sampled = result.frames_sampled
             job.frames_with_face = result.frames_with_face
             job.faces_scored = result.faces_scored
-            job.reasons = [{"code": r.code, "message": r.message} for r in result.reasons]
+            job.reasons = [asdict(r) for r in result.reasons]
             job.timings = {
                 **result.timings,
                 "store": round(time.perf_counter() - stored_started, 4),

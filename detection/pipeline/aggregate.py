@@ -170,10 +170,10 @@ def fake_segments(faces: PersonFaces, fusion: FusionSpec, trim_from: float) -> t
     and last face that looks fake on its own (probability from `trim_from`)."""
     n = len(faces.blend)
     length = min(STRETCH, n)
-    alone = [fusion.combiner.probability(_window(faces, i, 1)) for i in range(n)]
+    alone = [fusion.combiner.probability(faces.part(i, 1)) for i in range(n)]
     spans: list[list] = []  # [first face, last face, probability]
     for start in range(0, n - length + 1):
-        p = fusion.combiner.probability(_window(faces, start, length))
+        p = fusion.combiner.probability(faces.part(start, length))
         if p < fusion.stretch_fake_from:
             continue
         if spans and start <= spans[-1][1]:
@@ -193,18 +193,6 @@ def fake_segments(faces: PersonFaces, fusion: FusionSpec, trim_from: float) -> t
     return tuple(out)
 
 
-def _window(faces: PersonFaces, start: int, length: int) -> PersonFaces:
-    part = slice(start, start + length)
-    return PersonFaces(
-        faces.blend[part],
-        faces.synthesis[part],
-        faces.timestamps[part],
-        faces.boxes[part],
-        faces.face_px[part],
-        faces.frame_side,
-    )
-
-
 def fused_person_outcomes(
     crops: list[FaceCrop],
     scores: np.ndarray,
@@ -220,7 +208,10 @@ def fused_person_outcomes(
     for crop, row, person in zip(crops, scores, people, strict=True):
         items.setdefault(person, []).append((crop, float(row[0]), float(row[1])))
         feats.setdefault(person, []).append(row[2:])
-    faces_of = {p: [f for o in outcomes for f in o.faces if f.person == p] for p in items}
+    faces_of: dict[int, list[FaceScore]] = {}
+    for outcome in outcomes:
+        for face in outcome.faces:
+            faces_of.setdefault(face.person, []).append(face)
     frames_with_face = sum(1 for o in outcomes if o.faces)
     min_frames = max(2, int(np.ceil(MIN_PERSON_SHARE * frames_with_face)))
     persons = []

@@ -74,6 +74,18 @@ class PersonFaces:
     face_px: np.ndarray
     frame_side: float
 
+    def part(self, start: int, length: int) -> PersonFaces:
+        """The faces from `start`, `length` of them (a stretch)."""
+        cut = slice(start, start + length)
+        return PersonFaces(
+            self.blend[cut],
+            self.synthesis[cut],
+            self.timestamps[cut],
+            self.boxes[cut],
+            self.face_px[cut],
+            self.frame_side,
+        )
+
 
 def stretch_means(values: np.ndarray, length: int = STRETCH) -> np.ndarray:
     """Means over every run of `length` consecutive values (the whole run when shorter)."""

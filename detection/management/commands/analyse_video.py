@@ -1,7 +1,7 @@
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -139,15 +139,12 @@ class Command(BaseCommand):
                     "frames_seen": p.frames_seen,
                     "counts_for_video": p.counts_for_video,
                     "branches": p.branches,
-                    "segments": [
-                        {"start_s": g.start_s, "end_s": g.end_s, "probability": g.probability}
-                        for g in p.segments
-                    ],
+                    "segments": [asdict(g) for g in p.segments],
                 }
                 for p in result.persons
             ],
             "profile": result.profile,
-            "reasons": [{"code": r.code, "message": r.message} for r in result.reasons],
+            "reasons": [asdict(r) for r in result.reasons],
             "frame_scores": [
                 {
                     "frame": f.index,

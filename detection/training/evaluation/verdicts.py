@@ -29,18 +29,14 @@ from detection.pipeline.types import (
     AnalysisConfig,
 )
 
+from ..data.branch_features import video_source
 from ..data.labelled import VIDEO_SUFFIXES, labelled_files
 from . import metrics
 from .evaluate import load_analyser
 
 
 def dataset_of(path: Path) -> str:
-    parts = path.parts
-    if "generators" in parts:
-        return "generators"
-    if any(p.startswith("ffpp") for p in parts):
-        return "ffpp"
-    return path.parent.name
+    return video_source(path)[0]
 
 
 def video_rows(spec_path: Path, videos: Path, profile: str) -> list[dict]:

@@ -128,6 +128,12 @@ def source_weights(table: Table, rows: np.ndarray) -> np.ndarray:
     return w * len(rows) / w.sum()
 
 
+def _unstandardised(coef, intercept: float, mean, scale) -> tuple[tuple[float, ...], float]:
+    """Weights and bias on raw features of a linear model fitted on standardised ones."""
+    coef = np.asarray(coef, np.float64) / scale
+    return tuple(float(v) for v in coef), float(intercept - np.dot(coef, mean))
+
+
 def fit_branch(table: Table, rows: np.ndarray, key: str, alpha: float) -> fusion.LinearHead:
     """The synthesis branch: a weighted ridge regression of the label (+1 fake, -1 real) on
     standardised features, solved in closed form (a 1280 x 1280 system: a tenth of a second,
@@ -143,9 +149,7 @@ def fit_branch(table: Table, rows: np.ndarray, key: str, alpha: float) -> fusion
     gram = (z * w[:, None]).T @ z + alpha * w.sum() * np.eye(z.shape[1])
     coef = np.linalg.solve(gram, (z * w[:, None]).T @ (y - np.average(y, weights=w)))
     intercept = float(np.average(y, weights=w))
-    coef = coef / scale
-    bias = intercept - float(np.dot(coef, mean))
-    return fusion.LinearHead(weights=tuple(float(v) for v in coef), bias=bias)
+    return fusion.LinearHead(*_unstandardised(coef, intercept, mean, scale))
 
 
 def person_rows(table: Table, synth: np.ndarray, videos: np.ndarray) -> list[dict]:
@@ -188,9 +192,10 @@ def fit_fusion(rows: list[dict], inputs: tuple[str, ...]) -> fusion.Fusion:
     scaler = StandardScaler().fit(x)
     model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit(scaler.transform(x), y, sample_weight=w)
-    coef = model.coef_[0] / scaler.scale_
-    bias = float(model.intercept_[0] - np.dot(coef, scaler.mean_))
-    return fusion.Fusion(inputs=inputs, weights=tuple(float(v) for v in coef), bias=bias)
+    weights, bias = _unstandardised(
+        model.coef_[0], float(model.intercept_[0]), scaler.mean_, scaler.scale_
+    )
+    return fusion.Fusion(inputs=inputs, weights=weights, bias=bias)
 
 
 def video_scores(rows: list[dict], fuse: fusion.Fusion) -> dict[int, float]:
@@ -516,7 +521,7 @@ def fit_final(
     for r in people:
         if r["label"] == 0:
             z = max(
-                combiner.probability(_window(r["faces"], i))
+                combiner.probability(r["faces"].part(i, fusion.STRETCH))
                 for i in range(max(1, len(r["faces"].blend) - fusion.STRETCH + 1))
             )
             peaks[r["video"]] = max(peaks.get(r["video"], 0.0), z)
@@ -615,18 +620,6 @@ def write_spec(
     spec = ModelSpec.from_dict(data)
     spec.save(out)
     print(f"wrote {out}")
-
-
-def _window(faces: fusion.PersonFaces, i: int) -> fusion.PersonFaces:
-    part = slice(i, i + fusion.STRETCH)
-    return fusion.PersonFaces(
-        faces.blend[part],
-        faces.synthesis[part],
-        faces.timestamps[part],
-        faces.boxes[part],
-        faces.face_px[part],
-        faces.frame_side,
-    )
 
 
 def main(argv=None) -> int:
