@@ -143,6 +143,11 @@ class ModelVersion(models.Model):
         return self.video_uncertain_low, self.video_uncertain_high
 
     @property
+    def face_band(self) -> tuple[float, float]:
+        """(low, high) of the band a face's (and so a frame's) score is read against."""
+        return self.uncertain_low, self.uncertain_high
+
+    @property
     def video_uncertain_low_effective(self) -> float:
         return self.video_band[0]
 

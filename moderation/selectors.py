@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from detection.charts import Point, score_timeline_svg
+from detection.charts import Point, face_band_caption, p_text, score_timeline_svg
 from detection.models import AnalysisJob, FaceResult
 from detection.selectors import job_segments
 
@@ -211,9 +211,9 @@ def evidence_timeline(job: AnalysisJob):
     return score_timeline_svg(
         [Point(f.timestamp_s, f.fake_probability) for f in frames],
         duration_s=job.video.duration_s or 0.0,
+        band=version.face_band,
+        caption=face_band_caption(version.face_band),
         fake_threshold=version.fake_threshold,
-        uncertain_low=version.uncertain_low,
-        uncertain_high=version.uncertain_high,
         persons=persons,
         segments=job_segments(job.persons.all()),
     )
@@ -259,7 +259,7 @@ def flagged_segments(item: ReviewItem) -> list[Segment]:
                 Segment(
                     max(0.0, run[0] - gap / 2),
                     min(duration, run[-1] + gap / 2),
-                    f"model p ≥ {version.fake_threshold}",
+                    f"model p ≥ {p_text(version.fake_threshold)}",
                     "model",
                 )
             )

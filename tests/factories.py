@@ -73,3 +73,13 @@ def done_job(*, uploader, verdict="fake", probability=0.9, faces=True) -> Analys
         )
         face.crop.save("000000_0.jpg", ContentFile(b"\xff\xd8\xff\xd9"), save=True)
     return job
+
+
+def model_version_set_bands(version, *, face=(0.35, 0.65), video=(0.427, 0.673), threshold=0.5):
+    """Give a model version known bands: its face band, its video band (None: it has none of its
+    own, so videos use the face band) and its fake threshold."""
+    version.uncertain_low, version.uncertain_high = face
+    version.fake_threshold = threshold
+    version.video_uncertain_low, version.video_uncertain_high = video or (None, None)
+    version.save()
+    return version
