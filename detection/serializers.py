@@ -25,6 +25,17 @@ def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
+class BandSerializer(serializers.Serializer):
+    """A band (low, high): fake from `high`, real below `low`, uncertain in between."""
+
+    low = serializers.FloatField(help_text="Real below this.")
+    high = serializers.FloatField(help_text="Fake from this.")
+
+    def to_representation(self, band):
+        low, high = band
+        return {"low": low, "high": high}
+
+
 class ModelVersionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -49,6 +60,11 @@ class ModelVersionSerializer(serializers.Serializer):
     video_uncertain_high = serializers.FloatField(
         source="video_uncertain_high_effective", help_text="A video is fake from this."
     )
+    video_band = BandSerializer(
+        help_text="The band a video's verdict uses (the job's `verdict`): the video band, or the "
+        "face band when the version has none of its own."
+    )
+    face_band = BandSerializer(help_text="The band a face's (and a frame's) score is read against.")
     test_time_flip = serializers.BooleanField(
         help_text="Each face is scored with its mirror image (logits averaged)."
     )
@@ -66,6 +82,8 @@ class ModelVersionBriefSerializer(serializers.Serializer):
     name = serializers.CharField()
     version = serializers.CharField()
     is_active = serializers.BooleanField()
+    video_band = BandSerializer(help_text="The band the job's `verdict` was read against.")
+    face_band = BandSerializer(help_text="The band a face's (and a frame's) score is read against.")
 
 
 class VideoSerializer(serializers.Serializer):
