@@ -49,7 +49,11 @@ def config_from_record(record: dict) -> AnalysisConfig:
 def served_file(spec: ModelSpec) -> tuple[Path, str]:
     """The file a version scores with (its LiteRT conversion, else its weights) and the
     SHA-256 its spec pins for it ("" where it pins none)."""
-    lite = classify.serving_path(spec, spec.weights_file)
+    try:
+        lite = classify.serving_path(spec, spec.weights_file)
+    except ModelLoadError:  # named, not here: archived with the rest of a retired version
+        name = spec.serving_file or spec.serving.get("file", "")
+        return Path(spec.weights_file).parent / name, spec.serving_sha256
     if lite is not None:
         return lite, spec.serving_sha256
     return Path(spec.weights_file), spec.weights_sha256

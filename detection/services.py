@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from detection.pipeline import classify
 from detection.pipeline.errors import ModelLoadError, PipelineError
-from detection.pipeline.spec import ModelSpec
+from detection.pipeline.spec import DESCRIPTIVE_FIELDS, ModelSpec
 from detection.pipeline.types import PROFILES, VideoResult
 
 from . import reconcile, upload_storage
@@ -617,9 +617,11 @@ def model_version_register(
     that differs from a registered version of that number is refused."""
     spec_path = Path(spec_path)
     try:
-        spec = ModelSpec.load(spec_path)
-    except (TypeError, KeyError, json.JSONDecodeError) as exc:
-        raise ValidationError(f"{spec_path} is not a model spec ({exc})") from exc
+        data = json.loads(spec_path.read_text())
+        ModelSpec.check({k: v for k, v in data.items() if k not in DESCRIPTIVE_FIELDS})
+        spec = ModelSpec.from_dict(data)
+    except (TypeError, ValueError) as exc:  # not JSON, unknown or ill-typed fields, bad rules
+        raise ValidationError(f"{spec_path} is not a valid model spec: {exc}") from exc
     spec = replace(spec, weights_file=str(spec.weights_path(spec_path)))
     state = state or (ModelState.ACTIVE if activate else ModelState.CANDIDATE)
     existing = ModelVersion.objects.filter(name=spec.name, version=spec.version).first()

@@ -111,24 +111,26 @@ def test_the_admin_lists_each_versions_aucs_with_their_intervals():
     assert listing.frame_auc(old) == "0.700" and listing.video_auc(old) == "n/a"
 
 
-def test_the_int8_version_is_registered_inactive_and_serves_its_own_file():
+def test_a_retired_version_keeps_its_record_card_and_pins_when_its_weights_are_archived():
     from detection.model_cache import analyser_for_spec
-    from detection.pipeline.classify import LiteRTFaceClassifier
+    from detection.pipeline.errors import ModelLoadError
 
     row = ModelVersion.objects.get(name="lite0_sbi", version="4")
     assert row.state == "retired"
     assert row.serving.serving["quantization"] == "int8"
     assert "serving" not in row.metrics  # serving config, apart from the metrics
-    classifier = analyser_for_spec(row.to_spec()).classifier
-    assert isinstance(classifier, LiteRTFaceClassifier)
-    assert classifier.path.name == "lite0_sbi_v4.tflite"
+    assert row.card.startswith("#") and len(row.spec["serving_sha256"]) == 64
     # v3's weights, calibrated anew on the int8 scores.
     v3 = ModelVersion.objects.get(name="lite0_sbi", version="3")
-    assert row.resolved_weights_path == v3.resolved_weights_path
+    assert row.spec["weights_file"] == v3.spec["weights_file"]
     assert (row.serving.calibration_a, row.serving.calibration_b) != (
         v3.serving.calibration_a,
         v3.serving.calibration_b,
     )
+    # Its files left the repository: it says how to bring them back instead of failing later.
+    assert not row.weights_present
+    with pytest.raises(ModelLoadError, match="import_model"):
+        analyser_for_spec(row.to_spec())
 
 
 def test_a_video_calibration_travels_from_spec_to_registry_and_back(tmp_path):

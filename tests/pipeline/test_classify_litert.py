@@ -160,10 +160,11 @@ def test_versions_serving_the_same_weights_share_one_conversion(shipped, tmp_pat
     assert second.serving_file == "m_v7.tflite" and not (tmp_path / "m_v8.tflite").exists()
     assert second.serving["max_abs_diff"] < 1e-5  # checked again, not assumed
     assert isinstance(make_classifier(second, tmp_path / "m.keras"), LiteRTFaceClassifier)
-    # Other weights beside them get their own file.
-    shutil.copy(
-        Path(settings.BASE_DIR) / "detection/models/lite0_sbi_v1.keras", tmp_path / "n.keras"
-    )
+    # Other weights beside them (a freshly initialised network of the same shape) get their
+    # own file.
+    from detection.training.recipes.architectures import build
+
+    build(spec.architecture, spec.input_size, spec.channels).save(tmp_path / "n.keras")
     ModelSpec.from_dict(
         {
             **spec.to_dict(),
