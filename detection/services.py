@@ -668,7 +668,10 @@ def model_version_derive(
     if unknown:
         raise ValidationError(f"cannot change {', '.join(sorted(unknown))} of a version")
     number = _next_version(parent.name)
-    spec = ModelSpec.check({**config, "version": number})
+    try:
+        spec = ModelSpec.check({**config, "version": number})
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"{parent.name} v{number} would not be valid: {exc}") from exc
     spec = replace(
         spec,
         metrics={**parent.metrics, **(metrics or {})},
