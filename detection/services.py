@@ -664,7 +664,7 @@ def model_version_derive(
     threshold, a calibration): the parent and its analyses keep their meaning. It starts as a
     candidate, to go through shadow and promotion like any other."""
     config = {**parent.spec, **changes}
-    unknown = set(changes) - set(config) | ({"name", "version"} & set(changes))
+    unknown = (set(changes) - set(parent.spec)) | ({"name", "version"} & set(changes))
     if unknown:
         raise ValidationError(f"cannot change {', '.join(sorted(unknown))} of a version")
     number = _next_version(parent.name)
