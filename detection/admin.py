@@ -36,6 +36,15 @@ class ModelVersionForm(forms.ModelForm):
             spec = ModelSpec.check(config)
         except (ValueError, TypeError) as exc:
             raise forms.ValidationError({"spec": str(exc)}) from exc
+        if ModelVersion.objects.filter(name=spec.name, version=spec.version).exists():
+            raise forms.ValidationError(
+                {
+                    "spec": f"{spec.name} v{spec.version} is already registered: a release needs "
+                    "a new version number."
+                }
+            )
+        services.model_version_pins(spec=spec)  # the files are here and are the pinned ones
+        self.instance.name, self.instance.version = spec.name, spec.version
         cleaned["parsed_spec"] = spec
         return cleaned
 

@@ -540,9 +540,15 @@ def _relative_to_project(path: Path) -> str:
         return str(path.resolve())
 
 
+def model_version_pins(*, spec: ModelSpec) -> dict:
+    """{"weights_sha256", "serving_sha256"} of a spec's files (its weights path absolute or
+    relative to the project): checked where the spec pins them, filled in where it does not.
+    Raises ValidationError for a missing file or different bytes."""
+    weights = Path(spec.weights_file)
+    return _pin(spec, weights if weights.is_absolute() else Path(settings.BASE_DIR) / weights)
+
+
 def _pin(spec: ModelSpec, weights: Path) -> dict:
-    """The spec's SHA-256 of its weights and serving file: checked where it pins them,
-    filled in where it does not. Raises ValidationError for missing or different bytes."""
     if not weights.is_file():
         raise ValidationError({"spec": f"No file at {weights}"})
     pins = {"weights_sha256": spec.weights_sha256, "serving_sha256": spec.serving_sha256}
