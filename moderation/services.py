@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, When
 from django.utils import timezone
 
+from detection.charts import band_text
 from detection.heatmaps import heatmap_overlays
 from detection.models import AnalysisJob, FaceResult, JobStatus, Verdict
 from detection.pipeline.errors import ModelLoadError
@@ -117,8 +118,8 @@ def review_item_route(*, job: AnalysisJob) -> ReviewItem | None:
         )
         version = job.model_version
         note = (
-            f"p={job.fake_probability:.3f}; band {version.video_band[0]}–"
-            f"{version.video_band[1]} ({version.name} v{version.version})"
+            f"p={job.fake_probability:.3f}; band {band_text(version.video_band)} "
+            f"({version.name} v{version.version})"
             if version and job.fake_probability is not None
             else ""
         )

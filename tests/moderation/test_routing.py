@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from detection.charts import band_text
 from detection.models import AnalysisJob, JobStatus
 from detection.pipeline.types import FrameOutcome, VideoInfo, VideoResult
 from detection.selectors import model_version_active
@@ -105,7 +106,8 @@ class RoutingTests(PlatformTestCase):
         self.assertEqual((event.from_state, event.to_state, event.actor), ("", "flagged", None))
         self.assertEqual(event.model_score, 0.9)
         self.assertIn("p=0.900", event.note)
-        self.assertIn(f"band {self.low}–{self.high}", event.note)
+        # The band as every legend writes it (three decimals at most).
+        self.assertIn(f"band {band_text((self.low, self.high))} (", event.note)
 
     def test_items_routed_to_review_queue_their_heatmaps_after_commit(self):
         with mock.patch.object(services, "heatmaps_enqueue") as enqueue:
