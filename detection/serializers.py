@@ -286,6 +286,27 @@ class FaceSizeSerializer(serializers.Serializer):
     )
 
 
+class ProvenanceSerializer(serializers.Serializer):
+    """What exactly made a result: re-analysing the file with the same version and this config
+    gives the same result."""
+
+    config = serializers.DictField(
+        help_text="The analysis config it ran with (frames to sample, face detector, looks, "
+        "profile)."
+    )
+    frame_indices = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The indices of the frames it sampled."
+    )
+    weights_sha256 = serializers.CharField(
+        help_text="SHA-256 of the model file that scored it (the version pins it)."
+    )
+    reanalysis_of = serializers.UUIDField(
+        source="reanalysis_of_id",
+        allow_null=True,
+        help_text="The job this one repeated, if it is a re-analysis.",
+    )
+
+
 class JobDetailSerializer(JobSerializer):
     """A job with timings and, when done, the full result."""
 
@@ -314,6 +335,9 @@ class JobDetailSerializer(JobSerializer):
     scores_hidden = serializers.SerializerMethodField(
         help_text="True: this account sees the verdict and the statement of reasons, not the "
         "per-frame scores, persons' scores or face crops."
+    )
+    provenance = ProvenanceSerializer(
+        source="*", help_text="The config, frames and weights that made this result."
     )
 
     def _scores_visible(self) -> bool:
