@@ -8,6 +8,7 @@ import datetime as dt
 
 import django_filters
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -190,6 +191,32 @@ class JobDetailApi(APIView):
         return Response(JobDetailSerializer(job, context={"request": request}).data)
 
 
+class JobReanalyseApi(APIView):
+    """Repeat a finished analysis with the same model version, config and frames (not the
+    active version: that is an upload with `reanalyse`). The new job's result is the
+    original's; a difference would mean the stored result no longer means what it did."""
+
+    throttle_classes = [UserRateThrottle, AnonRateThrottle, ScopedRateThrottle]
+    throttle_scope = "uploads"
+
+    @extend_schema(
+        operation_id="job_reanalyse",
+        tags=["jobs"],
+        request=None,
+        responses={202: JobSerializer},
+    )
+    def post(self, request, job_id):
+        job = selectors.job_get_for_user(request.user, job_id)
+        try:
+            again = services.job_reanalyse(job=job)
+        except DjangoValidationError as exc:
+            raise ValidationError({"job": exc.messages}) from exc
+        return Response(
+            JobSerializer(again, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
 class ModelVersionListApi(generics.ListAPIView):
     """Model versions with their metrics; `is_active` marks the one new analyses use."""
 
@@ -229,6 +256,7 @@ urlpatterns = [
     path("videos/", VideoUploadApi.as_view(), name="video-upload"),
     path("jobs/", JobListApi.as_view(), name="job-list"),
     path("jobs/<uuid:job_id>/", JobDetailApi.as_view(), name="job-detail"),
+    path("jobs/<uuid:job_id>/reanalyse/", JobReanalyseApi.as_view(), name="job-reanalyse"),
     path("model-versions/", ModelVersionListApi.as_view(), name="model-version-list"),
     path("model-versions/active/", ModelVersionActiveApi.as_view(), name="model-version-active"),
     path(

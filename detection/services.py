@@ -268,6 +268,11 @@ def job_reanalyse(*, job: AnalysisJob) -> AnalysisJob:
         raise ValidationError("Only a finished analysis can be repeated.")
     if job.model_version is None:
         raise ValidationError("This analysis records no model version to repeat it with.")
+    if not job.model_version.weights_present:
+        raise ValidationError(
+            f"{job.model_version}'s weights are archived: an admin restores them with "
+            "manage.py import_model first."
+        )
     again = AnalysisJob.objects.create(
         video=job.video,
         model_version=job.model_version,
