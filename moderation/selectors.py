@@ -486,3 +486,33 @@ def dashboard(now: dt.datetime | None = None) -> dict:
         "second_review": second_review_agreement(),
         "known_answers": known_answer_accuracy(),
     }
+
+
+# --- Calibration from decisions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecidedScores:
+    """A model version's decided items as labels (1 confirmed fake, 0 judged real) and the
+    video probability the version gave each when it was routed."""
+
+    labels: list[int]
+    probabilities: list[float]
+    left_out: int  # decided items without a score (no face found)
+
+
+def decided_scores_for(version) -> DecidedScores:
+    """The site's ground truth on what `version` scored: its items in a decided state (an
+    appeal reopens an item until it is decided again). Known-answer items are left out: they
+    are copies of reference videos seeded to measure moderators, not what the site received."""
+    rows = list(
+        ReviewItem.objects.filter(model_version=version, state__in=DECIDED_STATES, known_answer="")
+        .order_by("id")
+        .values_list("state", "model_score")
+    )
+    scored = [(state, score) for state, score in rows if score is not None]
+    return DecidedScores(
+        labels=[int(state == ReviewState.CONFIRMED_FAKE) for state, _ in scored],
+        probabilities=[float(score) for _, score in scored],
+        left_out=len(rows) - len(scored),
+    )
