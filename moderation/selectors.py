@@ -516,3 +516,24 @@ def decided_scores_for(version) -> DecidedScores:
         probabilities=[float(score) for _, score in scored],
         left_out=len(rows) - len(scored),
     )
+
+
+def calibration_from_decisions(
+    version, *, max_miss: float, max_false_flag: float, min_per_class: int | None = None
+):
+    """`version`'s video mapping and band refitted on its decided items, with the figures
+    before and after (`decisions.DecisionCalibration`); nothing is written. ValueError when
+    they cannot be fitted (too few decisions, scores that do not rank them, a version whose
+    probabilities cannot be recalibrated exactly)."""
+    from detection.training.evaluation import decisions  # numpy and scikit-learn: on demand
+
+    scores = decided_scores_for(version)
+    return decisions.fit_from_decisions(
+        version.to_spec(),
+        scores.labels,
+        scores.probabilities,
+        left_out=scores.left_out,
+        max_miss=max_miss,
+        max_false_flag=max_false_flag,
+        min_per_class=decisions.MIN_PER_CLASS if min_per_class is None else min_per_class,
+    )

@@ -1,10 +1,16 @@
 """`manage.py calibrate_from_decisions`: a version's video mapping and band refitted on the
 site's own decided items, written as a new candidate version."""
 
+from statistics import NormalDist
+
+import numpy as np
+
 from accounts.models import Role
+from detection.pipeline.spec import sigmoid
 from detection.selectors import model_version_active
+from detection.training.evaluation.calibration import error_rate_band
 from moderation import services
-from moderation.selectors import decided_scores_for
+from moderation.selectors import calibration_from_decisions, decided_scores_for
 from tests.base import PlatformTestCase
 from tests.factories import UserFactory
 
@@ -51,3 +57,52 @@ class DecidedScoresTests(PlatformTestCase):
         copy = services.known_answer_seed(job=original.job, answer="fake", by=senior)
         decided(copy, self.mod, decision="real", reason="no_artefacts")
         self.assertEqual(decided_scores_for(self.version).labels, [])
+
+
+# The generated site: a person's logit z is N(0.75, 1) for fakes and N(-1.25, 1) for reals,
+# so with as many of each the true probability of a fake is q = sigmoid(2 z + 0.5); the
+# version stored p = sigmoid(z).
+TRUE_A, TRUE_B = 2.0, 0.5
+
+
+def generated_site(n_per_class=40):
+    """(labels, z): each class's logits at evenly spaced quantiles of its normal."""
+    unit = NormalDist()
+    spread = np.array([unit.inv_cdf((i + 0.5) / n_per_class) for i in range(n_per_class)])
+    return np.array([1] * n_per_class + [0] * n_per_class), np.concatenate(
+        [0.75 + spread, -1.25 + spread]
+    )
+
+
+class GeneratedDecisionsTestCase(PlatformTestCase):
+    def setUp(self):
+        super().setUp()
+        self.version = model_version_active()
+
+    def decide(self, probability, decision, *, faces=True):
+        verdict = "no_face" if not faces else ("fake" if probability >= 0.5 else "real")
+        item = routed(uploader=self.alice, verdict=verdict, probability=probability, faces=faces)
+        reason = "artefacts" if decision == "fake" else "no_artefacts"
+        return decided(item, self.mod, decision=decision, reason=reason)
+
+    def decide_generated_site(self, n_per_class=40):
+        labels, z = generated_site(n_per_class)
+        for label, p in zip(labels, sigmoid(z), strict=True):
+            self.decide(float(p), "fake" if label else "real")
+        return labels, z
+
+    def known_band(self, labels, z, max_miss=0.1, max_false_flag=0.1):
+        """The band the true probabilities give these items."""
+        return error_rate_band(labels, sigmoid(TRUE_A * z + TRUE_B), max_miss, max_false_flag)
+
+
+class FitFromDecisionsTests(GeneratedDecisionsTestCase):
+    def test_the_fit_on_the_sites_decisions_recovers_the_known_mapping_and_band(self):
+        labels, z = self.decide_generated_site()
+        fit = calibration_from_decisions(self.version, max_miss=0.1, max_false_flag=0.1)
+        self.assertEqual((fit.n, fit.n_fake, fit.left_out), (80, 40, 0))
+        self.assertAlmostEqual(fit.a2, TRUE_A, delta=0.1)
+        self.assertAlmostEqual(fit.b2, TRUE_B, delta=0.1)
+        low, high = self.known_band(labels, z)
+        self.assertAlmostEqual(fit.low, low, delta=0.02)
+        self.assertAlmostEqual(fit.high, high, delta=0.02)
