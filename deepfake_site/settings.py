@@ -282,6 +282,9 @@ DETECTION_DEFAULT_MODEL_SPEC = Path(
 )
 
 # --- Worker (django-q2) -----------------------------------------------------------------------
+# Where `import_model` puts the weights of a version new to this site (a retired version's
+# weights go back where its record says they were).
+DETECTION_MODEL_STORE = Path(envstr("DETECTION_MODEL_STORE", str(VAR_DIR / "models")))
 DETECTION_JOB_TIMEOUT_S = envint("DETECTION_JOB_TIMEOUT_S", 900)
 # A running job's worker stamps its heartbeat this often; a heartbeat older than the stale age
 # means the worker died (killed, machine lost): the job goes back to the queue, at most

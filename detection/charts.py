@@ -14,19 +14,40 @@ class Point:
     p: float | None
 
 
+def p_text(p: float) -> str:
+    """A probability as legends write it: at most three decimals, no trailing zeros."""
+    return f"{p:.3f}".rstrip("0").rstrip(".")
+
+
+def band_text(band: tuple[float, float]) -> str:
+    """A band (low, high) as legends write it, e.g. "0.427–0.669"."""
+    low, high = band
+    return f"{p_text(low)}–{p_text(high)}"
+
+
+def face_band_caption(band: tuple[float, float]) -> str:
+    """The per-frame chart's caption: frame scores are read against the face band."""
+    return f"face band {band_text(band)} (frame scores)"
+
+
 def score_timeline_svg(
     points: list[Point],
     *,
     duration_s: float,
-    fake_threshold: float,
-    uncertain_low: float,
-    uncertain_high: float,
+    band: tuple[float, float],
+    caption: str | None = None,
+    fake_threshold: float | None = None,
     width: int = 720,
     height: int = 180,
     persons: list[tuple[str, list[Point]]] = (),
     segments: list[tuple[str, float, float, float]] = (),
 ) -> SafeString:
-    """Per-frame fake probability over time, with the threshold and the uncertain band.
+    """Per-frame fake probability over time, with a band (low, high) and, if given, a line at
+    `fake_threshold`.
+
+    A frame's score is its most suspicious face's, so callers pass the version's face band;
+    `caption` names the band with its numbers (default "uncertain band 0.35–0.65") and is written
+    in the chart, as is the threshold's number.
 
     Frames in which no face was found are drawn as grey ticks on the axis, not as scores.
     Each frame's point is focusable (a keyboard user tabs to it and seeks with Enter); the
@@ -45,25 +66,39 @@ def score_timeline_svg(
     def y(p: float) -> float:
         return top + plot_h * (1.0 - p)
 
+    low, high = band
+    caption = caption or f"uncertain band {band_text(band)}"
     scored = [pt for pt in points if pt.p is not None]
     parts = [
         format_html(
-            '<rect x="{}" y="{}" width="{}" height="{}" class="band"><title>uncertain '
-            "band {}–{}</title></rect>",
+            '<rect x="{}" y="{}" width="{}" height="{}" class="band"><title>{}</title></rect>'
+            '<text x="{}" y="{}" class="label band-caption" text-anchor="end">{}</text>',
             left,
-            round(y(uncertain_high), 1),
+            round(y(high), 1),
             plot_w,
-            round(y(uncertain_low) - y(uncertain_high), 1),
-            uncertain_low,
-            uncertain_high,
+            round(y(low) - y(high), 1),
+            caption,
+            left + plot_w - 4,
+            top + 9,
+            caption,
         ),
-        format_html(
-            '<line x1="{}" x2="{}" y1="{}" y2="{}" class="threshold"/>',
-            left,
-            left + plot_w,
-            round(y(fake_threshold), 1),
-            round(y(fake_threshold), 1),
-        ),
+    ]
+    if fake_threshold is not None:
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" class="threshold"><title>threshold {}'
+                '</title></line><text x="{}" y="{}" class="label">threshold {}</text>',
+                left,
+                left + plot_w,
+                round(y(fake_threshold), 1),
+                round(y(fake_threshold), 1),
+                p_text(fake_threshold),
+                left + 4,
+                round(y(fake_threshold) - 3, 1),
+                p_text(fake_threshold),
+            )
+        )
+    parts += [
         format_html(
             '<line x1="{}" x2="{}" y1="{}" y2="{}" class="axis"/>',
             left,
@@ -170,8 +205,9 @@ def score_timeline_svg(
     body = mark_safe("".join(str(part) for part in parts))  # every piece escaped above
     return format_html(
         '<svg class="timeline" viewBox="0 0 {} {}" role="img" aria-label="Fake '
-        'probability per sampled frame">{}</svg>',
+        'probability per sampled frame; {}">{}</svg>',
         width,
         height,
+        caption,
         body,
     )

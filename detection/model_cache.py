@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import fields
+from pathlib import Path
 
 from django.conf import settings
 
 from detection.pipeline import Analyser, AnalysisConfig, classify
 from detection.pipeline.classify import make_classifier
+from detection.pipeline.errors import ModelLoadError
 from detection.pipeline.spec import ModelSpec
 
 _lock = threading.Lock()
@@ -38,16 +40,53 @@ def analysis_config(profile: str = "default") -> AnalysisConfig:
     return AnalysisConfig.for_profile(profile, **base)
 
 
+def config_from_record(record: dict) -> AnalysisConfig:
+    """The config an analysis recorded (`AnalysisJob.config`), to run it again as it ran."""
+    known = {f.name for f in fields(AnalysisConfig)}
+    return AnalysisConfig(**{k: v for k, v in record.items() if k in known})
+
+
+def served_file(spec: ModelSpec) -> tuple[Path, str]:
+    """The file a version scores with (its LiteRT conversion, else its weights) and the
+    SHA-256 its spec pins for it ("" where it pins none)."""
+    lite = classify.serving_path(spec, spec.weights_file)
+    if lite is not None:
+        return lite, spec.serving_sha256
+    return Path(spec.weights_file), spec.weights_sha256
+
+
+def _check_pinned(spec: ModelSpec) -> str:
+    """The served file's SHA-256; ModelLoadError where it is not the file the spec pins."""
+    path, pinned = served_file(spec)
+    if not path.is_file():
+        raise ModelLoadError(
+            f"The weights of {spec.name} v{spec.version} are not on this server ({path.name}): "
+            "import its archive (manage.py import_model)."
+        )
+    actual = classify.file_sha256(path)
+    if pinned and actual != pinned:
+        raise ModelLoadError(
+            f"{path.name} is not the file {spec.name} v{spec.version} was registered with "
+            f"(SHA-256 {actual[:12]}..., registered {pinned[:12]}...): its results would not "
+            "mean what they meant; restore the file or register a new version."
+        )
+    return actual
+
+
 def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> Analyser:
+    """The loaded analyser of a version and config; its `weights_sha256` is the SHA-256 of the
+    file that scores, checked against the one the version pins."""
     config = config or analysis_config()
     # Every field's value, read in place (asdict would deep-copy a fused version's weights).
     key = (tuple((f.name, repr(getattr(spec, f.name))) for f in fields(spec)), config)
     with _lock:
         analyser = _cache.get(key)
         if analyser is None:
+            sha = _check_pinned(spec)
             # The LiteRT conversion when one sits beside the weights, else the Keras model.
             classifier = make_classifier(spec, spec.weights_file)
             analyser = Analyser(spec, classifier, config=config)
+            analyser.weights_sha256 = sha
             # A worker uses one version at a time; drop others so memory stays bounded.
             _cache.clear()
             _cache[key] = analyser

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from detection.pipeline.spec import PERSON_POOLINGS, ModelSpec
+from detection.pipeline.spec import ModelSpec
 
 VIDEO_SUFFIXES = {
     ".mp4",
@@ -33,59 +33,76 @@ def video_upload_to(instance: "Video", filename: str) -> str:
     return f"videos/{now:%Y/%m}/{instance.id}{suffix}"
 
 
+class ModelState(models.TextChoices):
+    CANDIDATE = "candidate", "Candidate (registered, scores nothing)"
+    SHADOW = "shadow", "Shadow (scores uploads beside the active version; decides nothing)"
+    ACTIVE = "active", "Active (decides new analyses)"
+    RETIRED = "retired", "Retired"
+
+
+class ModelVersionFrozen(ValidationError):
+    """A version that has analysed anything keeps its spec, numbers and card for good."""
+
+
+# What a version may still change once it has analysed something: where it stands.
+MUTABLE_ONCE_USED = frozenset({"state"})
+
+
+class ModelVersionQuerySet(models.QuerySet):
+    def used(self):
+        """Versions that have analysed anything (a job, or a shadow score)."""
+        return self.filter(Q(jobs__isnull=False) | Q(shadow_results__isnull=False)).distinct()
+
+    def update(self, **kwargs):
+        frozen = set(kwargs) - MUTABLE_ONCE_USED
+        if frozen and self.filter(pk__in=self.model.objects.used().values("pk")).exists():
+            raise ModelVersionFrozen(
+                f"{', '.join(sorted(frozen))}: a version that has analysed videos cannot be "
+                "changed; register a new version instead."
+            )
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(pk__in=self.model.objects.used().values("pk")).exists():
+            raise ModelVersionFrozen(
+                "A version that has analysed videos cannot be deleted: its analyses refer to it. "
+                "Retire it instead."
+            )
+        return super().delete()
+
+
 class ModelVersion(models.Model):
-    """A trained face classifier plus how to use it; exactly one is active at a time."""
+    """A trained face classifier and how to use it: a name, a version, a state, one spec.
+
+    `spec` is the pipeline's `ModelSpec` serving config (`ModelSpec.serving_config()`), checked
+    on save; metrics, card and notes describe it. Once it has analysed anything a version is
+    immutable (only its state moves): changing a threshold or a calibration is a new version.
+    """
 
     name = models.CharField(max_length=64)
     version = models.CharField(max_length=32)
-    architecture = models.CharField(max_length=64)
-    weights_path = models.CharField(
-        max_length=500,
-        help_text="Path of the .keras weights file on the server, relative to the project "
-        "folder or absolute.",
+    state = models.CharField(
+        max_length=16, choices=ModelState.choices, default=ModelState.CANDIDATE, db_index=True
     )
-    input_size = models.PositiveSmallIntegerField(default=64)
-    channels = models.PositiveSmallIntegerField(default=1, choices=[(1, "grayscale"), (3, "RGB")])
-    face_margin = models.FloatField(default=0.2)
-    calibration_a = models.FloatField(default=1.0)
-    calibration_b = models.FloatField(default=0.0)
-    fake_threshold = models.FloatField(default=0.5)
-    uncertain_low = models.FloatField(default=0.35)
-    uncertain_high = models.FloatField(default=0.65)
-    test_time_flip = models.BooleanField(
-        default=False, help_text="Score each face and its mirror image; average the logits."
-    )
-    person_pooling = models.CharField(
-        max_length=20,
-        default="mean_probability",
-        choices=list(PERSON_POOLINGS.items()),
-        help_text="How a person's faces make the person's probability.",
-    )
-    # People and videos: a second calibration fitted on labelled videos, and its band (see
-    # detection/training/evaluation/calibration.py). Empty: they use the face calibration and band.
-    video_calibration_a = models.FloatField(
-        null=True,
-        blank=True,
-        help_text="Video calibration: p = sigmoid(a * mean logit + b) for people and videos.",
-    )
-    video_calibration_b = models.FloatField(null=True, blank=True)
-    video_uncertain_low = models.FloatField(
-        null=True, blank=True, help_text="A video is real below this (empty: uncertain_low)."
-    )
-    video_uncertain_high = models.FloatField(
-        null=True, blank=True, help_text="A video is fake from this (empty: uncertain_high)."
+    spec = models.JSONField(
+        help_text="The serving config (detection.pipeline.spec.ModelSpec, without metrics, "
+        "notes and training date). Weights paths are relative to the project folder or absolute."
     )
     metrics = models.JSONField(default=dict, blank=True)
-    fusion = models.JSONField(
+    card = models.TextField(blank=True, help_text="The model card (Markdown).")
+    notes = models.TextField(blank=True)
+    trained_at = models.CharField(max_length=40, blank=True)
+    derived_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
-        help_text="A fused version's synthesis branch, combiner, stretch and quality rules "
-        "(train_fusion writes it); empty for a single-branch version.",
+        related_name="derived",
+        help_text="The version whose weights this one serves with new numbers.",
     )
-    notes = models.TextField(blank=True)
-    is_active = models.BooleanField(default=False)
-    trained_at = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ModelVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -93,54 +110,117 @@ class ModelVersion(models.Model):
             models.UniqueConstraint(fields=["name", "version"], name="unique_model_name_version"),
             # The database itself guarantees at most one active version.
             models.UniqueConstraint(
-                fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version"
-            ),
-            models.CheckConstraint(
-                condition=Q(uncertain_low__lte=models.F("uncertain_high"))
-                & Q(uncertain_low__gte=0)
-                & Q(uncertain_high__lte=1),
-                name="model_uncertain_band_ordered",
-            ),
-            models.CheckConstraint(
-                condition=(
-                    Q(video_uncertain_low__isnull=True) & Q(video_uncertain_high__isnull=True)
-                )
-                | (
-                    Q(video_uncertain_low__lte=models.F("video_uncertain_high"))
-                    & Q(video_uncertain_low__gte=0)
-                    & Q(video_uncertain_high__lte=1)
-                ),
-                name="model_video_band_ordered",
+                fields=["state"], condition=Q(state="active"), name="one_active_model_version"
             ),
         ]
 
     def __str__(self):
         return f"{self.name} v{self.version}" + (" (active)" if self.is_active else "")
 
+    # --- the record -------------------------------------------------------------------------
+
     @property
-    def resolved_weights_path(self) -> Path:
-        p = Path(self.weights_path)
-        return p if p.is_absolute() else Path(settings.BASE_DIR) / p
+    def is_active(self) -> bool:
+        return self.state == ModelState.ACTIVE
+
+    @property
+    def is_used(self) -> bool:
+        """Whether it has analysed anything: then it is immutable."""
+        if self.pk is None:
+            return False
+        return self.jobs.exists() or self.shadow_results.exists()
+
+    def _frozen_changes(self) -> list[str]:
+        stored = type(self).objects.filter(pk=self.pk).values().first()
+        if stored is None:
+            return []
+        return [
+            f.attname
+            for f in self._meta.concrete_fields
+            if f.attname not in MUTABLE_ONCE_USED
+            and f.name != "created_at"
+            and stored[f.attname] != getattr(self, f.attname)
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and self.is_used:
+            changed = self._frozen_changes()
+            if changed:
+                raise ModelVersionFrozen(
+                    f"{self} has analysed videos and cannot change ({', '.join(changed)}). "
+                    "Register a new version with the new numbers."
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_used:
+            raise ModelVersionFrozen(
+                f"{self} has analysed videos and cannot be deleted: retire it instead."
+            )
+        return super().delete(*args, **kwargs)
 
     def clean(self):
-        if not self.resolved_weights_path.is_file():
-            raise ValidationError({"weights_path": f"No file at {self.resolved_weights_path}"})
-        if not (0 <= self.uncertain_low <= self.fake_threshold <= self.uncertain_high <= 1):
-            raise ValidationError(
-                "Thresholds must satisfy 0 <= uncertain_low <= fake_threshold "
-                "<= uncertain_high <= 1."
-            )
         try:
-            self.to_spec()  # the video calibration's own rules (pairs, slope, pooling, band)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
+            serving = self.serving
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"spec": str(exc)}) from exc
+        if (serving.name, serving.version) != (self.name, self.version):
+            raise ValidationError(
+                {"spec": f"the spec is {serving.name} v{serving.version}, not {self}"}
+            )
+        if self.pk is not None and self.is_used and self._frozen_changes():
+            raise ModelVersionFrozen(f"{self} has analysed videos and cannot be changed.")
+
+    # --- reading the spec -------------------------------------------------------------------
+
+    @property
+    def serving(self) -> ModelSpec:
+        """The spec as stored (paths as written), checked; raises ValueError if it is not valid."""
+        cached = self.__dict__.get("_serving")
+        if cached is None or cached[0] != self.spec:
+            spec = ModelSpec.check(self.spec)
+            self.__dict__["_serving"] = (self.spec, spec)
+            return spec
+        return cached[1]
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else Path(settings.BASE_DIR) / p
+
+    @property
+    def resolved_weights_path(self) -> Path:
+        return self.resolve(self.serving.weights_file)
+
+    @property
+    def weights_present(self) -> bool:
+        """Whether its weights are on this server (a retired version's may be archived)."""
+        return self.resolved_weights_path.is_file()
+
+    @property
+    def architecture(self) -> str:
+        return self.serving.architecture
+
+    @property
+    def fake_threshold(self) -> float:
+        return self.serving.fake_threshold
+
+    @property
+    def uncertain_low(self) -> float:
+        return self.serving.uncertain_low
+
+    @property
+    def uncertain_high(self) -> float:
+        return self.serving.uncertain_high
+
+    @property
+    def face_band(self) -> tuple[float, float]:
+        """(low, high) of the band a face's or a frame's verdict uses."""
+        return self.serving.face_band
 
     @property
     def video_band(self) -> tuple[float, float]:
         """(low, high) of the band a video's verdict uses."""
-        if self.video_uncertain_low is None or self.video_uncertain_high is None:
-            return self.uncertain_low, self.uncertain_high
-        return self.video_uncertain_low, self.video_uncertain_high
+        return self.serving.video_band
 
     @property
     def video_uncertain_low_effective(self) -> float:
@@ -151,29 +231,15 @@ class ModelVersion(models.Model):
         return self.video_band[1]
 
     def to_spec(self) -> ModelSpec:
-        return ModelSpec(
-            name=self.name,
-            version=self.version,
-            architecture=self.architecture,
-            weights_file=str(self.resolved_weights_path),
-            input_size=self.input_size,
-            channels=self.channels,
-            face_margin=self.face_margin,
-            calibration_a=self.calibration_a,
-            calibration_b=self.calibration_b,
-            fake_threshold=self.fake_threshold,
-            uncertain_low=self.uncertain_low,
-            uncertain_high=self.uncertain_high,
-            metrics=self.metrics,
-            trained_at=self.trained_at,
-            notes=self.notes,
-            test_time_flip=self.test_time_flip,
-            person_pooling=self.person_pooling,
-            video_calibration_a=self.video_calibration_a,
-            video_calibration_b=self.video_calibration_b,
-            video_uncertain_low=self.video_uncertain_low,
-            video_uncertain_high=self.video_uncertain_high,
-            fusion=self.fusion,
+        """The full spec the pipeline runs, with the weights path made absolute."""
+        return ModelSpec.from_dict(
+            {
+                **self.spec,
+                "weights_file": str(self.resolved_weights_path),
+                "metrics": self.metrics,
+                "notes": self.notes,
+                "trained_at": self.trained_at,
+            }
         )
 
 
@@ -262,6 +328,27 @@ class AnalysisJob(models.Model):
         default=list,
         blank=True,
         help_text="Why the verdict is uncertain or was kept from clearing: [{code, message}].",
+    )
+    # Provenance: what exactly made this result, so re-analysing the file with the same
+    # version and config gives the same result (`job_reanalyse`).
+    config = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The analysis config it ran with (frames, face detector, looks, profile).",
+    )
+    frame_indices = models.JSONField(
+        default=list, blank=True, help_text="The indices of the frames it sampled."
+    )
+    weights_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the model file that scored it."
+    )
+    reanalysis_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reanalyses",
+        help_text="The job this one repeats with the same version, config and frames.",
     )
     # API clients: where to POST the signed "finished" event, and their own label for the job.
     callback_url = models.URLField(max_length=2000, blank=True)
@@ -367,3 +454,39 @@ class FaceResult(models.Model):
 
     class Meta:
         ordering = ["frame", "-fake_probability"]
+
+
+class ShadowResult(models.Model):
+    """A shadow version's score of an upload, made beside the active version's analysis.
+
+    It never changes the job, its verdict or its routing: it is stored for the comparison
+    against the moderators' decisions that a promotion rests on.
+    """
+
+    job = models.ForeignKey(AnalysisJob, on_delete=models.CASCADE, related_name="shadow_results")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="shadow_results"
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
+    fake_probability = models.FloatField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    frame_indices = models.JSONField(default=list, blank=True)
+    weights_sha256 = models.CharField(max_length=64, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "model_version"], name="one_shadow_result_per_job_and_version"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.model_version} on {self.job_id} ({self.status})"

@@ -7,11 +7,11 @@ from django.http import Http404
 
 from detection.pipeline.types import REASON_CODES
 
-from .models import AnalysisJob, FaceResult, ModelVersion, Video
+from .models import AnalysisJob, FaceResult, ModelState, ModelVersion, Video
 
 
 def model_version_active() -> ModelVersion | None:
-    return ModelVersion.objects.filter(is_active=True).first()
+    return ModelVersion.objects.filter(state=ModelState.ACTIVE).first()
 
 
 def model_version_active_or_none_safely() -> ModelVersion | None:
@@ -144,7 +144,10 @@ def job_face_size(job: AnalysisJob, sides: dict | None = None) -> FaceSize | Non
         px = sides[max(counted, key=lambda p: p.fake_probability).id]
     else:
         px = int(round(median(sides.values())))
-    return FaceSize(px=px, model_px=int(round(version.input_size / (1 + 2 * version.face_margin))))
+    return FaceSize(
+        px=px,
+        model_px=int(round(version.serving.input_size / (1 + 2 * version.serving.face_margin))),
+    )
 
 
 def job_segments(persons) -> list[tuple[str, float, float, float]]:

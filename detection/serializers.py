@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from detection.pipeline.types import REASON_CODES
 
-from .models import JobStatus, Profile, Verdict
+from .models import JobStatus, ModelState, Profile, Verdict
 from .selectors import job_face_size, person_face_sides, scores_visible_to
 
 
@@ -25,23 +25,46 @@ def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
+class BandSerializer(serializers.Serializer):
+    """A band (low, high): fake from `high`, real below `low`, uncertain in between."""
+
+    low = serializers.FloatField(help_text="Real below this.")
+    high = serializers.FloatField(help_text="Fake from this.")
+
+    def to_representation(self, band):
+        low, high = band
+        return {"low": low, "high": high}
+
+
 class ModelVersionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     version = serializers.CharField()
-    architecture = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=ModelState.choices,
+        help_text="`active` decides new analyses; `shadow` scores them beside it and decides "
+        "nothing; `candidate` is registered; `retired` was active before.",
+    )
     is_active = serializers.BooleanField(help_text="New analyses use the active version.")
-    input_size = serializers.IntegerField()
-    channels = serializers.IntegerField()
-    fake_threshold = serializers.FloatField()
-    uncertain_low = serializers.FloatField(help_text="A face is real below this.")
-    uncertain_high = serializers.FloatField(help_text="A face is fake from this.")
+    architecture = serializers.CharField(source="serving.architecture")
+    input_size = serializers.IntegerField(source="serving.input_size")
+    channels = serializers.IntegerField(source="serving.channels")
+    fake_threshold = serializers.FloatField(source="serving.fake_threshold")
+    uncertain_low = serializers.FloatField(
+        source="serving.uncertain_low", help_text="A face is real below this."
+    )
+    uncertain_high = serializers.FloatField(
+        source="serving.uncertain_high", help_text="A face is fake from this."
+    )
     video_calibration_a = serializers.FloatField(
+        source="serving.video_calibration_a",
         allow_null=True,
         help_text="Video calibration, p = sigmoid(a * mean logit + b), for "
         "people and videos; null: they use the face calibration.",
     )
-    video_calibration_b = serializers.FloatField(allow_null=True)
+    video_calibration_b = serializers.FloatField(
+        source="serving.video_calibration_b", allow_null=True
+    )
     video_uncertain_low = serializers.FloatField(
         source="video_uncertain_low_effective",
         help_text="A video is real below this (the face band's when it has none of its own).",
@@ -49,11 +72,30 @@ class ModelVersionSerializer(serializers.Serializer):
     video_uncertain_high = serializers.FloatField(
         source="video_uncertain_high_effective", help_text="A video is fake from this."
     )
+    video_band = BandSerializer(
+        help_text="The band a video's verdict uses (the job's `verdict`): the video band, or the "
+        "face band when the version has none of its own."
+    )
+    face_band = BandSerializer(help_text="The band a face's (and a frame's) score is read against.")
     test_time_flip = serializers.BooleanField(
-        help_text="Each face is scored with its mirror image (logits averaged)."
+        source="serving.test_time_flip",
+        help_text="Each face is scored with its mirror image (logits averaged).",
     )
     person_pooling = serializers.CharField(
-        help_text="How a person's faces make their probability: `mean_probability` or `mean_logit`."
+        source="serving.person_pooling",
+        help_text="How a person's faces make their probability: `mean_probability` or `mean_logit`.",
+    )
+    weights_sha256 = serializers.CharField(
+        source="serving.weights_sha256", help_text="SHA-256 of its weights file."
+    )
+    serving_sha256 = serializers.CharField(
+        source="serving.serving_sha256",
+        help_text="SHA-256 of its LiteRT serving file (empty: it serves the weights file).",
+    )
+    derived_from = serializers.IntegerField(
+        source="derived_from_id",
+        allow_null=True,
+        help_text="The id of the version whose weights it serves with new numbers.",
     )
     metrics = serializers.DictField(help_text="Evaluation results recorded at training time.")
     notes = serializers.CharField()
@@ -66,6 +108,8 @@ class ModelVersionBriefSerializer(serializers.Serializer):
     name = serializers.CharField()
     version = serializers.CharField()
     is_active = serializers.BooleanField()
+    video_band = BandSerializer(help_text="The band the job's `verdict` was read against.")
+    face_band = BandSerializer(help_text="The band a face's (and a frame's) score is read against.")
 
 
 class VideoSerializer(serializers.Serializer):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -22,18 +23,20 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from detection.pipeline import classify
 from detection.pipeline.errors import ModelLoadError, PipelineError
 from detection.pipeline.spec import ModelSpec
 from detection.pipeline.types import PROFILES, VideoResult
 
 from . import reconcile, upload_storage
 from .callback_urls import CallbackUrlRefused, callback_url_check
-from .model_cache import analyser_for_spec, analysis_config
+from .model_cache import analyser_for_spec, analysis_config, config_from_record
 from .models import (
     AnalysisJob,
     FaceResult,
     FrameResult,
     JobStatus,
+    ModelState,
     ModelVersion,
     PersonResult,
     Video,
@@ -257,6 +260,25 @@ def job_create(
     return job
 
 
+def job_reanalyse(*, job: AnalysisJob) -> AnalysisJob:
+    """Queue the same analysis again: the same file, version, config and so the same frames.
+    With the version's pinned weights, its result is the original's (a check that a stored
+    result still means what it did, and evidence for a dispute)."""
+    if job.status != JobStatus.DONE:
+        raise ValidationError("Only a finished analysis can be repeated.")
+    if job.model_version is None:
+        raise ValidationError("This analysis records no model version to repeat it with.")
+    again = AnalysisJob.objects.create(
+        video=job.video,
+        model_version=job.model_version,
+        profile=job.profile,
+        config=job.config,
+        reanalysis_of=job,
+    )
+    transaction.on_commit(lambda: job_enqueue(job_id=again.id))
+    return again
+
+
 def job_enqueue(*, job_id) -> None:
     # The worker's entry point is the orchestration's (analysis, then review and webhooks).
     reconcile.analysis_message_send(job_id=job_id)
@@ -334,8 +356,13 @@ def job_analyse(
         version = job.model_version or model_version_active()
         if version is None:
             raise ModelLoadError("No model version is active: an admin must activate one.")
+        # A re-analysis runs with the config its original recorded; a new one records its own.
+        config = config_from_record(job.config) if job.config else analysis_config(job.profile)
+        if not job.config:
+            job.config = asdict(config)
+            AnalysisJob.objects.filter(id=job.id).update(config=job.config)
         with reconcile.job_heartbeat(job_id=job.id, attempt=attempt):
-            analyser = analyser_for_spec(version.to_spec(), analysis_config(job.profile))
+            analyser = analyser_for_spec(version.to_spec(), config)
             result = analyser.analyse(job.video.file.path)
     except PipelineError as exc:
         logger.info("job %s failed: %s", job_id, exc)
@@ -353,6 +380,7 @@ def job_analyse(
             job=job,
             model_version=version,
             result=result,
+            weights_sha256=_served_sha256(analyser),
             seconds=time.perf_counter() - started,
             in_transaction=in_result_transaction,
         )
@@ -367,6 +395,13 @@ def job_analyse(
             code="internal_error",
             message=f"Internal error while storing results ({exc.__class__.__name__}).",
         )
+
+
+def _served_sha256(analyser) -> str:
+    """The SHA-256 of the file that scored (model_cache checked it against the version's pin);
+    "" for an analyser made elsewhere (a test's stand-in)."""
+    sha = getattr(analyser, "weights_sha256", "")
+    return sha if isinstance(sha, str) else ""
 
 
 def _encode_crop(image) -> bytes:
@@ -389,6 +424,7 @@ def job_store_result(
     result: VideoResult,
     seconds: float,
     in_transaction: InResultTransaction | None = None,
+    weights_sha256: str = "",
 ) -> AnalysisJob:
     """Write crops, then every row of the result in one transaction.
 
@@ -458,6 +494,8 @@ def job_store_result(
             job.frames_with_face = result.frames_with_face
             job.faces_scored = result.faces_scored
             job.reasons = [asdict(r) for r in result.reasons]
+            job.frame_indices = [frame.index for frame in result.frames]
+            job.weights_sha256 = weights_sha256
             job.timings = {
                 **result.timings,
                 "store": round(time.perf_counter() - stored_started, 4),
@@ -474,6 +512,8 @@ def job_store_result(
                     "frames_with_face",
                     "faces_scored",
                     "reasons",
+                    "frame_indices",
+                    "weights_sha256",
                     "timings",
                     "finished_at",
                 ]
@@ -500,50 +540,176 @@ def _relative_to_project(path: Path) -> str:
         return str(path.resolve())
 
 
+def _pin(spec: ModelSpec, weights: Path) -> dict:
+    """The spec's SHA-256 of its weights and serving file: checked where it pins them,
+    filled in where it does not. Raises ValidationError for missing or different bytes."""
+    if not weights.is_file():
+        raise ValidationError({"spec": f"No file at {weights}"})
+    pins = {"weights_sha256": spec.weights_sha256, "serving_sha256": spec.serving_sha256}
+    files = {"weights_sha256": weights, "serving_sha256": classify.serving_path(spec, weights)}
+    for key, path in files.items():
+        if path is None:
+            continue
+        actual = classify.file_sha256(path)
+        if pins[key] and pins[key] != actual:
+            raise ValidationError(
+                {
+                    "spec": f"{path.name} is not the file this spec was made with "
+                    f"(SHA-256 {actual[:12]}..., the spec pins {pins[key][:12]}...)"
+                }
+            )
+        pins[key] = actual
+    return pins
+
+
+def _card_beside(spec_path: Path) -> str:
+    card = spec_path.with_suffix(".md")
+    return card.read_text() if card.is_file() else ""
+
+
 @transaction.atomic
-def model_version_register(*, spec_path: str | Path, activate: bool = False) -> ModelVersion:
-    """Create (or update) the registry row for a spec file written by the training command."""
-    spec_path = Path(spec_path)
-    spec = ModelSpec.load(spec_path)
-    fields = dict(
-        architecture=spec.architecture,
-        weights_path=_relative_to_project(spec.weights_path(spec_path)),
-        input_size=spec.input_size,
-        channels=spec.channels,
-        face_margin=spec.face_margin,
-        calibration_a=spec.calibration_a,
-        calibration_b=spec.calibration_b,
-        fake_threshold=spec.fake_threshold,
-        uncertain_low=spec.uncertain_low,
-        uncertain_high=spec.uncertain_high,
+def model_version_create(
+    *,
+    spec: ModelSpec,
+    card: str = "",
+    state: str = ModelState.CANDIDATE,
+    derived_from: ModelVersion | None = None,
+) -> ModelVersion:
+    """A new registry record from a spec whose weights path is absolute or project-relative;
+    its files' SHA-256 are pinned. Refuses a name and version already registered."""
+    weights = Path(spec.weights_file)
+    weights = weights if weights.is_absolute() else Path(settings.BASE_DIR) / weights
+    config = {
+        **spec.serving_config(),
+        "weights_file": _relative_to_project(weights),
+        **_pin(spec, weights),
+    }
+    if ModelVersion.objects.filter(name=spec.name, version=spec.version).exists():
+        raise ValidationError(
+            f"{spec.name} v{spec.version} is already registered: a release needs a new "
+            "version number."
+        )
+    version = ModelVersion(
+        name=spec.name,
+        version=spec.version,
+        spec=config,
         metrics=spec.metrics,
         notes=spec.notes,
         trained_at=spec.trained_at,
-        test_time_flip=spec.test_time_flip,
-        person_pooling=spec.person_pooling,
-        video_calibration_a=spec.video_calibration_a,
-        video_calibration_b=spec.video_calibration_b,
-        video_uncertain_low=spec.video_uncertain_low,
-        video_uncertain_high=spec.video_uncertain_high,
-        fusion=spec.fusion,
+        card=card,
+        derived_from=derived_from,
     )
-    version = ModelVersion.objects.filter(name=spec.name, version=spec.version).first()
-    if version is None:
-        version = ModelVersion(name=spec.name, version=spec.version, **fields)
-    else:
-        for key, value in fields.items():
-            setattr(version, key, value)
-    version.full_clean(exclude=["is_active"])
+    version.full_clean(exclude=["state"])
     version.save()
-    if activate:
+    if state == ModelState.ACTIVE:
         model_version_activate(model_version=version)
+    elif state != ModelState.CANDIDATE:
+        model_version_set_state(model_version=version, state=state)
     return version
 
 
 @transaction.atomic
+def model_version_register(
+    *, spec_path: str | Path, activate: bool = False, state: str = ""
+) -> ModelVersion:
+    """Register a spec file (and the card beside it) written by training: a release with no
+    code change and no migration. Registering the same spec again changes nothing; a spec
+    that differs from a registered version of that number is refused."""
+    spec_path = Path(spec_path)
+    try:
+        spec = ModelSpec.load(spec_path)
+    except (TypeError, KeyError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"{spec_path} is not a model spec ({exc})") from exc
+    spec = replace(spec, weights_file=str(spec.weights_path(spec_path)))
+    state = state or (ModelState.ACTIVE if activate else ModelState.CANDIDATE)
+    existing = ModelVersion.objects.filter(name=spec.name, version=spec.version).first()
+    if existing is not None:
+        config = {
+            **spec.serving_config(),
+            "weights_file": _relative_to_project(Path(spec.weights_file)),
+            **_pin(spec, Path(spec.weights_file)),
+        }
+        if config != existing.spec:
+            raise ValidationError(
+                f"{existing} is registered with another spec; a changed threshold, calibration "
+                "or weights is a new version: give the spec a new version number."
+            )
+        if state == ModelState.ACTIVE and not existing.is_active:
+            model_version_activate(model_version=existing)
+        return existing
+    return model_version_create(spec=spec, card=_card_beside(spec_path), state=state)
+
+
+def _next_version(name: str) -> str:
+    numbers = [
+        int(v)
+        for v in ModelVersion.objects.filter(name=name).values_list("version", flat=True)
+        if str(v).isdigit()
+    ]
+    return str(max(numbers, default=0) + 1)
+
+
+@transaction.atomic
+def model_version_derive(
+    *,
+    parent: ModelVersion,
+    changes: dict,
+    notes: str,
+    metrics: dict | None = None,
+    card: str = "",
+) -> ModelVersion:
+    """A new version of the same name serving the parent's weights with new numbers (a
+    threshold, a calibration): the parent and its analyses keep their meaning. It starts as a
+    candidate, to go through shadow and promotion like any other."""
+    config = {**parent.spec, **changes}
+    unknown = set(changes) - set(config) | ({"name", "version"} & set(changes))
+    if unknown:
+        raise ValidationError(f"cannot change {', '.join(sorted(unknown))} of a version")
+    number = _next_version(parent.name)
+    spec = ModelSpec.check({**config, "version": number})
+    spec = replace(
+        spec,
+        metrics={**parent.metrics, **(metrics or {})},
+        notes=notes,
+        trained_at=parent.trained_at,
+    )
+    card = card or (
+        f"# {parent.name} v{number}\n\n{parent.name} v{parent.version}'s weights with new "
+        f"numbers: {', '.join(sorted(changes))}.\n\n{notes}\n"
+    )
+    return model_version_create(spec=spec, card=card, derived_from=parent)
+
+
+@transaction.atomic
 def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
-    """Make this the only active version; jobs queued from now on use it."""
-    ModelVersion.objects.filter(is_active=True).exclude(pk=model_version.pk).update(is_active=False)
-    model_version.is_active = True
-    model_version.save(update_fields=["is_active"])
+    """Make this the only active version (the one active before is retired); jobs queued from
+    now on use it. Its weights must be on this server."""
+    if not model_version.weights_present:
+        raise ValidationError(
+            f"{model_version}'s weights are not on this server ({model_version.spec['weights_file']}"
+            "): import its archive first (manage.py import_model)."
+        )
+    ModelVersion.objects.filter(state=ModelState.ACTIVE).exclude(pk=model_version.pk).update(
+        state=ModelState.RETIRED
+    )
+    model_version.state = ModelState.ACTIVE
+    model_version.save(update_fields=["state"])
+    return model_version
+
+
+@transaction.atomic
+def model_version_set_state(*, model_version: ModelVersion, state: str) -> ModelVersion:
+    """Move a version to candidate, shadow or retired (activation is `model_version_activate`)."""
+    if state == ModelState.ACTIVE:
+        return model_version_activate(model_version=model_version)
+    if state not in ModelState.values:
+        raise ValidationError(f"unknown state {state!r}")
+    if model_version.is_active:
+        raise ValidationError(
+            f"{model_version} is active: promote another version (or roll back) instead."
+        )
+    if state == ModelState.SHADOW and not model_version.weights_present:
+        raise ValidationError(f"{model_version}'s weights are not on this server.")
+    model_version.state = state
+    model_version.save(update_fields=["state"])
     return model_version

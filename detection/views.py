@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import selectors, services
-from .charts import Point, score_timeline_svg
+from .charts import Point, face_band_caption, score_timeline_svg
 from .forms import UploadForm
 from .http_ranges import ranged_file_response
 from .upload_guard import bounded_upload, too_large_message, web_refusal
@@ -108,9 +108,9 @@ def job_detail(request, job_id):
         timeline = score_timeline_svg(
             [Point(f.timestamp_s, f.fake_probability) for f in frames],
             duration_s=job.video.duration_s or 0.0,
+            band=version.face_band,
+            caption=face_band_caption(version.face_band),
             fake_threshold=version.fake_threshold,
-            uncertain_low=version.uncertain_low,
-            uncertain_high=version.uncertain_high,
             segments=selectors.job_segments(persons),
         )
     faces = sorted(

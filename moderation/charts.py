@@ -95,8 +95,9 @@ def decisions_per_day_svg(per_day: list[dict], width: int = 720, height: int = 2
 
 
 def agreement_svg(rows: list, width: int = 720, row_h: int = 70) -> SafeString:
-    """Horizontal bars per model version: precision, recall and overturn rate (0..1)."""
-    left, right, top = 150, 60, 10
+    """Horizontal bars per model version: precision, recall and overturn rate (0..1), each
+    version labelled with the video band its calls were read against and its uncertain count."""
+    left, right, top = 290, 60, 10
     height = top + row_h * max(len(rows), 1) + 10
     plot_w = width - left - right
     metrics = [
@@ -111,7 +112,15 @@ def agreement_svg(rows: list, width: int = 720, row_h: int = 70) -> SafeString:
             format_html('<text x="4" y="{}" class="label strong">{}</text>', y0 + 14, row.version)
         )
         parts.append(
-            format_html('<text x="4" y="{}" class="label">{} decided</text>', y0 + 30, row.decided)
+            format_html('<text x="4" y="{}" class="label">{}</text>', y0 + 30, row.band_text)
+        )
+        parts.append(
+            format_html(
+                '<text x="4" y="{}" class="label">{} decided, {} uncertain</text>',
+                y0 + 46,
+                row.decided,
+                row.uncertain,
+            )
         )
         for j, (attr, name, css) in enumerate(metrics):
             value = getattr(row, attr)

@@ -11,8 +11,8 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from detection.charts import Point, score_timeline_svg
-from detection.models import AnalysisJob, FaceResult
+from detection.charts import Point, band_text, face_band_caption, p_text, score_timeline_svg
+from detection.models import AnalysisJob, FaceResult, ModelVersion
 from detection.selectors import job_segments
 
 from .models import (
@@ -211,9 +211,9 @@ def evidence_timeline(job: AnalysisJob):
     return score_timeline_svg(
         [Point(f.timestamp_s, f.fake_probability) for f in frames],
         duration_s=job.video.duration_s or 0.0,
+        band=version.face_band,
+        caption=face_band_caption(version.face_band),
         fake_threshold=version.fake_threshold,
-        uncertain_low=version.uncertain_low,
-        uncertain_high=version.uncertain_high,
         persons=persons,
         segments=job_segments(job.persons.all()),
     )
@@ -259,7 +259,7 @@ def flagged_segments(item: ReviewItem) -> list[Segment]:
                 Segment(
                     max(0.0, run[0] - gap / 2),
                     min(duration, run[-1] + gap / 2),
-                    f"model p ≥ {version.fake_threshold}",
+                    f"model p ≥ {p_text(version.fake_threshold)}",
                     "model",
                 )
             )
@@ -343,17 +343,27 @@ def dashboard_decisions_per_day(now: dt.datetime, days: int = 14) -> list[dict]:
 
 @dataclass
 class Agreement:
+    """One model version's calls on decided videos, read against its video band (low, high):
+    fake from high, real under low, uncertain in between. An uncertain item is no call, so it is
+    neither a true nor a false positive (nor negative): it is counted apart."""
+
     version: str
-    threshold: float
+    band: tuple[float, float]
     decided: int
     no_score: int
+    uncertain: int
     tp: int
     fp: int
     fn: int
     tn: int
 
     @property
+    def band_text(self) -> str:
+        return f"fake from {p_text(self.band[1])}, uncertain {band_text(self.band)}"
+
+    @property
     def scored(self) -> int:
+        """Items the model made a call on (fake or real)."""
         return self.tp + self.fp + self.fn + self.tn
 
     @property
@@ -366,44 +376,50 @@ class Agreement:
 
     @property
     def overturn_rate(self) -> float | None:
-        """Share of human decisions that disagree with the model's call at the threshold."""
+        """Share of the model's calls (uncertain items left out) that moderators overturned."""
         return (self.fp + self.fn) / self.scored if self.scored else None
 
 
 def dashboard_agreement() -> list[Agreement]:
-    """Model versus moderators, per model version, at each version's current fake threshold.
+    """Model versus moderators, per model version, each read against its current video band.
 
     Ground truth is the item's standing human decision (after appeal, if any); items with no
-    face (no score) are counted apart.
+    face (no score) and items scored inside the band (uncertain) are counted apart. The bands
+    come from the versions in Python (`ModelVersion.video_band`), not from their columns.
     """
-    above = Q(model_score__gte=F("model_version__fake_threshold"))
-    below = Q(model_score__lt=F("model_version__fake_threshold"))
+    decided_items = ReviewItem.objects.filter(state__in=DECIDED_STATES, model_version__isnull=False)
+    versions = ModelVersion.objects.filter(pk__in=decided_items.values("model_version")).order_by(
+        "name", "version"
+    )
+    bands = {v.pk: v.video_band for v in versions}
+    if not bands:
+        return []
+    said_fake, said_real = Q(), Q()  # each version read against its own band, OR'ed
+    for pk, (low, high) in bands.items():
+        said_fake |= Q(model_version=pk, model_score__gte=high)
+        said_real |= Q(model_version=pk, model_score__lt=low)
+    in_band = Q(model_score__isnull=False) & ~said_fake & ~said_real
     fake, real = Q(state=ReviewState.CONFIRMED_FAKE), Q(state=ReviewState.OVERTURNED_REAL)
-    rows = (
-        ReviewItem.objects.filter(state__in=DECIDED_STATES, model_version__isnull=False)
-        .values("model_version__name", "model_version__version", "model_version__fake_threshold")
-        .annotate(
+    counts = {
+        r["model_version"]: r
+        for r in decided_items.values("model_version").annotate(
             decided=Count("id"),
             no_score=Count("id", filter=Q(model_score__isnull=True)),
-            tp=Count("id", filter=fake & above),
-            fp=Count("id", filter=real & above),
-            fn=Count("id", filter=fake & below),
-            tn=Count("id", filter=real & below),
+            uncertain=Count("id", filter=in_band),
+            tp=Count("id", filter=fake & said_fake),
+            fp=Count("id", filter=real & said_fake),
+            fn=Count("id", filter=fake & said_real),
+            tn=Count("id", filter=real & said_real),
         )
-        .order_by("model_version__name", "model_version__version")
-    )
+    }
     return [
         Agreement(
-            version=f"{r['model_version__name']} v{r['model_version__version']}",
-            threshold=r["model_version__fake_threshold"],
-            decided=r["decided"],
-            no_score=r["no_score"],
-            tp=r["tp"],
-            fp=r["fp"],
-            fn=r["fn"],
-            tn=r["tn"],
+            version=f"{v.name} v{v.version}",
+            band=bands[v.pk],
+            **{k: n for k, n in counts[v.pk].items() if k != "model_version"},
         )
-        for r in rows
+        for v in versions
+        if v.pk in counts
     ]
 
 

@@ -57,23 +57,35 @@ class ReviewConflict(Exception):
 
 
 def routing_for(*, job: AnalysisJob) -> tuple[str, str]:
-    """(state, reason) for a finished job, from its model version's thresholds."""
+    """(state, reason) for a finished job, from its model version's video band."""
     version = job.model_version
-    p = job.fake_probability
-    if job.verdict == Verdict.NO_FACE or p is None:
+    return route_for_score(
+        probability=job.fake_probability,
+        verdict=job.verdict,
+        band=version.video_band if version else (0.35, 0.65),
+    )
+
+
+def route_for_score(
+    *, probability: float | None, verdict: str, band: tuple[float, float]
+) -> tuple[str, str]:
+    """(state, reason) for a video's probability and verdict read against a video band (low,
+    high), with the site's routing settings; no job needed, so a candidate version's verdict
+    can be asked what it would have routed to."""
+    if verdict == Verdict.NO_FACE or probability is None:
         if settings.MODERATION_NO_FACE_TO_REVIEW:
             return ReviewState.NEEDS_REVIEW, ReasonCode.ROUTED_NO_FACE
         return ReviewState.AUTO_CLEARED, ReasonCode.ROUTED_NO_FACE
-    low, high = version.video_band if version else (0.35, 0.65)
-    if p >= high:
+    low, high = band
+    if probability >= high:
         return ReviewState.FLAGGED, ReasonCode.ROUTED_FLAGGED
-    if p >= low or job.verdict == Verdict.UNCERTAIN:
+    if probability >= low or verdict == Verdict.UNCERTAIN:
         # Uncertain below the band too: the detector held the video back from clearing (a
         # confident fake stretch, a brief fake person, input unlike its training data; the
         # job's reasons say which), so a moderator sees it.
         return ReviewState.NEEDS_REVIEW, ReasonCode.ROUTED_UNCERTAIN
     floor = settings.MODERATION_REVIEW_FLOOR
-    if floor is not None and p >= floor:
+    if floor is not None and probability >= floor:
         # The site asks for more recall than the version's band gives: the models miss more
         # fakes than they flag real videos (see the model cards), so a site can send lower
         # scores to a moderator too.

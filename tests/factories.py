@@ -4,7 +4,15 @@ import factory
 from django.core.files.base import ContentFile
 
 from accounts.models import Role, User
-from detection.models import AnalysisJob, FaceResult, FrameResult, JobStatus, Video
+from detection.models import (
+    AnalysisJob,
+    FaceResult,
+    FrameResult,
+    JobStatus,
+    ModelState,
+    ModelVersion,
+    Video,
+)
 from detection.selectors import model_version_active
 
 PASSWORD = "correct horse battery staple"
@@ -73,3 +81,34 @@ def done_job(*, uploader, verdict="fake", probability=0.9, faces=True) -> Analys
         )
         face.crop.save("000000_0.jpg", ContentFile(b"\xff\xd8\xff\xd9"), save=True)
     return job
+
+
+def model_version_set_bands(version, *, face=(0.35, 0.65), video=(0.427, 0.673), threshold=0.5):
+    """Give a model version that has analysed nothing yet known bands: its face band, its video
+    band (None: it has none of its own, so videos use the face band) and its fake threshold."""
+    video = video or (None, None)
+    version.spec = {
+        **version.spec,
+        "uncertain_low": face[0],
+        "uncertain_high": face[1],
+        "fake_threshold": threshold,
+        "video_uncertain_low": video[0],
+        "video_uncertain_high": video[1],
+    }
+    version.save()
+    return version
+
+
+def model_version_like_active(
+    *, name: str = "other", version: str = "2", state: str = ModelState.CANDIDATE, **changes
+) -> ModelVersion:
+    """A registered version serving the active version's weights, with `changes` to its spec
+    (thresholds, calibration): what `model_version_derive` or a release would leave."""
+    active = model_version_active()
+    return ModelVersion.objects.create(
+        name=name,
+        version=version,
+        state=state,
+        spec={**active.spec, "name": name, "version": version, **changes},
+        metrics=dict(active.metrics),
+    )

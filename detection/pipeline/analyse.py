@@ -40,6 +40,8 @@ class Analyser:
         config: AnalysisConfig = AnalysisConfig(),
     ):
         self.spec = spec
+        # The SHA-256 of the file that scores, where the loader checked it (model_cache).
+        self.weights_sha256 = ""
         if spec.fusion_spec is not None and not isinstance(classifier, BranchScorer):
             classifier = BranchScorer(classifier, spec.fusion_spec)
         self.classifier = classifier

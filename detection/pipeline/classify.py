@@ -188,8 +188,8 @@ def _cpu_threads() -> int:
 class LiteRTFaceClassifier(FaceClassifier):
     """Runs a `.tflite` conversion of the model with the LiteRT interpreter (no TensorFlow).
 
-    Conversions made since models serve logits output the logit (`metrics["serving"]["output"]
-    == "logit"`); older ones output the sigmoid, whose logit is taken here.
+    Conversions made since models serve logits output the logit (`serving["output"] ==
+    "logit"`); older ones output the sigmoid, whose logit is taken here.
 
     Crops go through in batches of `max_batch`: on 2 threads, batches of 8 score about 1,165
     Lite0 crops/s against about 1,000 for one call over a video's 32 crops (three runs of
@@ -234,7 +234,7 @@ class LiteRTFaceClassifier(FaceClassifier):
                 f"{(spec.input_size, spec.input_size, spec.channels)}"
             )
         self._batch = 0
-        self._outputs_logit = (spec.metrics.get("serving") or {}).get("output") == "logit"
+        self._outputs_logit = spec.serving.get("output") == "logit"
         self.num_threads = num_threads or _cpu_threads()
 
     def single_threaded(self) -> LiteRTFaceClassifier:
@@ -293,13 +293,12 @@ def file_sha256(path: str | Path) -> str:
 def serving_path(spec: ModelSpec, weights_path: str | Path) -> Path | None:
     """The LiteRT file converted from exactly these weights, or None.
 
-    `convert_model` records the file as `serving_file` and, in `metrics["serving"]`, the
-    SHA-256 of the .keras it came from. The registry copies `metrics` but not `serving_file`,
-    so either names the file; the hash guards against serving a conversion of older weights
+    `convert_model` records the file as `serving_file` and, in `serving`, the SHA-256 of the
+    .keras it came from; the hash guards against serving a conversion of older weights
     after a retrain overwrote the .keras.
     """
     weights_path = Path(weights_path)
-    serving = spec.metrics.get("serving") or {}
+    serving = spec.serving
     name = spec.serving_file or serving.get("file")
     if not name:
         return None
@@ -322,7 +321,7 @@ def serving_path(spec: ModelSpec, weights_path: str | Path) -> Path | None:
 
 def is_quantized(spec: ModelSpec) -> bool:
     """Whether the version serves an int8 conversion (calibrated on that file's logits)."""
-    return (spec.metrics.get("serving") or {}).get("quantization") == "int8"
+    return spec.serving.get("quantization") == "int8"
 
 
 def make_classifier(

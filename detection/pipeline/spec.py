@@ -1,13 +1,16 @@
 """What a model version is: its weights plus everything needed to use it the way it was trained.
 
-Stored as a JSON file beside the weights (`<name>.json`), and copied into the database's
-model-version registry when the version is registered.
+Stored as a JSON file beside the weights (`<name>.json`). The registry keeps one record per
+version: its serving config (`serving_config()`: every field but the descriptive ones, checked
+by `ModelSpec.check`) under one key, and the metrics, notes and training date apart. Nothing
+else lists these fields: the registry, the admin and the API read them from here.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from functools import cached_property
 from pathlib import Path
 
@@ -21,6 +24,30 @@ PERSON_POOLINGS = {
 # Raw scores are clipped this far from 0 and 1 before taking their logit: float32 sigmoid
 # outputs reach exactly 1.0 from a logit of about 17, which is why models now serve logits.
 RAW_EPS = 1e-7
+
+
+# What describes a version rather than decides its scores: kept apart from its serving config.
+DESCRIPTIVE_FIELDS = ("metrics", "trained_at", "notes")
+
+_TYPES = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "dict": (dict,),
+}
+
+
+def _of_type(value, annotation: str) -> bool:
+    """Whether a JSON value fits a field's annotation ("float | None", "dict", ...)."""
+    for part in str(annotation).split("|"):
+        part = part.strip()
+        if part == "None" and value is None:
+            return True
+        kinds = _TYPES.get(part)
+        if kinds and isinstance(value, kinds) and (part == "bool" or not isinstance(value, bool)):
+            return True
+    return False
 
 
 def sigmoid(z):
@@ -93,8 +120,23 @@ class ModelSpec:
     # probability (in place of the video calibration), and the rules for fake stretches and
     # inputs unlike the training data. None: the blending classifier alone.
     fusion: dict | None = None
+    # How the served file was made and what it outputs (`convert_model`, `quantize`): "file"
+    # (the LiteRT file, as `serving_file`), "output" ("logit"), "quantization" ("int8"),
+    # "features" (a second output of pooled features), "keras_sha256" (the weights it was
+    # converted from), fidelity figures. Serving config, kept apart from the metrics.
+    serving: dict = field(default_factory=dict)
+    # The SHA-256 of the weights file and of the LiteRT serving file: a version names the
+    # exact bytes it scores with, and the worker refuses other bytes under the same name.
+    # Empty: not pinned (a spec being trained or converted).
+    weights_sha256: str = ""
+    serving_sha256: str = ""
 
     def __post_init__(self):
+        if not (0 <= self.uncertain_low <= self.fake_threshold <= self.uncertain_high <= 1):
+            raise ValueError(
+                "the face band must satisfy 0 <= uncertain_low <= fake_threshold "
+                "<= uncertain_high <= 1"
+            )
         if self.person_pooling not in PERSON_POOLINGS:
             raise ValueError(
                 f"person_pooling must be one of {tuple(PERSON_POOLINGS)}, "
@@ -165,13 +207,46 @@ class ModelSpec:
         """A video's verdict from its calibrated probability (the video band)."""
         return _verdict(probability, *self.video_band)
 
+    @property
+    def face_band(self) -> tuple[float, float]:
+        """(low, high) of the uncertain band for single faces and frames."""
+        return self.uncertain_low, self.uncertain_high
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def serving_config(self) -> dict:
+        """Everything that decides a score or a verdict: the registry's one record of it."""
+        return {k: v for k, v in self.to_dict().items() if k not in DESCRIPTIVE_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelSpec:
         known = {f for f in cls.__dataclass_fields__}
+        data = dict(data)
+        metrics = data.get("metrics") or {}
+        if "serving" not in data and "serving" in metrics:
+            # Specs written before the serving config had its own key kept it in the metrics.
+            data["serving"] = metrics["serving"]
+            data["metrics"] = {k: v for k, v in metrics.items() if k != "serving"}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def check(cls, config: dict) -> ModelSpec:
+        """A serving config as the registry stores it, checked strictly: no unknown or missing
+        field, each of its type, and the rules of `__post_init__`. Raises ValueError."""
+        if not isinstance(config, dict):
+            raise ValueError("a spec is a JSON object")
+        fields_ = {f.name: f for f in dataclass_fields(cls) if f.name not in DESCRIPTIVE_FIELDS}
+        unknown = sorted(set(config) - set(fields_))
+        if unknown:
+            raise ValueError(f"unknown field(s) in the spec: {', '.join(unknown)}")
+        missing = sorted(n for n, f in fields_.items() if n not in config and f.default is MISSING)
+        if missing:
+            raise ValueError(f"the spec lacks: {', '.join(missing)}")
+        for name, value in config.items():
+            if not _of_type(value, fields_[name].type):
+                raise ValueError(f"{name} must be {fields_[name].type}, not {type(value).__name__}")
+        return cls.from_dict(config)
 
     @classmethod
     def load(cls, path: str | Path) -> ModelSpec:

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from detection.models import AnalysisJob, JobStatus, ModelVersion, Video
 from detection.services import model_version_activate
+from tests.factories import model_version_like_active
 
 from .base import ApiTestCase
 
@@ -50,13 +51,8 @@ class DuplicateUploadTests(ApiTestCase):
 
     def test_reanalyse_queues_a_new_job_for_the_same_video_under_the_active_model(self):
         first_id = self._post(self.alice).json()["job"]["id"]
-        old = ModelVersion.objects.get(is_active=True)
-        newer = ModelVersion.objects.create(
-            name=old.name,
-            version=f"{old.version}-next",
-            architecture=old.architecture,
-            weights_path=old.weights_path,
-        )
+        old = ModelVersion.objects.get(state="active")
+        newer = model_version_like_active(name=old.name, version=f"{old.version}-next")
         model_version_activate(model_version=newer)
         response = self._post(self.alice, reanalyse="true", client_reference="rerun")
         self.assertEqual(response.status_code, 202, response.content)

@@ -161,7 +161,9 @@ class JobDetailTests(ApiTestCase):
             body["face_size"],
             {
                 "px": 10,
-                "model_px": round(version.input_size / (1 + 2 * version.face_margin)),
+                "model_px": round(
+                    version.serving.input_size / (1 + 2 * version.serving.face_margin)
+                ),
                 "small": True,
             },
         )

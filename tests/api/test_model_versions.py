@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from detection.models import ModelVersion
+from tests.factories import model_version_like_active
 
 from .base import ApiTestCase
 
@@ -8,14 +9,20 @@ from .base import ApiTestCase
 class ModelVersionApiTests(ApiTestCase):
     def setUp(self):
         super().setUp()
-        self.active = ModelVersion.objects.get(is_active=True)
-        self.old = ModelVersion.objects.create(
+        self.active = ModelVersion.objects.get(state="active")
+        self.old = model_version_like_active(
             name="paper_cnn",
             version="0",
             architecture="cnn",
-            weights_path="x.keras",
-            metrics={"frame_auc": 0.7},
+            weights_file="x.keras",
+            fusion=None,
+            person_pooling="mean_probability",
+            video_calibration_a=None,
+            video_calibration_b=None,
+            video_uncertain_low=None,
+            video_uncertain_high=None,
         )
+        ModelVersion.objects.filter(pk=self.old.pk).update(metrics={"frame_auc": 0.7})
 
     def test_every_role_lists_versions_with_metrics_and_which_is_active(self):
         for user in (self.alice, self.mod, self.root):
@@ -29,7 +36,8 @@ class ModelVersionApiTests(ApiTestCase):
             self.assertTrue(by_id[self.active.id]["is_active"])
             self.assertFalse(by_id[self.old.id]["is_active"])
             self.assertEqual(by_id[self.old.id]["metrics"], {"frame_auc": 0.7})
-            self.assertNotIn("weights_path", by_id[self.old.id])  # a server path stays private
+            self.assertNotIn("weights_file", by_id[self.old.id])  # a server path stays private
+            self.assertNotIn("spec", by_id[self.old.id])
 
     def test_detail_and_active(self):
         self.as_user(self.alice)
@@ -44,7 +52,7 @@ class ModelVersionApiTests(ApiTestCase):
         self.assertEqual(
             (body["video_uncertain_low"], body["video_uncertain_high"]), self.active.video_band
         )
-        self.assertEqual(body["video_calibration_a"], self.active.video_calibration_a)
+        self.assertEqual(body["video_calibration_a"], self.active.serving.video_calibration_a)
         # A version without a video calibration: null, and its face band serves videos too.
         body = self.client.get(reverse("api:model-version-detail", args=[self.old.id])).json()
         self.assertIsNone(body["video_calibration_a"])
@@ -58,7 +66,7 @@ class ModelVersionApiTests(ApiTestCase):
         self.assertError(
             self.client.get(reverse("api:model-version-detail", args=[999999])), 404, "not_found"
         )
-        ModelVersion.objects.update(is_active=False)
+        ModelVersion.objects.update(state="retired")
         self.assertError(self.client.get(reverse("api:model-version-active")), 404, "not_found")
 
     def test_anonymous_is_refused(self):

@@ -60,7 +60,9 @@ class FaceSizeTests(PlatformTestCase):
         size = job_face_size(job)
         version = job.model_version
         self.assertEqual(size.px, 70)
-        self.assertEqual(size.model_px, round(version.input_size / (1 + 2 * version.face_margin)))
+        self.assertEqual(
+            size.model_px, round(version.serving.input_size / (1 + 2 * version.serving.face_margin))
+        )
         self.assertTrue(size.small)
 
     def test_large_faces_are_not_small_and_jobs_without_faces_have_no_size(self):

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from detection.models import ModelVersion
 from tests.base import PlatformTestCase
-from tests.factories import PASSWORD, done_job
+from tests.factories import PASSWORD, done_job, model_version_like_active
 
 
 class CalibrationNoteTests(PlatformTestCase):
@@ -17,14 +17,16 @@ class CalibrationNoteTests(PlatformTestCase):
         n = job.model_version.metrics["video_calibration"]["n"]
         self.assertContains(page, f"calibrated on {n} labelled videos")
         # A version without a video calibration says nothing of the kind.
-        job.model_version.video_calibration_a = job.model_version.video_calibration_b = None
-        job.model_version.save()
+        job.model_version = model_version_like_active(
+            version="t", video_calibration_a=None, video_calibration_b=None, fusion=None
+        )
+        job.save(update_fields=["model_version"])
         page = self.client.get(reverse("detection:job_detail", args=[job.id]))
         self.assertNotContains(page, "labelled videos as if")
 
     def test_a_fused_versions_job_page_says_what_its_combiner_was_fitted_on(self):
         job = done_job(uploader=self.alice)
-        self.assertIsNotNone(job.model_version.fusion)  # the active version is fused
+        self.assertIsNotNone(job.model_version.serving.fusion)  # the active version is fused
         self.client.login(username="alice", password=PASSWORD)
         page = self.client.get(reverse("detection:job_detail", args=[job.id]))
         n = job.model_version.metrics["fusion_fit"]["n"]

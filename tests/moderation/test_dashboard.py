@@ -41,7 +41,7 @@ class DashboardTests(PlatformTestCase):
 
     def test_agreement_per_model_version_at_the_current_threshold(self):
         (row,) = selectors.dashboard_agreement()
-        active = ModelVersion.objects.get(is_active=True)
+        active = ModelVersion.objects.get(state="active")
         self.assertEqual(row.version, f"{active.name} v{active.version}")
         self.assertEqual(
             (row.decided, row.no_score, row.tp, row.fp, row.fn, row.tn), (5, 1, 1, 1, 1, 1)

@@ -9,6 +9,7 @@ from moderation import tasks
 from moderation.models import HeatmapOverlay
 from tests import media
 from tests.base import PlatformTestCase
+from tests.factories import model_version_like_active
 
 from .helpers import routed
 
@@ -60,9 +61,10 @@ class HeatmapTaskTests(PlatformTestCase):
         self.assertFalse(HeatmapOverlay.objects.filter(face=self.faces[3]).exists())
 
     def test_a_version_without_keras_weights_gets_no_heatmaps_and_no_crash(self):
-        version = self.job.model_version
-        version.weights_path = "detection/models/missing.keras"
-        version.save()
+        self.job.model_version = model_version_like_active(
+            version="t", weights_file="detection/models/missing.keras"
+        )
+        self.job.save(update_fields=["model_version"])
         model_cache.models_forget()
         with self.assertLogs("moderation.services", "WARNING") as logs:
             self.assertEqual(tasks.heatmaps_compute(str(self.job.id)), 0)

@@ -2,10 +2,10 @@ import datetime as dt
 
 from django.urls import reverse
 
-from detection.models import AnalysisJob, ModelVersion
+from detection.models import AnalysisJob
 from detection.selectors import model_version_active
 from tests.base import PlatformTestCase
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, model_version_like_active
 
 from .helpers import decided, routed
 
@@ -46,9 +46,7 @@ class ReviewQueueTests(PlatformTestCase):
         self.assertEqual(self.listed(state="auto_cleared"), [cleared])
         self.assertEqual(self.listed(state="all"), [fake, cleared])
         self.assertEqual(self.listed(state="all", uploader="ALICE"), [cleared])
-        other = ModelVersion.objects.create(
-            name="other", version="2", architecture="paper_cnn", weights_path="x.keras"
-        )
+        other = model_version_like_active(name="other", version="2")
         self.assertEqual(self.listed(model_version=model_version_active().pk), [fake])
         self.assertEqual(self.listed(model_version=other.pk), [])
         today = fake.job.created_at.date()

@@ -10,6 +10,7 @@ from django.test import override_settings
 from detection.selectors import model_version_active
 from moderation.models import ReasonCode, ReviewState
 from tests.base import PlatformTestCase
+from tests.factories import model_version_set_bands
 
 from .helpers import routed
 
@@ -17,9 +18,10 @@ from .helpers import routed
 class ReviewFloorTests(PlatformTestCase):
     def setUp(self):
         super().setUp()
-        self.version = model_version_active()
-        self.version.video_uncertain_low, self.version.video_uncertain_high = 0.3, 0.6
-        self.version.save()
+        active = model_version_active()
+        self.version = model_version_set_bands(
+            active, face=active.face_band, video=(0.3, 0.6), threshold=active.fake_threshold
+        )
 
     def test_without_a_floor_scores_below_the_band_are_auto_cleared(self):
         item = routed(uploader=self.alice, verdict="real", probability=0.2)

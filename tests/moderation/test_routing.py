@@ -7,11 +7,12 @@ from django.test import override_settings
 from detection.models import AnalysisJob, JobStatus
 from detection.pipeline.types import FrameOutcome, VideoInfo, VideoResult
 from detection.selectors import model_version_active
+from detection.services import model_version_activate
 from moderation import services
 from moderation.models import ReviewEvent, ReviewItem, ReviewState
 from orchestration.jobs import job_run
 from tests.base import PlatformTestCase
-from tests.factories import JobFactory, VideoFactory, done_job
+from tests.factories import JobFactory, VideoFactory, done_job, model_version_like_active
 
 from .helpers import routed
 
@@ -50,18 +51,30 @@ class RoutingTests(PlatformTestCase):
         self.assertEqual(item.state, ReviewState.AUTO_CLEARED)
 
     def test_it_uses_the_thresholds_stored_with_the_jobs_model_version(self):
-        self.version.video_uncertain_low, self.version.video_uncertain_high = 0.1, 0.2
-        self.version.save()
+        # A new version with these numbers (a used version cannot change them).
+        model_version_activate(
+            model_version=model_version_like_active(
+                version="t1", video_uncertain_low=0.1, video_uncertain_high=0.2
+            )
+        )
         self.assertEqual(routed(uploader=self.alice, probability=0.25).state, ReviewState.FLAGGED)
         self.assertEqual(
             routed(uploader=self.alice, probability=0.15).state, ReviewState.NEEDS_REVIEW
         )
 
     def test_a_version_without_a_video_band_routes_by_its_face_band(self):
-        self.version.video_uncertain_low = self.version.video_uncertain_high = None
-        self.version.video_calibration_a = self.version.video_calibration_b = None
-        self.version.uncertain_low, self.version.uncertain_high = 0.1, 0.2
-        self.version.save()
+        model_version_activate(
+            model_version=model_version_like_active(
+                version="t2",
+                video_uncertain_low=None,
+                video_uncertain_high=None,
+                video_calibration_a=None,
+                video_calibration_b=None,
+                uncertain_low=0.1,
+                fake_threshold=0.15,
+                uncertain_high=0.2,
+            )
+        )
         self.assertEqual(routed(uploader=self.alice, probability=0.2).state, ReviewState.FLAGGED)
         self.assertEqual(
             routed(uploader=self.alice, probability=0.05).state, ReviewState.AUTO_CLEARED

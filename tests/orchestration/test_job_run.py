@@ -117,7 +117,7 @@ def test_a_job_without_any_active_model_fails_with_a_clear_reason(clips):
 
     job = _job_for(clips["face"])
     AnalysisJob.objects.filter(id=job.id).update(model_version=None)
-    ModelVersion.objects.update(is_active=False)
+    ModelVersion.objects.update(state="retired")
     job_run(job_id=job.id)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "No model version is active" in job.error

@@ -53,7 +53,7 @@ def real_crops(clips, shipped):
 def test_the_shipped_model_has_a_litert_conversion_recorded_in_its_spec(shipped):
     spec, weights = shipped
     # the conversion of these weights: the hash recorded at conversion is theirs
-    assert spec.metrics["serving"]["keras_sha256"] == file_sha256(weights)
+    assert spec.serving["keras_sha256"] == file_sha256(weights)
     assert (weights.parent / spec.serving_file).is_file()
 
 
@@ -80,14 +80,14 @@ def test_the_factory_prefers_the_litert_file_and_falls_back_to_keras(shipped, tm
     assert isinstance(make_classifier(spec, weights), LiteRTFaceClassifier)
     assert isinstance(make_classifier(spec, weights, prefer="keras"), KerasFaceClassifier)
 
-    # A registry row carries metrics but no serving_file: metrics["serving"] still names it.
+    # A spec without serving_file: its serving record still names the file.
     from_registry = ModelSpec.from_dict({**spec.to_dict(), "serving_file": ""})
     assert isinstance(make_classifier(from_registry, weights), LiteRTFaceClassifier)
 
     # Weights never converted: Keras, and asking for LiteRT is a clear error.
     lone = tmp_path / "lone.keras"
     shutil.copy(weights, lone)
-    bare = ModelSpec.from_dict({**spec.to_dict(), "serving_file": "", "metrics": {}})
+    bare = ModelSpec.from_dict({**spec.to_dict(), "serving_file": "", "serving": {}})
     assert isinstance(make_classifier(bare, lone), KerasFaceClassifier)
     with pytest.raises(ModelLoadError, match="No .tflite"):
         make_classifier(bare, lone, prefer="litert")
@@ -130,8 +130,8 @@ def test_convert_model_writes_the_tflite_beside_the_weights_and_records_it(shipp
     call_command("convert_model", str(spec_path), samples=8, stdout=open("/dev/null", "w"))
     converted = ModelSpec.load(spec_path)
     assert converted.serving_file == "m_v7.tflite"
-    assert converted.metrics["serving"]["max_abs_diff"] < 1e-5
-    assert converted.metrics["serving"]["output"] == "logit"  # the file serves logits
+    assert converted.serving["max_abs_diff"] < 1e-5
+    assert converted.serving["output"] == "logit"  # the file serves logits
     assert converted.metrics["frames"] == spec.metrics["frames"]  # other figures kept
     assert (tmp_path / "m_v7.tflite").stat().st_size > 100_000
     assert isinstance(make_classifier(converted, tmp_path / "m.keras"), LiteRTFaceClassifier)
@@ -158,7 +158,7 @@ def test_versions_serving_the_same_weights_share_one_conversion(shipped, tmp_pat
         )
     second = ModelSpec.load(tmp_path / "m_v8.json")
     assert second.serving_file == "m_v7.tflite" and not (tmp_path / "m_v8.tflite").exists()
-    assert second.metrics["serving"]["max_abs_diff"] < 1e-5  # checked again, not assumed
+    assert second.serving["max_abs_diff"] < 1e-5  # checked again, not assumed
     assert isinstance(make_classifier(second, tmp_path / "m.keras"), LiteRTFaceClassifier)
     # Other weights beside them get their own file.
     shutil.copy(

@@ -43,7 +43,7 @@ def _spec(path, flip=False, serving=None):
         input_size=SIZE,
         channels=3,
         test_time_flip=flip,
-        metrics={"serving": serving} if serving else {},
+        serving=serving or {},
     )
 
 
@@ -114,7 +114,7 @@ def test_an_older_conversion_that_outputs_the_sigmoid_is_read_as_a_probability(
         old.logits_batch(batch)[moderate], _expected_logits(model, batch)[moderate], atol=1e-3
     )
     new = LiteRTFaceClassifier(
-        replace(_spec(path), metrics={"serving": {"output": "logit"}}),
+        replace(_spec(path), serving={"output": "logit"}),
         convert_to_tflite(path, tmp_path / "new.tflite"),
     )
     assert np.abs(new.logits_batch(batch)).max() > 17 >= np.abs(old.logits_batch(batch)).max()

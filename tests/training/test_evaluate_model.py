@@ -114,7 +114,7 @@ def test_write_card_stores_the_figures_in_the_spec_and_renders_the_card(data, mo
     assert videos["dir"] == str(data / "videos") and videos["overall"]["n"] == 4
     assert "videos" not in videos  # per-video rows stay in the report, not the spec
     assert spec.metrics["frames"] == ModelSpec.load(SHIPPED).metrics["frames"]  # untouched
-    assert spec.metrics["serving"]["file"] == spec.serving_file  # the conversion record kept
+    assert spec.serving["file"] == spec.serving_file  # the conversion record kept
     card = model.with_suffix(".md").read_text()
     assert "### Video level" in card and "No face found in 1 of 4 videos" in card
     assert f"![roc]({model.stem}.videos_roc.png)" in card

@@ -71,7 +71,7 @@ def test_an_int8_conversion_is_integer_and_keeps_the_float_models_ranking(tmp_pa
         weights_file=weights.name,
         input_size=32,
         channels=3,
-        metrics={"serving": {"output": "logit"}},
+        serving={"output": "logit"},
     )
     held = faces[64:]  # not among the representative inputs
     z_float = LiteRTFaceClassifier(spec, float_file).logits_batch(held)
@@ -125,7 +125,8 @@ def test_a_quantized_version_is_calibrated_on_its_own_scores_and_served_as_int8(
     spec, path = _quantize(root, spec_path)
     assert path == spec_path.parent / "tiny_v2.json"
     saved = json.loads(path.read_text())
-    serving = saved["metrics"]["serving"]
+    serving = saved["serving"]
+    assert "serving" not in saved["metrics"]  # serving config, apart from the metrics
     assert serving["quantization"] == "int8" and serving["file"] == "tiny_v2.tflite"
     assert saved["weights_file"] == "tiny_v1.keras"  # shared, not copied
     fidelity = serving["fidelity"]

@@ -153,9 +153,7 @@ def candidate_classifier(path: Path, spec):
     from detection.pipeline.classify import KerasFaceClassifier, LiteRTFaceClassifier
 
     if Path(path).suffix == ".tflite":
-        return LiteRTFaceClassifier(
-            dataclasses.replace(spec, metrics={"serving": {"output": "logit"}}), path
-        )
+        return LiteRTFaceClassifier(dataclasses.replace(spec, serving={"output": "logit"}), path)
     import keras
 
     return KerasFaceClassifier.from_model(spec, keras.models.load_model(path, compile=False))

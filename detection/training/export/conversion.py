@@ -1,7 +1,7 @@
 """A version's .keras weights as a float32 LiteRT file, checked against Keras and recorded.
 
 The file is written beside the weights as <name>_v<version>.tflite and recorded in the spec as
-`serving_file` (with `metrics["serving"]`); the pipeline then serves it. Versions that serve the
+`serving_file` (with its `serving` record); the pipeline then serves it. Versions that serve the
 same weights differently share one conversion. `manage.py convert_model SPEC` runs this.
 """
 
@@ -70,9 +70,7 @@ def convert_version(spec: Path, *, samples: int = 64) -> Conversion:
         else:
             convert_to_tflite(weights, out)
         keras_model = KerasFaceClassifier(model, weights)
-        lite_model = LiteRTFaceClassifier(
-            replace(model, metrics={**model.metrics, "serving": {"output": "logit"}}), out
-        )
+        lite_model = LiteRTFaceClassifier(replace(model, serving={"output": "logit"}), out)
     except (ModelLoadError, ValueError, OSError) as exc:
         raise ConversionRefused(f"Cannot convert {weights.name}: {exc}") from exc
     rng = np.random.default_rng(0)
@@ -95,7 +93,7 @@ def convert_version(spec: Path, *, samples: int = 64) -> Conversion:
         "max_abs_diff": diff,
         "converted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    replace(model, serving_file=out.name, metrics={**model.metrics, "serving": serving}).save(spec)
+    replace(model, serving_file=out.name, serving=serving).save(spec)
     return Conversion(path=out, reused=shared is not None, max_abs_diff=diff, samples=samples)
 
 
@@ -109,7 +107,7 @@ def _conversion_of(weights_sha: str, spec_path: Path) -> Path | None:
             found_spec = ModelSpec.load(other)
         except (ValueError, TypeError, KeyError):
             continue  # not a model spec
-        serving = found_spec.metrics.get("serving") or {}
+        serving = found_spec.serving
         found = found_spec.weights_path(other).parent / serving.get("file", "")
         if (
             serving.get("keras_sha256") == weights_sha

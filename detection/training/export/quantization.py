@@ -91,7 +91,7 @@ def quantize_version(
         "converted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     draft = dataclasses.replace(
-        base, version=str(version), serving_file=tflite.name, metrics={"serving": serving}
+        base, version=str(version), serving_file=tflite.name, serving=serving, metrics={}
     )
     z_int8 = LiteRTFaceClassifier(draft, tflite).logits_batch(held_x)
     moved = np.abs(z_int8 - z_float)
@@ -138,7 +138,6 @@ def quantize_version(
             "uncertain_high": high,
             "metrics": {
                 "training": training,
-                "serving": serving,
                 "calibration_split": metrics.summary(held_y, probabilities, base.fake_threshold),
             },
             "notes": (
@@ -214,7 +213,7 @@ def main(argv=None) -> int:
         spec, path = quantize_version(a.spec, config, a.version, a.samples)
     except (OSError, ValueError) as exc:  # a missing file, a wrong split or version number
         parser.exit(2, f"quantize: {exc}\n")
-    f = spec.metrics["serving"]["fidelity"]
+    f = spec.serving["fidelity"]
     corr = f["logit_correlation"]
     print(
         f"wrote {path} and {spec.serving_file}: on {f['held_out_faces']} held-out faces the "

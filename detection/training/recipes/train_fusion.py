@@ -610,12 +610,12 @@ def write_spec(
         "fusion_fit": {"n": len(best["oof_video"]), "what": "out-of-source video scores"},
         "held_out": {k: best[k] for k in ("loso", "lodo", "selection_score")},
         "band": best["band"],
-        "serving": {
-            "file": data["serving_file"],
-            "output": "logit",
-            "features": True,
-            "keras_sha256": file_sha256(weights),
-        },
+    }
+    data["serving"] = {
+        "file": data["serving_file"],
+        "output": "logit",
+        "features": True,
+        "keras_sha256": file_sha256(weights),
     }
     spec = ModelSpec.from_dict(data)
     spec.save(out)

@@ -59,7 +59,7 @@ def render(spec: ModelSpec, card_dir: str | Path | None = None) -> str:
     """The card's Markdown. `card_dir`: where the card is written, so image links resolve."""
     m = spec.metrics
     training = m.get("training", {})
-    serving = m.get("serving") or {}
+    serving = spec.serving
     history = training.get("history") or {}
     return _ENV.get_template(TEMPLATE).render(
         spec=spec,

@@ -1,0 +1,37 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from detection.archive import model_archive_write
+from detection.models import ModelVersion
+
+
+def version_named(text: str) -> ModelVersion:
+    """NAME:VERSION (e.g. lite0_sbi:5) -> the registered version, or CommandError."""
+    name, sep, number = text.partition(":")
+    if not sep:
+        raise CommandError(f"name a version as NAME:VERSION, not {text!r}")
+    version = ModelVersion.objects.filter(name=name, version=number).first()
+    if version is None:
+        raise CommandError(f"no registered version {name} v{number}")
+    return version
+
+
+class Command(BaseCommand):
+    help = (
+        "Write a model version's archive (weights, spec and card in one .tar.gz, every file's "
+        "SHA-256 in its manifest), to keep a version whose weights leave the repository."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("version", help="NAME:VERSION, e.g. lite0_sbi:5")
+        parser.add_argument(
+            "--out", default=".", help="the archive file, or a folder (default: here)"
+        )
+
+    def handle(self, *args, version, out, **options):
+        model_version = version_named(version)
+        try:
+            path = model_archive_write(model_version=model_version, out=out)
+        except (OSError, ValidationError) as exc:
+            raise CommandError(f"Cannot export {model_version}: {exc}") from exc
+        self.stdout.write(self.style.SUCCESS(f"wrote {path}"))

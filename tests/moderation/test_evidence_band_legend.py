@@ -1,0 +1,40 @@
+"""The evidence page's frame chart and its legend write the bands' numbers: the face band the frame
+scores are drawn against, the face threshold, and the video band the verdict used."""
+
+import re
+
+from django.urls import reverse
+
+from detection.selectors import model_version_active
+from tests.base import PlatformTestCase
+from tests.factories import PASSWORD, model_version_set_bands
+
+from .helpers import routed
+
+
+def legend(page) -> str:
+    (text,) = re.findall(r'<p class="muted legend">(.*?)</p>', page.content.decode(), re.S)
+    return text
+
+
+class EvidenceBandLegendTests(PlatformTestCase):
+    def setUp(self):
+        super().setUp()
+        model_version_set_bands(model_version_active(), face=(0.35, 0.65), video=(0.427, 0.673))
+        self.item = routed(uploader=self.alice, verdict="uncertain", probability=0.6)
+        self.client.login(username="mod", password=PASSWORD)
+
+    def test_the_legend_writes_the_face_band_the_threshold_and_the_video_band(self):
+        page = self.client.get(reverse("moderation:item_detail", args=[self.item.pk]))
+        text = legend(page)
+        self.assertIn("face band 0.35–0.65 (frame scores)", text)
+        self.assertIn("threshold 0.5", text)
+        self.assertIn("video band 0.427–0.673 (fake from 0.673, real under 0.427)", text)
+        self.assertContains(
+            page,
+            'aria-label="Fake probability per sampled frame; face band 0.35–0.65 (frame scores)"',
+        )
+
+    def test_the_model_line_writes_the_video_band(self):
+        page = self.client.get(reverse("moderation:item_detail", args=[self.item.pk]))
+        self.assertContains(page, "a video is fake from 0.673, uncertain from 0.427")
