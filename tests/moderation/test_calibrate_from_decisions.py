@@ -1,11 +1,14 @@
 """`manage.py calibrate_from_decisions`: a version's video mapping and band refitted on the
 site's own decided items, written as a new candidate version."""
 
+from io import StringIO
 from statistics import NormalDist
 
 import numpy as np
+from django.core.management import CommandError, call_command
 
 from accounts.models import Role
+from detection.models import ModelState, ModelVersion
 from detection.pipeline.spec import sigmoid
 from detection.selectors import model_version_active
 from detection.training.evaluation.calibration import error_rate_band
@@ -106,3 +109,71 @@ class FitFromDecisionsTests(GeneratedDecisionsTestCase):
         low, high = self.known_band(labels, z)
         self.assertAlmostEqual(fit.low, low, delta=0.02)
         self.assertAlmostEqual(fit.high, high, delta=0.02)
+
+
+def run_command(*args) -> str:
+    out = StringIO()
+    call_command("calibrate_from_decisions", *args, stdout=out)
+    return out.getvalue()
+
+
+class CalibrateFromDecisionsCommandTests(GeneratedDecisionsTestCase):
+    def test_it_writes_a_candidate_version_that_recovers_the_known_band(self):
+        labels, z = self.decide_generated_site()
+        printed = run_command()
+        new = ModelVersion.objects.get(derived_from=self.version)
+        self.assertEqual((new.name, new.state), (self.version.name, ModelState.CANDIDATE))
+        self.assertIn(f"wrote {new.name} v{new.version}, a candidate", printed)
+        self.assertIn("shadow and promotion", printed)
+        self.assertEqual(model_version_active(), self.version)  # nothing changes what serves
+        # The new band is the one the true probabilities give these items ...
+        spec = new.to_spec()
+        low, high = self.known_band(labels, z)
+        self.assertAlmostEqual(spec.video_band[0], low, delta=0.02)
+        self.assertAlmostEqual(spec.video_band[1], high, delta=0.02)
+        # ... and its combiner gives each video the true probability: logit(p) = 2 z + 0.5,
+        # where the parent's gave z.
+        old = self.version.to_spec().fusion_spec.combiner
+        combiner = spec.fusion_spec.combiner
+        self.assertAlmostEqual(
+            combiner.weights[0], TRUE_A * old.weights[0], delta=0.1 * old.weights[0]
+        )
+        self.assertAlmostEqual(combiner.bias, TRUE_A * old.bias + TRUE_B, delta=0.1)
+        figures = new.metrics["calibration_from_decisions"]
+        self.assertEqual((figures["n"], figures["n_fake"], figures["left_out"]), (80, 40, 0))
+        self.assertEqual(figures["band"], list(spec.video_band))
+        self.assertEqual(figures["before_band"], list(self.version.video_band))
+        self.assertLess(figures["loo"]["balanced_ece"], figures["before"]["balanced_ece"])
+
+    def test_a_dry_run_prints_the_figures_and_writes_nothing(self):
+        self.decide_generated_site(n_per_class=12)
+        self.decide(None, "real", faces=False)
+        versions = ModelVersion.objects.count()
+        printed = run_command("--dry-run", "--max-miss", "0.2")
+        self.assertEqual(ModelVersion.objects.count(), versions)
+        self.assertIn(
+            "24 decided items (12 confirmed fake, 12 judged real), 1 without a face left out",
+            printed,
+        )
+        self.assertIn("at most 20% of fakes called real", printed)
+        self.assertIn("leave-one-out", printed)
+        self.assertIn("dry run: nothing written", printed)
+
+    def test_too_few_decisions_are_refused_with_the_counts(self):
+        self.decide_generated_site(n_per_class=9)
+        versions = ModelVersion.objects.count()
+        with self.assertRaisesMessage(CommandError, "9 confirmed fake and 9 judged real"):
+            run_command()
+        self.assertEqual(ModelVersion.objects.count(), versions)
+        # The minimum is the operator's to lower.
+        self.assertIn("18 decided items", run_command("--dry-run", "--min-per-class", "9"))
+
+    def test_a_version_is_calibrated_on_its_own_decisions_only(self):
+        self.decide_generated_site(n_per_class=10)
+        run_command()
+        new = ModelVersion.objects.get(derived_from=self.version)
+        # The new version scored nothing yet: the parent's decisions are not its own.
+        with self.assertRaisesMessage(CommandError, "0 confirmed fake and 0 judged real"):
+            run_command("--model", f"{new.name}:{new.version}", "--dry-run")
+        with self.assertRaisesMessage(CommandError, "no registered version"):
+            run_command("--model", f"{new.name}:99")
