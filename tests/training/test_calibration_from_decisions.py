@@ -172,6 +172,17 @@ def test_a_fused_video_keeps_its_fake_stretches_under_the_new_mapping():
     ]
 
 
+@pytest.mark.parametrize("cut", [0.3, 0.95])
+def test_a_fused_versions_stretch_cut_follows_the_map_but_never_falls_below_the_new_band(cut):
+    labels, z = _site()
+    spec = fused_spec(stretch_fake_from=cut)
+    fit = decisions.fit_from_decisions(spec, labels, sigmoid(z))
+    moved = sigmoid(fit.a2 * logit(cut) + fit.b2)
+    # 0.3 maps to about 0.23, under the new band's top (about 0.64): the cut stops there.
+    assert fit.changes["fusion"]["stretch_fake_from"] == pytest.approx(max(moved, fit.high))
+    assert (moved < fit.high) == (cut == 0.3)
+
+
 def test_a_version_pooling_by_mean_probability_is_refused():
     spec = ModelSpec(name="m", version="1", architecture="a", weights_file="x")
     labels, z = _site()

@@ -11,8 +11,9 @@ video when it was routed. Whatever the version, that p is a logistic of a linear
 
 So a class-balanced Platt scaling of logit(p), p_new = sigmoid(a2 * logit(p) + b2), composes
 exactly into the version's own parameters (a' = a2 * a, b' = a2 * b + b2; a fused version's
-weights times a2, its bias a2 * bias + b2), and the new version gives every video p_new from
-the same inputs. A version pooling by mean probability is not a logistic of anything linear:
+weights times a2, its bias a2 * bias + b2, its fake-stretch cut moved by the same map and kept
+at or above the new band's top, as training keeps it), and the new version gives every video
+p_new from the same inputs. A version pooling by mean probability is not a logistic of anything linear:
 it is refused.
 
 As for labelled videos (`calibration.py`): the fit is class-balanced (the probability is what
@@ -88,8 +89,8 @@ def compose(spec: ModelSpec, a2: float, b2: float) -> dict:
     if spec.fusion is not None:
         fusion = copy.deepcopy(spec.fusion)
         combiner = fusion["combiner"]
-        combiner["weights"] = [a2 * float(w) for w in combiner["weights"]]
-        combiner["bias"] = a2 * float(combiner["bias"]) + b2
+        combiner["weights"] = [float(a2 * w) for w in combiner["weights"]]
+        combiner["bias"] = float(a2 * combiner["bias"] + b2)
         # A fake stretch is the same evidence as before: its cut moves with the probabilities
         # (1, "never", stays 1).
         old = float(fusion["stretch_fake_from"])
@@ -105,7 +106,7 @@ def compose(spec: ModelSpec, a2: float, b2: float) -> dict:
             "of a logit nor fused: its videos' probabilities cannot be recalibrated exactly "
             "(calibrate a version that pools by mean logit)"
         )
-    return {"video_calibration_a": a2 * a, "video_calibration_b": a2 * b + b2}
+    return {"video_calibration_a": float(a2 * a), "video_calibration_b": float(a2 * b + b2)}
 
 
 def fit_from_decisions(
@@ -148,6 +149,10 @@ def fit_from_decisions(
         "video_uncertain_low": low,
         "video_uncertain_high": high,
     }
+    if "fusion" in changes:
+        # As training sets it: a confident fake stretch is never below the video's fake cut.
+        fusion = changes["fusion"]
+        fusion["stretch_fake_from"] = min(1.0, max(fusion["stretch_fake_from"], high))
     replace(spec, **changes)  # the new version's spec must be valid (raises ValueError)
     return DecisionCalibration(
         a2=float(a2),
