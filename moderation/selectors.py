@@ -502,3 +502,54 @@ def dashboard(now: dt.datetime | None = None) -> dict:
         "second_review": second_review_agreement(),
         "known_answers": known_answer_accuracy(),
     }
+
+
+# --- Calibration from decisions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecidedScores:
+    """A model version's decided items as labels (1 confirmed fake, 0 judged real) and the
+    video probability the version gave each when it was routed."""
+
+    labels: list[int]
+    probabilities: list[float]
+    left_out: int  # decided items without a score (no face found)
+
+
+def decided_scores_for(version) -> DecidedScores:
+    """The site's ground truth on what `version` scored: its items in a decided state (an
+    appeal reopens an item until it is decided again). Known-answer items are left out: they
+    are copies of reference videos seeded to measure moderators, not what the site received."""
+    rows = list(
+        ReviewItem.objects.filter(model_version=version, state__in=DECIDED_STATES, known_answer="")
+        .order_by("id")
+        .values_list("state", "model_score")
+    )
+    scored = [(state, score) for state, score in rows if score is not None]
+    return DecidedScores(
+        labels=[int(state == ReviewState.CONFIRMED_FAKE) for state, _ in scored],
+        probabilities=[float(score) for _, score in scored],
+        left_out=len(rows) - len(scored),
+    )
+
+
+def calibration_from_decisions(
+    version, *, max_miss: float, max_false_flag: float, min_per_class: int | None = None
+):
+    """`version`'s video mapping and band refitted on its decided items, with the figures
+    before and after (`decisions.DecisionCalibration`); nothing is written. ValueError when
+    they cannot be fitted (too few decisions, scores that do not rank them, a version whose
+    probabilities cannot be recalibrated exactly)."""
+    from detection.training.evaluation import decisions  # numpy and scikit-learn: on demand
+
+    scores = decided_scores_for(version)
+    return decisions.fit_from_decisions(
+        version.to_spec(),
+        scores.labels,
+        scores.probabilities,
+        left_out=scores.left_out,
+        max_miss=max_miss,
+        max_false_flag=max_false_flag,
+        min_per_class=decisions.MIN_PER_CLASS if min_per_class is None else min_per_class,
+    )

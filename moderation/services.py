@@ -816,3 +816,47 @@ def heatmaps_compute(*, job_id) -> int:
         except IntegrityError:  # computed twice concurrently: keep the first, drop our file
             row.image.delete(save=False)
     return added
+
+
+# --- Calibration from decisions -----------------------------------------------------------------
+
+
+def model_version_calibrate_from_decisions(
+    *,
+    model_version,
+    max_miss: float = 0.1,
+    max_false_flag: float = 0.1,
+    min_per_class: int | None = None,
+    by=None,
+):
+    """A new candidate version of `model_version` whose video mapping and band are refitted on
+    its decided items (`selectors.calibration_from_decisions`), with the figures in its
+    metrics["calibration_from_decisions"]; returns (the new version, the fit). It serves
+    nothing until it goes through shadow and promotion. ValueError when the decisions cannot
+    be fitted (nothing is written then)."""
+    from detection.services import model_version_derive
+
+    from .selectors import calibration_from_decisions
+
+    fit = calibration_from_decisions(
+        model_version,
+        max_miss=max_miss,
+        max_false_flag=max_false_flag,
+        min_per_class=min_per_class,
+    )
+    figures = fit.as_metrics(timezone.now().isoformat(timespec="seconds"))
+    figures["by"] = getattr(by, "username", "")
+    from detection.training.evaluation.decisions import describe
+
+    notes = (
+        f"{model_version.name} v{model_version.version}'s video probability and band refitted "
+        f"on the site's decided items (manage.py calibrate_from_decisions):\n\n"
+        + "\n".join(f"    {line}" for line in describe(fit).splitlines())
+    )
+    new = model_version_derive(
+        parent=model_version,
+        changes=fit.changes,
+        notes=notes,
+        metrics={"calibration_from_decisions": figures},
+    )
+    return new, fit

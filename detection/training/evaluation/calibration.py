@@ -65,7 +65,7 @@ class VideoCalibration:
         }
 
 
-def _figures(labels: np.ndarray, probabilities: np.ndarray, low: float, high: float) -> dict:
+def band_figures(labels: np.ndarray, probabilities: np.ndarray, low: float, high: float) -> dict:
     weights = metrics.balanced_weights(labels)
     return {
         "ece": metrics.expected_calibration_error(labels, probabilities),
@@ -145,8 +145,8 @@ def fit(
         n=len(labels),
         n_fake=n_fake,
         left_out=len(rows) - len(rated),
-        loo=_figures(labels, loo, low, high),
-        before=_figures(labels, before, *spec.video_band),
+        loo=band_figures(labels, loo, low, high),
+        before=band_figures(labels, before, *spec.video_band),
     )
 
 
@@ -176,22 +176,24 @@ def _rows_from_report(path: Path, spec: ModelSpec) -> tuple[list[dict], str]:
     return videos, report.get("data", str(path))
 
 
-def _describe(c: VideoCalibration) -> str:
-    def line(name, f):
-        return (
-            f"  {name:<14} ECE {f['ece']:.3f} (balanced {f['balanced_ece']:.3f})  accuracy "
-            f"{f['accuracy']:.3f} (balanced {f['balanced_accuracy']:.3f})  fakes called "
-            f"real {f['fakes_called_real']:.0%}, reals called fake "
-            f"{f['reals_called_fake']:.0%}, uncertain {f['uncertain_rate']:.0%}"
-        )
+def figures_line(name: str, f: dict) -> str:
+    """One line of `band_figures`, as the calibration commands print them."""
+    return (
+        f"  {name:<14} ECE {f['ece']:.3f} (balanced {f['balanced_ece']:.3f})  accuracy "
+        f"{f['accuracy']:.3f} (balanced {f['balanced_accuracy']:.3f})  fakes called "
+        f"real {f['fakes_called_real']:.0%}, reals called fake "
+        f"{f['reals_called_fake']:.0%}, uncertain {f['uncertain_rate']:.0%}"
+    )
 
+
+def _describe(c: VideoCalibration) -> str:
     return "\n".join(
         [
             f"{c.n} videos ({c.n_fake} fake), {c.left_out} left out (no face or unreadable)",
             f"p = sigmoid({c.a:.4f} * logit + {c.b:.4f}); band: real below {c.low}, fake from "
             f"{c.high}",
-            line("before", c.before),
-            line("leave-one-out", c.loo),
+            figures_line("before", c.before),
+            figures_line("leave-one-out", c.loo),
         ]
     )
 
