@@ -14,6 +14,15 @@ def model_version_active() -> ModelVersion | None:
     return ModelVersion.objects.filter(state=ModelState.ACTIVE).first()
 
 
+def model_version_named(label: str) -> ModelVersion | None:
+    """A version by its label NAME:VERSION (e.g. "lite0_sbi:5"); None if none is registered.
+    ValueError for a label without the colon."""
+    name, sep, number = label.partition(":")
+    if not sep:
+        raise ValueError(f"name a version as NAME:VERSION, not {label!r}")
+    return ModelVersion.objects.filter(name=name, version=number).first()
+
+
 def model_version_active_or_none_safely() -> ModelVersion | None:
     """The active version, or None when the database is missing or was never migrated."""
     try:

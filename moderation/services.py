@@ -27,6 +27,8 @@ from detection.charts import band_text
 from detection.heatmaps import heatmap_overlays
 from detection.models import AnalysisJob, FaceResult, JobStatus, Verdict
 from detection.pipeline.errors import ModelLoadError
+from detection.services import model_version_derive
+from detection.training.evaluation.decisions import describe
 from webhooks.services import webhook_job_moderated
 
 from . import notifications
@@ -46,6 +48,7 @@ from .models import (
     ReviewState,
     SecondReview,
 )
+from .selectors import calibration_from_decisions
 
 logger = logging.getLogger(__name__)
 
@@ -834,10 +837,6 @@ def model_version_calibrate_from_decisions(
     metrics["calibration_from_decisions"]; returns (the new version, the fit). It serves
     nothing until it goes through shadow and promotion. ValueError when the decisions cannot
     be fitted (nothing is written then)."""
-    from detection.services import model_version_derive
-
-    from .selectors import calibration_from_decisions
-
     fit = calibration_from_decisions(
         model_version,
         max_miss=max_miss,
@@ -846,7 +845,6 @@ def model_version_calibrate_from_decisions(
     )
     figures = fit.as_metrics(timezone.now().isoformat(timespec="seconds"))
     figures["by"] = getattr(by, "username", "")
-    from detection.training.evaluation.decisions import describe
 
     notes = (
         f"{model_version.name} v{model_version.version}'s video probability and band refitted "

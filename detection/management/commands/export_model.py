@@ -3,16 +3,18 @@ from django.core.management.base import BaseCommand, CommandError
 
 from detection.archive import model_archive_write
 from detection.models import ModelVersion
+from detection.selectors import model_version_named
 
 
-def version_named(text: str) -> ModelVersion:
-    """NAME:VERSION (e.g. lite0_sbi:5) -> the registered version, or CommandError."""
-    name, sep, number = text.partition(":")
-    if not sep:
-        raise CommandError(f"name a version as NAME:VERSION, not {text!r}")
-    version = ModelVersion.objects.filter(name=name, version=number).first()
+def version_named(label: str) -> ModelVersion:
+    """NAME:VERSION (e.g. lite0_sbi:5) -> the registered version, or CommandError (for the
+    commands that name a version)."""
+    try:
+        version = model_version_named(label)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
     if version is None:
-        raise CommandError(f"no registered version {name} v{number}")
+        raise CommandError(f"no registered version {label}")
     return version
 
 
