@@ -39,6 +39,7 @@ from .models import (
     ModelState,
     ModelVersion,
     PersonResult,
+    ShadowResult,
     Video,
 )
 from .selectors import model_version_active
@@ -520,6 +521,7 @@ def job_store_result(
             )
             if in_transaction is not None:
                 in_transaction(job=job)
+            shadow_results_queue(job=job)
             upload_storage.place_dir(staging, crops_dir)
             placed = True
     except Exception:
@@ -528,6 +530,102 @@ def job_store_result(
             upload_storage.discard_dir(Path(settings.MEDIA_ROOT) / crops_dir)
         raise
     return job
+
+
+# --- Shadow runs ------------------------------------------------------------------------------
+
+
+def shadow_results_queue(*, job: AnalysisJob) -> list[ShadowResult]:
+    """Inside the transaction that stores a job's result: a queued ShadowResult for each version
+    in shadow (not the job's own), each sent to the analysis cluster after commit.
+
+    Shadow scores never touch the job, its verdict or its routing; a failure here is logged and
+    the job's result is stored all the same. A re-analysis gets none (it repeats a job that had
+    its chance), nor does anything while DETECTION_SHADOW_RUNS is off.
+    """
+    if not settings.DETECTION_SHADOW_RUNS or job.reanalysis_of_id is not None:
+        return []
+    created = []
+    try:
+        with transaction.atomic():  # a savepoint: a failure here never loses the job's result
+            shadows = ModelVersion.objects.filter(state=ModelState.SHADOW).exclude(
+                pk=job.model_version_id
+            )
+            for version in shadows:
+                row, new = ShadowResult.objects.get_or_create(
+                    job=job, model_version=version, defaults={"config": job.config}
+                )
+                if new:
+                    created.append(row)
+    except Exception:
+        logger.exception("job %s: shadow scores not queued", job.id)
+        return []
+    for row in created:
+        transaction.on_commit(lambda pk=row.pk: reconcile.shadow_message_send(shadow_result_id=pk))
+    return created
+
+
+def _shadow_fail(row: ShadowResult, code: str, message: str) -> ShadowResult:
+    row.status, row.error_code, row.error = JobStatus.FAILED, code[:32], message
+    row.finished_at = timezone.now()
+    ShadowResult.objects.filter(pk=row.pk).update(
+        status=row.status, error_code=row.error_code, error=message, finished_at=row.finished_at
+    )
+    return row
+
+
+def shadow_result_compute(*, shadow_result_id) -> ShadowResult | None:
+    """Score a stored upload with a shadow version, with the config the job recorded; the
+    verdict is the shadow version's own (its video band). Every outcome is stored on the
+    ShadowResult, nothing is raised (the worker lives on); the job is never touched.
+
+    None when the row was not claimed (missing, or no longer queued).
+    """
+    claimed = ShadowResult.objects.filter(pk=shadow_result_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING
+    )
+    if not claimed:
+        logger.info("shadow result %s not claimed (missing or no longer queued)", shadow_result_id)
+        return None
+    row = ShadowResult.objects.select_related("job__video", "model_version").get(
+        pk=shadow_result_id
+    )
+    started = time.perf_counter()
+    try:
+        job = row.job
+        recorded = row.config or job.config
+        config = config_from_record(recorded) if recorded else analysis_config(job.profile)
+        analyser = analyser_for_spec(row.model_version.to_spec(), config)
+        result = analyser.analyse(job.video.file.path)
+    except PipelineError as exc:
+        logger.info("shadow result %s failed: %s", shadow_result_id, exc)
+        return _shadow_fail(row, exc.code, str(exc))
+    except Exception as exc:  # a bug or a resource error: record it, keep the worker alive
+        logger.exception("shadow result %s crashed", shadow_result_id)
+        return _shadow_fail(
+            row,
+            "internal_error",
+            f"Internal error while scoring in shadow ({exc.__class__.__name__}: {exc}).",
+        )
+    try:
+        row.status = JobStatus.DONE
+        row.verdict = result.verdict
+        row.fake_probability = result.fake_probability
+        row.reasons = [asdict(r) for r in result.reasons]
+        row.config = asdict(config)
+        row.frame_indices = [frame.index for frame in result.frames]
+        row.weights_sha256 = _served_sha256(analyser)
+        row.timings = {**result.timings, "total": round(time.perf_counter() - started, 4)}
+        row.finished_at = timezone.now()
+        row.save()
+    except Exception as exc:
+        logger.exception("shadow result %s: storing failed", shadow_result_id)
+        return _shadow_fail(
+            row,
+            "internal_error",
+            f"Internal error while storing the shadow score ({exc.__class__.__name__}).",
+        )
+    return row
 
 
 # --- Model versions ---------------------------------------------------------------------------
