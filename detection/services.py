@@ -38,6 +38,8 @@ from .models import (
     JobStatus,
     ModelState,
     ModelVersion,
+    ModelVersionAction,
+    ModelVersionEvent,
     PersonResult,
     ShadowResult,
     Video,
@@ -672,9 +674,13 @@ def model_version_create(
     card: str = "",
     state: str = ModelState.CANDIDATE,
     derived_from: ModelVersion | None = None,
+    by=None,
+    reason: str = "",
+    event: str = ModelVersionAction.REGISTERED,
 ) -> ModelVersion:
     """A new registry record from a spec whose weights path is absolute or project-relative;
-    its files' SHA-256 are pinned. Refuses a name and version already registered."""
+    its files' SHA-256 are pinned. Refuses a name and version already registered. Its history
+    starts with `event` (registered, or imported from an archive)."""
     weights = Path(spec.weights_file)
     weights = weights if weights.is_absolute() else Path(settings.BASE_DIR) / weights
     config = {
@@ -699,10 +705,11 @@ def model_version_create(
     )
     version.full_clean(exclude=["state"])
     version.save()
+    model_version_event_record(model_version=version, action=event, by=by, reason=reason)
     if state == ModelState.ACTIVE:
-        model_version_activate(model_version=version)
+        model_version_activate(model_version=version, by=by, reason=reason)
     elif state != ModelState.CANDIDATE:
-        model_version_set_state(model_version=version, state=state)
+        model_version_set_state(model_version=version, state=state, by=by, reason=reason)
     return version
 
 
@@ -778,28 +785,96 @@ def model_version_derive(
     return model_version_create(spec=spec, card=card, derived_from=parent)
 
 
+def model_version_event_record(
+    *,
+    model_version: ModelVersion,
+    action: str,
+    by=None,
+    reason: str = "",
+    override_reason: str = "",
+    comparison: dict | None = None,
+    replaced: ModelVersion | None = None,
+) -> ModelVersionEvent:
+    """Append one step to a version's history (never edited or deleted)."""
+    return ModelVersionEvent.objects.create(
+        model_version=model_version,
+        action=action,
+        actor=by if getattr(by, "pk", None) else None,
+        reason=reason,
+        override_reason=override_reason,
+        comparison=comparison,
+        replaced=replaced,
+    )
+
+
 @transaction.atomic
-def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
+def model_version_activate(
+    *,
+    model_version: ModelVersion,
+    by=None,
+    reason: str = "",
+    action: str = ModelVersionAction.PROMOTED,
+    override_reason: str = "",
+    comparison: dict | None = None,
+) -> ModelVersion:
     """Make this the only active version (the one active before is retired); jobs queued from
-    now on use it. Its weights must be on this server."""
+    now on use it. Its weights must be on this server. Recorded as `action` (promoted, or
+    rolled back), with the version it replaced, and the retirement of that one.
+
+    A promotion that weighs the moderators' decisions is `moderation.services.
+    model_version_promote`; this is the step itself."""
     if not model_version.weights_present:
         raise ValidationError(
             f"{model_version}'s weights are not on this server ({model_version.spec['weights_file']}"
             "): import its archive first (manage.py import_model)."
         )
+    replaced = (
+        ModelVersion.objects.select_for_update()
+        .filter(state=ModelState.ACTIVE)
+        .exclude(pk=model_version.pk)
+        .first()
+    )
+    if replaced is None and model_version.is_active:
+        return model_version  # already active: nothing happens, nothing to record
     ModelVersion.objects.filter(state=ModelState.ACTIVE).exclude(pk=model_version.pk).update(
         state=ModelState.RETIRED
     )
     model_version.state = ModelState.ACTIVE
     model_version.save(update_fields=["state"])
+    if replaced is not None:
+        model_version_event_record(
+            model_version=replaced,
+            action=ModelVersionAction.RETIRED,
+            by=by,
+            reason=f"replaced by {model_version.name} v{model_version.version}"
+            + (f": {reason}" if reason else ""),
+        )
+    model_version_event_record(
+        model_version=model_version,
+        action=action,
+        by=by,
+        reason=reason,
+        override_reason=override_reason,
+        comparison=comparison,
+        replaced=replaced,
+    )
     return model_version
 
 
+_STATE_ACTIONS = {
+    ModelState.SHADOW: ModelVersionAction.SHADOW_STARTED,
+    ModelState.RETIRED: ModelVersionAction.RETIRED,
+}
+
+
 @transaction.atomic
-def model_version_set_state(*, model_version: ModelVersion, state: str) -> ModelVersion:
-    """Move a version to candidate, shadow or retired (activation is `model_version_activate`)."""
+def model_version_set_state(
+    *, model_version: ModelVersion, state: str, by=None, reason: str = ""
+) -> ModelVersion:
+    """Move a version to candidate, shadow or retired (activation is `model_version_activate`).
+    Recorded: shadow started, shadow stopped (out of shadow), retired."""
     if state == ModelState.ACTIVE:
-        return model_version_activate(model_version=model_version)
+        return model_version_activate(model_version=model_version, by=by, reason=reason)
     if state not in ModelState.values:
         raise ValidationError(f"unknown state {state!r}")
     if model_version.is_active:
@@ -808,6 +883,52 @@ def model_version_set_state(*, model_version: ModelVersion, state: str) -> Model
         )
     if state == ModelState.SHADOW and not model_version.weights_present:
         raise ValidationError(f"{model_version}'s weights are not on this server.")
+    before = model_version.state
     model_version.state = state
     model_version.save(update_fields=["state"])
+    if before == state:
+        return model_version
+    if before == ModelState.SHADOW:
+        model_version_event_record(
+            model_version=model_version,
+            action=ModelVersionAction.SHADOW_STOPPED,
+            by=by,
+            reason=reason,
+        )
+    action = _STATE_ACTIONS.get(state)
+    if action is not None:
+        model_version_event_record(model_version=model_version, action=action, by=by, reason=reason)
     return model_version
+
+
+def model_version_previous_active(*, current: ModelVersion) -> ModelVersion | None:
+    """The version that was active before `current` became active (from its history)."""
+    event = (
+        ModelVersionEvent.objects.filter(
+            model_version=current,
+            action__in=[ModelVersionAction.PROMOTED, ModelVersionAction.ROLLED_BACK],
+        )
+        .select_related("replaced")
+        .first()
+    )
+    return event.replaced if event is not None else None
+
+
+@transaction.atomic
+def model_version_rollback(*, by, reason: str) -> ModelVersion:
+    """Make the version that was active before the current one active again (the current one is
+    retired), audited. Its weights must be on this server."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("A rollback needs a reason.")
+    current = ModelVersion.objects.filter(state=ModelState.ACTIVE).first()
+    if current is None:
+        raise ValidationError("No version is active: there is nothing to roll back.")
+    previous = model_version_previous_active(current=current)
+    if previous is None:
+        raise ValidationError(
+            f"{current}'s history records no version active before it: activate one instead."
+        )
+    return model_version_activate(
+        model_version=previous, by=by, reason=reason, action=ModelVersionAction.ROLLED_BACK
+    )
