@@ -698,4 +698,5 @@ def dashboard(now: dt.datetime | None = None) -> dict:
         "agreement": dashboard_agreement(),
         "second_review": second_review_agreement(),
         "known_answers": known_answer_accuracy(),
+        "shadow_versions": shadow_versions_compared(now),
     }
