@@ -285,6 +285,15 @@ DETECTION_DEFAULT_MODEL_SPEC = Path(
 # Where `import_model` puts the weights of a version new to this site (a retired version's
 # weights go back where its record says they were).
 DETECTION_MODEL_STORE = Path(envstr("DETECTION_MODEL_STORE", str(VAR_DIR / "models")))
+# How many loaded analysers (model versions) a worker process keeps: 2 holds the active version
+# and one shadow version (docs/model-lifecycle.md); each costs about 0.4 GB.
+DETECTION_ANALYSERS_CACHED = max(1, envint("DETECTION_ANALYSERS_CACHED", 2))
+# Versions in state "shadow" score every new upload beside the active one (never routing it);
+# False switches shadow scoring off site-wide.
+DETECTION_SHADOW_RUNS = envbool("DETECTION_SHADOW_RUNS", True)
+# A promotion needs at least this many moderator-decided items both versions scored, unless an
+# admin gives an override reason.
+MODEL_PROMOTION_MIN_DECIDED = max(1, envint("MODEL_PROMOTION_MIN_DECIDED", 30))
 DETECTION_JOB_TIMEOUT_S = envint("DETECTION_JOB_TIMEOUT_S", 900)
 # A running job's worker stamps its heartbeat this often; a heartbeat older than the stale age
 # means the worker died (killed, machine lost): the job goes back to the queue, at most

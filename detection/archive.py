@@ -31,7 +31,7 @@ from detection.model_cache import served_file
 from detection.pipeline.classify import file_sha256, serving_path
 from detection.pipeline.spec import ModelSpec
 
-from .models import ModelVersion
+from .models import ModelVersion, ModelVersionAction
 from .services import model_version_create
 
 FORMAT = "deepfake-model-archive/1"
@@ -192,6 +192,7 @@ def model_archive_read(*, path: str | Path, state: str = "") -> Imported:
     version = model_version_create(
         spec=replace(spec, weights_file=str(folder / spec.weights_file)),
         card=card,
+        event=ModelVersionAction.IMPORTED,
         **({"state": state} if state else {}),
     )
     return Imported(model_version=version, restored=restored, registered=True)

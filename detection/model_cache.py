@@ -1,13 +1,16 @@
 """Loaded models, one per model version per worker process.
 
 Loading TensorFlow and a model costs seconds and hundreds of MB: it happens once per process,
-on the first job that needs that version, never per job. Two caches, each keeping one version:
-the Analyser that scores videos, and the Keras model Grad-CAM heatmaps need.
+on the first job that needs that version, never per job. Two caches: the Analysers that score
+videos (the last DETECTION_ANALYSERS_CACHED used, 2 by default: the active version and one
+shadow version, so a shadow score does not reload the active model), and the one Keras model
+Grad-CAM heatmaps need.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import fields
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from detection.pipeline.errors import ModelLoadError
 from detection.pipeline.spec import ModelSpec
 
 _lock = threading.Lock()
-_cache: dict[tuple, Analyser] = {}
+_cache: OrderedDict[tuple, Analyser] = OrderedDict()  # least recently used first
 _keras_lock = threading.Lock()
 _keras_cache: dict[str, object] = {}
 
@@ -85,15 +88,19 @@ def analyser_for_spec(spec: ModelSpec, config: AnalysisConfig | None = None) -> 
     key = (tuple((f.name, repr(getattr(spec, f.name))) for f in fields(spec)), config)
     with _lock:
         analyser = _cache.get(key)
-        if analyser is None:
+        if analyser is not None:
+            _cache.move_to_end(key)
+        else:
             sha = _check_pinned(spec)
             # The LiteRT conversion when one sits beside the weights, else the Keras model.
             classifier = make_classifier(spec, spec.weights_file)
             analyser = Analyser(spec, classifier, config=config)
             analyser.weights_sha256 = sha
-            # A worker uses one version at a time; drop others so memory stays bounded.
-            _cache.clear()
+            # Keep the last few versions used (active + shadow); drop the least recently used
+            # beyond that, so memory stays bounded.
             _cache[key] = analyser
+            while len(_cache) > _analysers_cached():
+                _cache.popitem(last=False)
         return analyser
 
 
@@ -113,8 +120,12 @@ def keras_model_for_spec(spec: ModelSpec):
         return model
 
 
+def _analysers_cached() -> int:
+    return max(1, int(getattr(settings, "DETECTION_ANALYSERS_CACHED", 2)))
+
+
 def analysers_loaded() -> int:
-    """How many analysers this process holds (at most one)."""
+    """How many analysers this process holds (at most DETECTION_ANALYSERS_CACHED)."""
     with _lock:
         return len(_cache)
 

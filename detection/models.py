@@ -490,3 +490,73 @@ class ShadowResult(models.Model):
 
     def __str__(self):
         return f"{self.model_version} on {self.job_id} ({self.status})"
+
+
+class ModelVersionEventError(Exception):
+    """A model version's history is append-only."""
+
+
+class ModelVersionAction(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    SHADOW_STARTED = "shadow_started", "Shadow run started"
+    SHADOW_STOPPED = "shadow_stopped", "Shadow run stopped"
+    PROMOTED = "promoted", "Promoted (made active)"
+    ROLLED_BACK = "rolled_back", "Rolled back to (made active again)"
+    RETIRED = "retired", "Retired"
+    IMPORTED = "imported", "Imported from an archive"
+
+
+class ModelVersionEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ModelVersionEventError("A model version's history is append-only: never updated.")
+
+    def delete(self):
+        raise ModelVersionEventError("A model version's history is append-only: never deleted.")
+
+
+class ModelVersionEvent(models.Model):
+    """One step in a version's life (registered, shadow, promoted, rolled back, retired), who
+    took it and why. Written once, never edited or deleted."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=ModelVersionAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who took the step (empty: a command or the system).",
+    )
+    reason = models.TextField(blank=True)
+    override_reason = models.TextField(
+        blank=True, help_text="Why a promotion went ahead against the comparison's figures."
+    )
+    comparison = models.JSONField(
+        null=True, blank=True, help_text="The shadow comparison a promotion rested on."
+    )
+    replaced = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="On a promotion or a rollback: the version that was active before.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ModelVersionEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.model_version}: {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ModelVersionEventError("A model version's history is append-only: never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ModelVersionEventError("A model version's history is append-only: never deleted.")

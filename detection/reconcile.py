@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # The worker's entry point is the orchestration's (analysis, then review and webhooks).
 ANALYSE_TASK = "orchestration.tasks.analyse_job"
+# A shadow version's score of a stored upload (detection.tasks.shadow_score).
+SHADOW_TASK = "detection.tasks.shadow_score"
 
 
 def analysis_message_send(*, job_id) -> None:
@@ -45,6 +47,19 @@ def analysis_message_send(*, job_id) -> None:
         ANALYSE_TASK,
         str(job_id),
         task_name=f"analyse-{job_id}",
+        cluster=settings.DETECTION_QUEUE_NAME,
+    )
+
+
+def shadow_message_send(*, shadow_result_id) -> None:
+    """Send a shadow score to the analysis cluster: it loads a model like an analysis does, so
+    it runs where models run, never on the side cluster that heatmaps and webhooks share."""
+    from django_q.tasks import async_task
+
+    async_task(
+        SHADOW_TASK,
+        shadow_result_id,
+        task_name=f"shadow-{shadow_result_id}",
         cluster=settings.DETECTION_QUEUE_NAME,
     )
 

@@ -38,7 +38,10 @@ from .models import (
     JobStatus,
     ModelState,
     ModelVersion,
+    ModelVersionAction,
+    ModelVersionEvent,
     PersonResult,
+    ShadowResult,
     Video,
 )
 from .selectors import model_version_active
@@ -525,6 +528,7 @@ def job_store_result(
             )
             if in_transaction is not None:
                 in_transaction(job=job)
+            shadow_results_queue(job=job)
             upload_storage.place_dir(staging, crops_dir)
             placed = True
     except Exception:
@@ -533,6 +537,102 @@ def job_store_result(
             upload_storage.discard_dir(Path(settings.MEDIA_ROOT) / crops_dir)
         raise
     return job
+
+
+# --- Shadow runs ------------------------------------------------------------------------------
+
+
+def shadow_results_queue(*, job: AnalysisJob) -> list[ShadowResult]:
+    """Inside the transaction that stores a job's result: a queued ShadowResult for each version
+    in shadow (not the job's own), each sent to the analysis cluster after commit.
+
+    Shadow scores never touch the job, its verdict or its routing; a failure here is logged and
+    the job's result is stored all the same. A re-analysis gets none (it repeats a job that had
+    its chance), nor does anything while DETECTION_SHADOW_RUNS is off.
+    """
+    if not settings.DETECTION_SHADOW_RUNS or job.reanalysis_of_id is not None:
+        return []
+    created = []
+    try:
+        with transaction.atomic():  # a savepoint: a failure here never loses the job's result
+            shadows = ModelVersion.objects.filter(state=ModelState.SHADOW).exclude(
+                pk=job.model_version_id
+            )
+            for version in shadows:
+                row, new = ShadowResult.objects.get_or_create(
+                    job=job, model_version=version, defaults={"config": job.config}
+                )
+                if new:
+                    created.append(row)
+    except Exception:
+        logger.exception("job %s: shadow scores not queued", job.id)
+        return []
+    for row in created:
+        transaction.on_commit(lambda pk=row.pk: reconcile.shadow_message_send(shadow_result_id=pk))
+    return created
+
+
+def _shadow_fail(row: ShadowResult, code: str, message: str) -> ShadowResult:
+    row.status, row.error_code, row.error = JobStatus.FAILED, code[:32], message
+    row.finished_at = timezone.now()
+    ShadowResult.objects.filter(pk=row.pk).update(
+        status=row.status, error_code=row.error_code, error=message, finished_at=row.finished_at
+    )
+    return row
+
+
+def shadow_result_compute(*, shadow_result_id) -> ShadowResult | None:
+    """Score a stored upload with a shadow version, with the config the job recorded; the
+    verdict is the shadow version's own (its video band). Every outcome is stored on the
+    ShadowResult, nothing is raised (the worker lives on); the job is never touched.
+
+    None when the row was not claimed (missing, or no longer queued).
+    """
+    claimed = ShadowResult.objects.filter(pk=shadow_result_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING
+    )
+    if not claimed:
+        logger.info("shadow result %s not claimed (missing or no longer queued)", shadow_result_id)
+        return None
+    row = ShadowResult.objects.select_related("job__video", "model_version").get(
+        pk=shadow_result_id
+    )
+    started = time.perf_counter()
+    try:
+        job = row.job
+        recorded = row.config or job.config
+        config = config_from_record(recorded) if recorded else analysis_config(job.profile)
+        analyser = analyser_for_spec(row.model_version.to_spec(), config)
+        result = analyser.analyse(job.video.file.path)
+    except PipelineError as exc:
+        logger.info("shadow result %s failed: %s", shadow_result_id, exc)
+        return _shadow_fail(row, exc.code, str(exc))
+    except Exception as exc:  # a bug or a resource error: record it, keep the worker alive
+        logger.exception("shadow result %s crashed", shadow_result_id)
+        return _shadow_fail(
+            row,
+            "internal_error",
+            f"Internal error while scoring in shadow ({exc.__class__.__name__}: {exc}).",
+        )
+    try:
+        row.status = JobStatus.DONE
+        row.verdict = result.verdict
+        row.fake_probability = result.fake_probability
+        row.reasons = [asdict(r) for r in result.reasons]
+        row.config = asdict(config)
+        row.frame_indices = [frame.index for frame in result.frames]
+        row.weights_sha256 = _served_sha256(analyser)
+        row.timings = {**result.timings, "total": round(time.perf_counter() - started, 4)}
+        row.finished_at = timezone.now()
+        row.save()
+    except Exception as exc:
+        logger.exception("shadow result %s: storing failed", shadow_result_id)
+        return _shadow_fail(
+            row,
+            "internal_error",
+            f"Internal error while storing the shadow score ({exc.__class__.__name__}).",
+        )
+    return row
 
 
 # --- Model versions ---------------------------------------------------------------------------
@@ -585,9 +685,13 @@ def model_version_create(
     card: str = "",
     state: str = ModelState.CANDIDATE,
     derived_from: ModelVersion | None = None,
+    by=None,
+    reason: str = "",
+    event: str = ModelVersionAction.REGISTERED,
 ) -> ModelVersion:
     """A new registry record from a spec whose weights path is absolute or project-relative;
-    its files' SHA-256 are pinned. Refuses a name and version already registered."""
+    its files' SHA-256 are pinned. Refuses a name and version already registered. Its history
+    starts with `event` (registered, or imported from an archive)."""
     weights = Path(spec.weights_file)
     weights = weights if weights.is_absolute() else Path(settings.BASE_DIR) / weights
     config = {
@@ -612,10 +716,11 @@ def model_version_create(
     )
     version.full_clean(exclude=["state"])
     version.save()
+    model_version_event_record(model_version=version, action=event, by=by, reason=reason)
     if state == ModelState.ACTIVE:
-        model_version_activate(model_version=version)
+        model_version_activate(model_version=version, by=by, reason=reason)
     elif state != ModelState.CANDIDATE:
-        model_version_set_state(model_version=version, state=state)
+        model_version_set_state(model_version=version, state=state, by=by, reason=reason)
     return version
 
 
@@ -696,28 +801,96 @@ def model_version_derive(
     return model_version_create(spec=spec, card=card, derived_from=parent)
 
 
+def model_version_event_record(
+    *,
+    model_version: ModelVersion,
+    action: str,
+    by=None,
+    reason: str = "",
+    override_reason: str = "",
+    comparison: dict | None = None,
+    replaced: ModelVersion | None = None,
+) -> ModelVersionEvent:
+    """Append one step to a version's history (never edited or deleted)."""
+    return ModelVersionEvent.objects.create(
+        model_version=model_version,
+        action=action,
+        actor=by if getattr(by, "pk", None) else None,
+        reason=reason,
+        override_reason=override_reason,
+        comparison=comparison,
+        replaced=replaced,
+    )
+
+
 @transaction.atomic
-def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
+def model_version_activate(
+    *,
+    model_version: ModelVersion,
+    by=None,
+    reason: str = "",
+    action: str = ModelVersionAction.PROMOTED,
+    override_reason: str = "",
+    comparison: dict | None = None,
+) -> ModelVersion:
     """Make this the only active version (the one active before is retired); jobs queued from
-    now on use it. Its weights must be on this server."""
+    now on use it. Its weights must be on this server. Recorded as `action` (promoted, or
+    rolled back), with the version it replaced, and the retirement of that one.
+
+    A promotion that weighs the moderators' decisions is `moderation.services.
+    model_version_promote`; this is the step itself."""
     if not model_version.weights_present:
         raise ValidationError(
             f"{model_version}'s weights are not on this server ({model_version.spec['weights_file']}"
             "): import its archive first (manage.py import_model)."
         )
+    replaced = (
+        ModelVersion.objects.select_for_update()
+        .filter(state=ModelState.ACTIVE)
+        .exclude(pk=model_version.pk)
+        .first()
+    )
+    if replaced is None and model_version.is_active:
+        return model_version  # already active: nothing happens, nothing to record
     ModelVersion.objects.filter(state=ModelState.ACTIVE).exclude(pk=model_version.pk).update(
         state=ModelState.RETIRED
     )
     model_version.state = ModelState.ACTIVE
     model_version.save(update_fields=["state"])
+    if replaced is not None:
+        model_version_event_record(
+            model_version=replaced,
+            action=ModelVersionAction.RETIRED,
+            by=by,
+            reason=f"replaced by {model_version.name} v{model_version.version}"
+            + (f": {reason}" if reason else ""),
+        )
+    model_version_event_record(
+        model_version=model_version,
+        action=action,
+        by=by,
+        reason=reason,
+        override_reason=override_reason,
+        comparison=comparison,
+        replaced=replaced,
+    )
     return model_version
 
 
+_STATE_ACTIONS = {
+    ModelState.SHADOW: ModelVersionAction.SHADOW_STARTED,
+    ModelState.RETIRED: ModelVersionAction.RETIRED,
+}
+
+
 @transaction.atomic
-def model_version_set_state(*, model_version: ModelVersion, state: str) -> ModelVersion:
-    """Move a version to candidate, shadow or retired (activation is `model_version_activate`)."""
+def model_version_set_state(
+    *, model_version: ModelVersion, state: str, by=None, reason: str = ""
+) -> ModelVersion:
+    """Move a version to candidate, shadow or retired (activation is `model_version_activate`).
+    Recorded: shadow started, shadow stopped (out of shadow), retired."""
     if state == ModelState.ACTIVE:
-        return model_version_activate(model_version=model_version)
+        return model_version_activate(model_version=model_version, by=by, reason=reason)
     if state not in ModelState.values:
         raise ValidationError(f"unknown state {state!r}")
     if model_version.is_active:
@@ -726,6 +899,52 @@ def model_version_set_state(*, model_version: ModelVersion, state: str) -> Model
         )
     if state == ModelState.SHADOW and not model_version.weights_present:
         raise ValidationError(f"{model_version}'s weights are not on this server.")
+    before = model_version.state
     model_version.state = state
     model_version.save(update_fields=["state"])
+    if before == state:
+        return model_version
+    if before == ModelState.SHADOW:
+        model_version_event_record(
+            model_version=model_version,
+            action=ModelVersionAction.SHADOW_STOPPED,
+            by=by,
+            reason=reason,
+        )
+    action = _STATE_ACTIONS.get(state)
+    if action is not None:
+        model_version_event_record(model_version=model_version, action=action, by=by, reason=reason)
     return model_version
+
+
+def model_version_previous_active(*, current: ModelVersion) -> ModelVersion | None:
+    """The version that was active before `current` became active (from its history)."""
+    event = (
+        ModelVersionEvent.objects.filter(
+            model_version=current,
+            action__in=[ModelVersionAction.PROMOTED, ModelVersionAction.ROLLED_BACK],
+        )
+        .select_related("replaced")
+        .first()
+    )
+    return event.replaced if event is not None else None
+
+
+@transaction.atomic
+def model_version_rollback(*, by, reason: str) -> ModelVersion:
+    """Make the version that was active before the current one active again (the current one is
+    retired), audited. Its weights must be on this server."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("A rollback needs a reason.")
+    current = ModelVersion.objects.filter(state=ModelState.ACTIVE).first()
+    if current is None:
+        raise ValidationError("No version is active: there is nothing to roll back.")
+    previous = model_version_previous_active(current=current)
+    if previous is None:
+        raise ValidationError(
+            f"{current}'s history records no version active before it: activate one instead."
+        )
+    return model_version_activate(
+        model_version=previous, by=by, reason=reason, action=ModelVersionAction.ROLLED_BACK
+    )

@@ -12,7 +12,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from detection.charts import Point, band_text, face_band_caption, p_text, score_timeline_svg
-from detection.models import AnalysisJob, FaceResult, ModelVersion
+from detection.models import (
+    AnalysisJob,
+    FaceResult,
+    JobStatus,
+    ModelState,
+    ModelVersion,
+    ShadowResult,
+)
 from detection.selectors import job_segments
 
 from .models import (
@@ -492,6 +499,196 @@ def decisions_for_export(since: dt.date | None = None, until: dt.date | None = N
     return qs
 
 
+# --- Shadow versions against the active one ----------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """A candidate (shadow) version against the active one, on the moderators' decisions.
+
+    `decided`, `fakes`, `reals`: items moderators decided (confirmed fake / judged real) that both
+    versions scored: the active at routing (`ReviewItem.model_score`), the candidate in shadow.
+    `active_fpr`: the active version's share of those reals at or above its own video band's
+    high end; each recall is the share of fakes caught at that false-positive rate (the
+    candidate at the lowest threshold on its scores whose false-positive rate is no higher).
+    `scored`: jobs of the active version the candidate scored in shadow (decided or not);
+    `*_to_review`: how many of them each version would have sent to a moderator.
+    """
+
+    candidate: ModelVersion
+    active: ModelVersion | None
+    decided: int = 0
+    fakes: int = 0
+    reals: int = 0
+    active_auc: float | None = None
+    candidate_auc: float | None = None
+    active_threshold: float | None = None
+    active_fpr: float | None = None
+    active_recall: float | None = None
+    candidate_threshold: float | None = None
+    candidate_fpr: float | None = None
+    candidate_recall: float | None = None
+    scored: int = 0
+    active_to_review: int = 0
+    candidate_to_review: int = 0
+    failures: int = 0
+    pending: int = 0
+
+    def shortfalls(self, *, min_decided: int) -> list[str]:
+        """Why the candidate cannot be promoted on these figures ([]: it can)."""
+        out = []
+        if self.active is None:
+            return out  # nothing to be worse than
+        if self.decided < min_decided:
+            out.append(
+                f"only {self.decided} decided items scored by both versions (at least "
+                f"{min_decided} needed)"
+            )
+        if self.candidate_auc is None or self.active_auc is None:
+            out.append("no AUC: the decided items need both fakes and reals")
+        elif self.candidate_auc < self.active_auc:
+            out.append(
+                f"AUC {self.candidate_auc:.3f} is below the active version's {self.active_auc:.3f}"
+            )
+        if self.candidate_recall is not None and self.active_recall is not None:
+            if self.candidate_recall < self.active_recall:
+                out.append(
+                    f"recall {self.candidate_recall:.3f} at the active version's false-positive "
+                    f"rate {self.active_fpr:.3f} is below the active version's "
+                    f"{self.active_recall:.3f}"
+                )
+        return out
+
+    def snapshot(self) -> dict:
+        """The figures as JSON (kept with a promotion's audit event)."""
+        figures = {
+            k: getattr(self, k)
+            for k in (
+                "decided",
+                "fakes",
+                "reals",
+                "active_auc",
+                "candidate_auc",
+                "active_threshold",
+                "active_fpr",
+                "active_recall",
+                "candidate_threshold",
+                "candidate_fpr",
+                "candidate_recall",
+                "scored",
+                "active_to_review",
+                "candidate_to_review",
+                "failures",
+                "pending",
+            )
+        }
+        return {
+            "candidate": {"id": self.candidate.pk, "name": str(self.candidate)},
+            "active": {"id": self.active.pk, "name": str(self.active)} if self.active else None,
+            **figures,
+        }
+
+
+def _rate(hits: int, total: int) -> float | None:
+    return hits / total if total else None
+
+
+def _recall_at_fpr(labels: list[int], scores: list[float], max_fpr: float):
+    """(threshold, fpr, recall) at the lowest threshold on `scores` whose false-positive rate is
+    at most `max_fpr` (None where there are no reals or no fakes)."""
+    reals = [s for y, s in zip(labels, scores, strict=True) if y == 0]
+    fakes = [s for y, s in zip(labels, scores, strict=True) if y == 1]
+    if not reals or not fakes:
+        return None, None, None
+    best = (float("inf"), 0.0, 0.0)  # nothing called fake: no false positive, no recall
+    for t in sorted(set(scores)):
+        fpr = sum(s >= t for s in reals) / len(reals)
+        if fpr <= max_fpr:
+            best = (t, fpr, sum(s >= t for s in fakes) / len(fakes))
+            break  # the lowest such threshold catches the most fakes
+    return best
+
+
+def shadow_comparison(*, candidate: ModelVersion, active: ModelVersion | None = None) -> Comparison:
+    """The candidate's shadow scores against the active version's on the same uploads."""
+    from detection.training.evaluation.metrics import auc
+
+    from .services import route_for_score
+
+    if active is None:
+        active = ModelVersion.objects.filter(state=ModelState.ACTIVE).first()
+    shadows = ShadowResult.objects.filter(model_version=candidate)
+    out = Comparison(
+        candidate=candidate,
+        active=active,
+        failures=shadows.filter(status=JobStatus.FAILED).count(),
+        pending=shadows.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).count(),
+    )
+    if active is None:
+        return out
+    done = shadows.filter(status=JobStatus.DONE, job__model_version=active).select_related("job")
+    # Items each version would send to a moderator, over every job both scored.
+    for row in done:
+        job = row.job
+        if job.status != JobStatus.DONE:
+            continue
+        out.scored += 1
+        state, _ = route_for_score(
+            probability=job.fake_probability, verdict=job.verdict, band=active.video_band
+        )
+        out.active_to_review += state != ReviewState.AUTO_CLEARED
+        state, _ = route_for_score(
+            probability=row.fake_probability, verdict=row.verdict, band=candidate.video_band
+        )
+        out.candidate_to_review += state != ReviewState.AUTO_CLEARED
+    # The decided items both versions scored.
+    shadow_p = dict(
+        done.filter(fake_probability__isnull=False).values_list("job_id", "fake_probability")
+    )
+    items = ReviewItem.objects.filter(
+        state__in=DECIDED_STATES,
+        model_version=active,
+        model_score__isnull=False,
+        job_id__in=list(shadow_p),
+    ).values_list("job_id", "state", "model_score")
+    labels, active_p, candidate_p = [], [], []
+    for job_id, state, score in items:
+        labels.append(1 if state == ReviewState.CONFIRMED_FAKE else 0)
+        active_p.append(score)
+        candidate_p.append(shadow_p[job_id])
+    out.decided, out.fakes = len(labels), sum(labels)
+    out.reals = out.decided - out.fakes
+    if not labels:
+        return out
+    out.active_auc, out.candidate_auc = auc(labels, active_p), auc(labels, candidate_p)
+    high = active.video_band[1]
+    out.active_threshold = high
+    real_p = [p for y, p in zip(labels, active_p, strict=True) if y == 0]
+    fake_p = [p for y, p in zip(labels, active_p, strict=True) if y == 1]
+    out.active_fpr = _rate(sum(p >= high for p in real_p), len(real_p))
+    out.active_recall = _rate(sum(p >= high for p in fake_p), len(fake_p))
+    if out.active_fpr is not None and out.active_recall is not None:
+        threshold, fpr, recall = _recall_at_fpr(labels, candidate_p, out.active_fpr)
+        out.candidate_threshold = None if threshold == float("inf") else threshold
+        out.candidate_fpr, out.candidate_recall = fpr, recall
+    return out
+
+
+def shadow_versions_compared(now: dt.datetime, days: int = 30) -> list[Comparison]:
+    """Each version in shadow, and each that scored in shadow in the last `days`, against the
+    active version."""
+    recent = ShadowResult.objects.filter(created_at__gte=now - dt.timedelta(days=days))
+    versions = (
+        ModelVersion.objects.filter(
+            Q(state=ModelState.SHADOW) | Q(pk__in=recent.values("model_version"))
+        )
+        .exclude(state=ModelState.ACTIVE)
+        .order_by("name", "version")
+    )
+    active = ModelVersion.objects.filter(state=ModelState.ACTIVE).first()
+    return [shadow_comparison(candidate=v, active=active) for v in versions]
+
+
 def dashboard(now: dt.datetime | None = None) -> dict:
     now = now or timezone.now()
     return {
@@ -501,6 +698,7 @@ def dashboard(now: dt.datetime | None = None) -> dict:
         "agreement": dashboard_agreement(),
         "second_review": second_review_agreement(),
         "known_answers": known_answer_accuracy(),
+        "shadow_versions": shadow_versions_compared(now),
     }
 
 

@@ -858,3 +858,58 @@ def model_version_calibrate_from_decisions(
         metrics={"calibration_from_decisions": figures},
     )
     return new, fit
+
+
+# --- Model versions: promotion rests on the moderators' decisions -----------------------------
+
+
+class PromotionRefused(ValidationError):
+    """The candidate is worse than the active version on the decided items (or they are too
+    few); the message gives the figures."""
+
+
+def _figures(comparison) -> str:
+    def f(x):
+        return "–" if x is None else f"{x:.3f}"
+
+    return (
+        f"{comparison.decided} decided items both scored ({comparison.fakes} fake, "
+        f"{comparison.reals} real); AUC candidate {f(comparison.candidate_auc)} vs active "
+        f"{f(comparison.active_auc)}; recall at the active version's false-positive rate "
+        f"{f(comparison.active_fpr)}: candidate {f(comparison.candidate_recall)} vs active "
+        f"{f(comparison.active_recall)}"
+    )
+
+
+@transaction.atomic
+def model_version_promote(*, candidate, by, reason: str, override_reason: str = ""):
+    """Make a candidate (shadow) version active, the active one retired, if it is no worse than
+    the active version on the items moderators decided that both scored: its AUC no lower, its
+    recall at the active version's false-positive rate no lower, and at least
+    MODEL_PROMOTION_MIN_DECIDED such items. Otherwise refused with the figures, unless an
+    `override_reason` is given (recorded). Audited with the comparison's figures."""
+    from detection.models import ModelState
+    from detection.services import model_version_activate
+
+    from .selectors import shadow_comparison
+
+    reason, override_reason = (reason or "").strip(), (override_reason or "").strip()
+    if not reason:
+        raise ValidationError("A promotion needs a reason.")
+    if candidate.state == ModelState.ACTIVE:
+        raise ValidationError(f"{candidate} is already the active version.")
+    comparison = shadow_comparison(candidate=candidate)
+    shortfalls = comparison.shortfalls(min_decided=settings.MODEL_PROMOTION_MIN_DECIDED)
+    if shortfalls and not override_reason:
+        raise PromotionRefused(
+            f"{candidate} is not promoted: {'; '.join(shortfalls)}. Figures: "
+            f"{_figures(comparison)}. Give an override reason to promote it all the same."
+        )
+    snapshot = {**comparison.snapshot(), "shortfalls": shortfalls}
+    return model_version_activate(
+        model_version=candidate,
+        by=by,
+        reason=reason,
+        override_reason=override_reason,
+        comparison=snapshot,
+    )

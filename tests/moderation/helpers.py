@@ -27,3 +27,31 @@ def decided(item: ReviewItem, moderator, decision="fake", reason="artefacts") ->
 
 def later(minutes: float) -> dt.datetime:
     return timezone.now() + dt.timedelta(minutes=minutes)
+
+
+def shadow_scored(item: ReviewItem, version, probability: float, verdict: str = "") -> ReviewItem:
+    """The shadow `version`'s done score of the item's job."""
+    from detection.models import JobStatus, ShadowResult
+
+    ShadowResult.objects.create(
+        job=item.job,
+        model_version=version,
+        status=JobStatus.DONE,
+        fake_probability=probability,
+        verdict=verdict or ("fake" if probability >= 0.5 else "real"),
+    )
+    return item
+
+
+def decided_with_shadow(*, uploader, moderator, truth: str, active_p: float, shadow, shadow_p):
+    """A routed item of the active version, decided `truth` by a moderator, that `shadow`
+    also scored (`shadow_p`)."""
+    item = decided(
+        routed(
+            uploader=uploader, probability=active_p, verdict="fake" if active_p >= 0.5 else "real"
+        ),
+        moderator,
+        truth,
+        "artefacts" if truth == "fake" else "no_artefacts",
+    )
+    return shadow_scored(item, shadow, shadow_p)
