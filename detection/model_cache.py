@@ -67,7 +67,7 @@ def _check_pinned(spec: ModelSpec) -> str:
     path, pinned = served_file(spec)
     if not path.is_file():
         raise ModelLoadError(
-            f"The weights of {spec.name} v{spec.version} are not on this server ({path.name}): "
+            f"The weights of {spec.name} v{spec.version} are not on this server ({path}): "
             "import its archive (manage.py import_model)."
         )
     actual = classify.file_sha256(path)

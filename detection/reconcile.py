@@ -26,7 +26,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import AnalysisJob, JobStatus
+from .models import AnalysisJob, JobStatus, ShadowResult
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,12 @@ def job_heartbeat(*, job_id, attempt: int, every_s: float | None = None):
 def _pending_job_ids() -> set[str] | None:
     """Ids of the jobs whose analysis message waits in the broker (not taken by a cluster);
     None if the broker cannot be read (then nothing is requeued as lost)."""
+    return _pending_ids(ANALYSE_TASK)
+
+
+def _pending_ids(func: str) -> set[str] | None:
+    """The first argument of every `func` message waiting in the analysis broker; None if the
+    broker cannot be read."""
     from django_q.brokers import get_broker
     from django_q.signing import BadSignature, SignedPackage
 
@@ -151,7 +157,7 @@ def _pending_job_ids() -> set[str] | None:
             task = SignedPackage.loads(payload)
         except (BadSignature, Exception):
             continue
-        if task.get("func") == ANALYSE_TASK and task.get("args"):
+        if task.get("func") == func and task.get("args"):
             ids.add(str(task["args"][0]))
     return ids
 
@@ -232,6 +238,44 @@ def jobs_requeue_stale(*, now: dt.datetime | None = None) -> tuple[int, list[Ana
                 )
                 transaction.on_commit(lambda job_id=job_id: services.job_enqueue(job_id=job_id))
     return requeued, failed
+
+
+def _pending_shadow_ids() -> set[str] | None:
+    """Ids of the shadow results whose message waits in the broker; None if it cannot be read."""
+    return _pending_ids(SHADOW_TASK)
+
+
+def shadow_results_settle(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Shadow scores are evidence for a promotion, never retried blindly: a queued one whose
+    broker message is gone is sent again; a running one whose worker died (past the job
+    timeout) is failed with the reason, and the comparison counts it as a failure.
+    Returns (sent again, failed)."""
+    now = now or timezone.now()
+    dead = ShadowResult.objects.filter(
+        status=JobStatus.RUNNING,
+        started_at__lt=now - dt.timedelta(seconds=settings.DETECTION_JOB_TIMEOUT_S + 60),
+    ).update(
+        status=JobStatus.FAILED,
+        error_code="worker_lost",
+        finished_at=now,
+        error="The worker scoring this upload in shadow stopped (killed, out of memory or "
+        "restarted) before it finished.",
+    )
+    waiting = list(
+        ShadowResult.objects.filter(
+            status=JobStatus.QUEUED,
+            created_at__lt=now - dt.timedelta(seconds=settings.DETECTION_QUEUE_GRACE_S),
+        ).values_list("pk", flat=True)[:1000]
+    )
+    sent = 0
+    if waiting:
+        pending = _pending_shadow_ids()
+        for pk in waiting if pending is not None else []:
+            if str(pk) not in pending:
+                logger.warning("shadow result %s: queued with no broker message; sent again", pk)
+                shadow_message_send(shadow_result_id=pk)
+                sent += 1
+    return sent, dead
 
 
 def queue_stalled(*, now: dt.datetime | None = None) -> int:

@@ -589,7 +589,7 @@ def shadow_result_compute(*, shadow_result_id) -> ShadowResult | None:
     None when the row was not claimed (missing, or no longer queued).
     """
     claimed = ShadowResult.objects.filter(pk=shadow_result_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING
+        status=JobStatus.RUNNING, started_at=timezone.now()
     )
     if not claimed:
         logger.info("shadow result %s not claimed (missing or no longer queued)", shadow_result_id)

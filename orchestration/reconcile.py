@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from detection.reconcile import jobs_requeue_lost, jobs_requeue_stale, queue_stalled
+from detection.reconcile import (
+    jobs_requeue_lost,
+    jobs_requeue_stale,
+    queue_stalled,
+    shadow_results_settle,
+)
 from detection.services import jobs_fail_stale
 from webhooks.services import webhook_job_finished, webhook_job_finished_recover
 
@@ -35,6 +40,7 @@ def jobs_reconcile() -> dict[str, int]:
     requeued_stale, failed_stale = stale_jobs_requeue()
     requeued_lost = jobs_requeue_lost()
     events = webhook_job_finished_recover()
+    shadows_sent, shadows_failed = shadow_results_settle()
     return {
         "timed_out": len(timed_out),
         "requeued_stale": requeued_stale,
@@ -42,6 +48,8 @@ def jobs_reconcile() -> dict[str, int]:
         "requeued_lost": requeued_lost,
         "webhook_events_recovered": events,
         "stalled_jobs": queue_stalled(),
+        "shadow_scores_sent_again": shadows_sent,
+        "shadow_scores_lost": shadows_failed,
     }
 
 
