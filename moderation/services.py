@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from detection.charts import band_text
 from detection.heatmaps import heatmap_overlays
-from detection.models import AnalysisJob, FaceResult, JobStatus, Verdict
+from detection.models import AnalysisJob, FaceResult, JobStatus, ModelState, Verdict
 from detection.pipeline.errors import ModelLoadError
-from detection.services import model_version_derive
+from detection.services import model_version_activate, model_version_derive
 from detection.training.evaluation.decisions import describe
 from webhooks.services import webhook_job_moderated
 
@@ -48,7 +48,7 @@ from .models import (
     ReviewState,
     SecondReview,
 )
-from .selectors import calibration_from_decisions
+from .selectors import calibration_from_decisions, shadow_comparison
 
 logger = logging.getLogger(__name__)
 
@@ -888,11 +888,6 @@ def model_version_promote(*, candidate, by, reason: str, override_reason: str = 
     recall at the active version's false-positive rate no lower, and at least
     MODEL_PROMOTION_MIN_DECIDED such items. Otherwise refused with the figures, unless an
     `override_reason` is given (recorded). Audited with the comparison's figures."""
-    from detection.models import ModelState
-    from detection.services import model_version_activate
-
-    from .selectors import shadow_comparison
-
     reason, override_reason = (reason or "").strip(), (override_reason or "").strip()
     if not reason:
         raise ValidationError("A promotion needs a reason.")
