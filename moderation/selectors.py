@@ -19,6 +19,7 @@ from detection.models import (
     ModelState,
     ModelVersion,
     ShadowResult,
+    Verdict,
 )
 from detection.selectors import job_segments
 
@@ -391,7 +392,8 @@ def dashboard_agreement() -> list[Agreement]:
     """Model versus moderators, per model version, each read against its current video band.
 
     Ground truth is the item's standing human decision (after appeal, if any); items with no
-    face (no score) and items scored inside the band (uncertain) are counted apart. The bands
+    face (no score) and uncertain items (scored inside the band, or held back below it) are
+    counted apart. The bands
     come from the versions in Python (`ModelVersion.video_band`), not from their columns.
     """
     decided_items = ReviewItem.objects.filter(state__in=DECIDED_STATES, model_version__isnull=False)
@@ -404,7 +406,10 @@ def dashboard_agreement() -> list[Agreement]:
     said_fake, said_real = Q(), Q()  # each version read against its own band, OR'ed
     for pk, (low, high) in bands.items():
         said_fake |= Q(model_version=pk, model_score__gte=high)
-        said_real |= Q(model_version=pk, model_score__lt=low)
+        # Below the band but held back from clearing (a fake stretch, a brief fake person,
+        # input unlike the training data): the model did not say real, and routing sent it
+        # to review, so it counts as uncertain.
+        said_real |= Q(model_version=pk, model_score__lt=low) & ~Q(model_verdict=Verdict.UNCERTAIN)
     in_band = Q(model_score__isnull=False) & ~said_fake & ~said_real
     fake, real = Q(state=ReviewState.CONFIRMED_FAKE), Q(state=ReviewState.OVERTURNED_REAL)
     counts = {

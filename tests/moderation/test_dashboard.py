@@ -19,8 +19,8 @@ class DashboardTests(PlatformTestCase):
         decided(routed(uploader=self.alice, probability=0.9), self.mod, "fake")  # TP
         decided(routed(uploader=self.alice, probability=0.7), self.mod, "real", "model_error")  # FP
         decided(
-            routed(uploader=self.alice, verdict="uncertain", probability=0.4), self.mod, "fake"
-        )  # FN
+            routed(uploader=self.alice, verdict="real", probability=0.4), self.mod, "fake"
+        )  # FN (below the video band and cleared: the model said real)
         decided(
             routed(uploader=self.alice, verdict="real", probability=0.1),
             self.mod,

@@ -75,3 +75,18 @@ class DashboardVideoBandTests(PlatformTestCase):
         self.assertContains(page, f'class="label">{band}</text>')  # the chart
         self.assertContains(page, '<th class="num">Uncertain</th>')
         self.assertContains(page, "1 decided, 1 uncertain")
+
+
+class HeldBackItemsTests(PlatformTestCase):
+    """A video below the band that the detector held back from clearing (its verdict is
+    uncertain, routing sent it to review) is not counted as the model saying real."""
+
+    def test_a_held_back_item_counts_as_uncertain(self):
+        version = model_version_set_bands(
+            model_version_active(), face=(0.35, 0.65), video=(0.427, 0.673)
+        )
+        item = routed(uploader=self.alice, verdict="uncertain", probability=0.2)
+        decided(item, self.mod, "fake", "artefacts")
+        (row,) = selectors.dashboard_agreement()
+        self.assertEqual(row.version, f"{version.name} v{version.version}")
+        self.assertEqual((row.uncertain, row.fn, row.tn, row.scored), (1, 0, 0, 0))
