@@ -5,6 +5,7 @@ import io
 import json
 import shutil
 import tarfile
+from dataclasses import replace
 from io import StringIO
 
 import pytest
@@ -13,6 +14,8 @@ from django.core.management import CommandError, call_command
 
 from detection.models import ModelVersion
 from detection.pipeline.classify import file_sha256
+from detection.pipeline.spec import ModelSpec
+from detection.services import model_version_pins
 
 pytestmark = pytest.mark.django_db
 
@@ -65,11 +68,23 @@ def test_export_then_import_restores_a_retired_versions_weights(registered, tmp_
     assert version.spec["weights_sha256"] == pinned and version.card == "# cnn_site v3\n"
 
 
-def test_a_version_new_to_the_site_is_registered_from_its_archive(registered, tmp_path, settings):
-    version, _ = registered
+def test_a_version_new_to_the_site_is_registered_from_its_archive(tmp_path, settings):
+    # Another site's version: a record of its own, exported, then gone from this database.
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    spec = ModelSpec.load(BASELINE)
+    for name in (spec.weights_file, spec.serving_file):
+        shutil.copy(BASELINE.parent / name, folder / name)
+    spec = replace(spec, name="cnn_site", version="3", weights_file=str(folder / spec.weights_file))
+    version = ModelVersion.objects.create(
+        name="cnn_site",
+        version="3",
+        spec={**spec.serving_config(), **model_version_pins(spec=spec)},
+        card="# cnn_site v3\n",
+    )
     archive = tmp_path / "moved.tar.gz"
     _run("export_model", "cnn_site:3", "--out", archive)
-    ModelVersion.objects.filter(pk=version.pk).delete()  # never used: it may go
+    version.delete()
     settings.DETECTION_MODEL_STORE = tmp_path / "store"
     assert "registered cnn_site v3 (shadow)" in _run("import_model", archive, "--shadow")
     imported = ModelVersion.objects.get(name="cnn_site", version="3")
