@@ -178,6 +178,10 @@ class ModelVersionLifecycleAdmin(DetectionModelVersionAdmin):
     inlines = [ModelVersionEventInline]
     actions = ["shadow_start", "shadow_stop"]
 
+    def get_inlines(self, request, obj):
+        # A version being added has no history yet.
+        return self.inlines if obj is not None else []
+
     def _require_lifecycle_permission(self, request):
         if not request.user.has_perm("detection.change_modelversion"):
             raise PermissionDenied
