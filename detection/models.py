@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from detection.pipeline.spec import ModelSpec
 
+from .append_only import AppendOnlyError, AppendOnlyModel
+
 VIDEO_SUFFIXES = {
     ".mp4",
     ".m4v",
@@ -493,8 +495,8 @@ class ShadowResult(models.Model):
         return f"{self.model_version} on {self.job_id} ({self.status})"
 
 
-class ModelVersionEventError(Exception):
-    """A model version's history is append-only."""
+# Raised by an edit or a delete of a version's history.
+ModelVersionEventError = AppendOnlyError
 
 
 class ModelVersionAction(models.TextChoices):
@@ -507,15 +509,7 @@ class ModelVersionAction(models.TextChoices):
     IMPORTED = "imported", "Imported from an archive"
 
 
-class ModelVersionEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ModelVersionEventError("A model version's history is append-only: never updated.")
-
-    def delete(self):
-        raise ModelVersionEventError("A model version's history is append-only: never deleted.")
-
-
-class ModelVersionEvent(models.Model):
+class ModelVersionEvent(AppendOnlyModel):
     """One step in a version's life (registered, shadow, promoted, rolled back, retired), who
     took it and why. Written once, never edited or deleted."""
 
@@ -546,18 +540,10 @@ class ModelVersionEvent(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = ModelVersionEventQuerySet.as_manager()
+    history_name = "A model version's history"
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"{self.model_version}: {self.get_action_display()}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ModelVersionEventError("A model version's history is append-only: never edited.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ModelVersionEventError("A model version's history is append-only: never deleted.")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from detection.append_only import AppendOnlyModel
 from detection.models import AnalysisJob, FaceResult, ModelVersion
 
 
@@ -324,19 +325,7 @@ def clock(seconds: float) -> str:
     return f"{text}.{tenths}" if tenths else text
 
 
-class AppendOnlyError(Exception):
-    pass
-
-
-class ReviewEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Review history is append-only: events are never updated.")
-
-    def delete(self):
-        raise AppendOnlyError("Review history is append-only: events are never deleted.")
-
-
-class ReviewEvent(models.Model):
+class ReviewEvent(AppendOnlyModel):
     """One state change of an item. Written once, never edited or deleted."""
 
     # PROTECT: an item with history cannot be removed by a cascade from its video or job.
@@ -363,7 +352,7 @@ class ReviewEvent(models.Model):
     start_s = models.FloatField(null=True, blank=True)
     end_s = models.FloatField(null=True, blank=True)
 
-    objects = ReviewEventQuerySet.as_manager()
+    history_name = "Review history"
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -392,14 +381,6 @@ class ReviewEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_state or '-'} -> {self.to_state} ({self.reason})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Review history is append-only: events are never edited.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Review history is append-only: events are never deleted.")
 
 
 def heatmap_upload_to(instance: "HeatmapOverlay", filename: str) -> str:

@@ -1,6 +1,7 @@
 from django.urls import reverse
 
-from moderation.models import AppendOnlyError, ReviewEvent
+from detection.append_only import AppendOnlyError
+from moderation.models import ReviewEvent
 from tests.base import PlatformTestCase
 from tests.factories import PASSWORD
 
