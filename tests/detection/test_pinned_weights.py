@@ -10,7 +10,7 @@ from detection.models import AnalysisJob, JobStatus
 from detection.services import job_analyse
 from tests.factories import model_version_like_active
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_a_version_whose_file_changed_fails_its_jobs_clearly(clips, tmp_path):

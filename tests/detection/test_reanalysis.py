@@ -8,7 +8,7 @@ from detection.selectors import model_version_active
 from detection.services import job_analyse, job_reanalyse
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _result(job: AnalysisJob) -> dict:
