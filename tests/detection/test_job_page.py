@@ -1,7 +1,7 @@
 from django.test import override_settings
 from django.urls import reverse
 
-from detection.models import JobStatus
+from detection.models import AnalysisJob, JobStatus
 from tests.base import PlatformTestCase
 from tests.factories import PASSWORD, JobFactory, VideoFactory, done_job
 
@@ -48,3 +48,17 @@ class JobPageTests(PlatformTestCase):
         response = self.client.get(reverse("detection:job_detail", args=[job.id]))
         self.assertContains(response, "No face found")
         self.assertContains(response, "no face was found")
+
+
+class JobPageProvenanceTests(PlatformTestCase):
+    def test_the_page_names_the_model_file_and_the_frames_that_made_the_result(self):
+        job = done_job(uploader=self.alice)
+        sha = job.model_version.spec["serving_sha256"]
+        AnalysisJob.objects.filter(pk=job.pk).update(
+            weights_sha256=sha, frame_indices=[3, 9, 15], config={"full_look_every": 4}
+        )
+        self.client.login(username="alice", password=PASSWORD)
+        page = self.client.get(reverse("detection:job_detail", args=[job.id]))
+        self.assertContains(page, f"{sha[:16]}…")
+        self.assertContains(page, f"SHA-256 of the file that scored this video: {sha}")
+        self.assertContains(page, "3 (a full look for faces every 4)")
