@@ -36,14 +36,21 @@ class ModelVersionForm(forms.ModelForm):
             spec = ModelSpec.check(config)
         except (ValueError, TypeError) as exc:
             raise forms.ValidationError({"spec": str(exc)}) from exc
-        if ModelVersion.objects.filter(name=spec.name, version=spec.version).exists():
+        editing = self.instance.pk is not None
+        if editing and (spec.name, spec.version) != (self.instance.name, self.instance.version):
+            raise forms.ValidationError(
+                {"spec": f"this record is {self.instance}: another name or number is a release"}
+            )
+        taken = ModelVersion.objects.filter(name=spec.name, version=spec.version)
+        if not editing and taken.exists():
             raise forms.ValidationError(
                 {
                     "spec": f"{spec.name} v{spec.version} is already registered: a release needs "
                     "a new version number."
                 }
             )
-        services.model_version_pins(spec=spec)  # the files are here and are the pinned ones
+        # The files are here and are the pinned ones; a pin the spec leaves out is filled in.
+        cleaned["spec"] = {**config, **services.model_version_pins(spec=spec)}
         self.instance.name, self.instance.version = spec.name, spec.version
         cleaned["parsed_spec"] = spec
         return cleaned

@@ -57,3 +57,31 @@ def test_a_bad_spec_is_refused_with_the_reason(admin_client):
     page = _post(admin_client, _spec(name="paper_cnn"))
     assert "already registered" in page.content.decode()
     assert not ModelVersion.objects.filter(name="cnn_admin").exists()
+
+
+def test_a_version_that_analysed_nothing_is_corrected_in_the_admin_and_pinned_again(admin_client):
+    assert _post(admin_client, _spec()).status_code == 302
+    row = ModelVersion.objects.get(name="cnn_admin", version="1")
+    url = reverse("admin:detection_modelversion_change", args=[row.pk])
+    corrected = {**_spec(uncertain_high=0.7), "weights_sha256": ""}
+    # Its history (one "registered" event) is shown read-only below the form.
+    history = {"events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"}
+    response = admin_client.post(
+        url,
+        {"spec": json.dumps(corrected), "metrics": "{}", "card": "# fixed", "notes": "", **history},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row.refresh_from_db()
+    assert row.uncertain_high == 0.7 and row.card == "# fixed"
+    assert row.spec["weights_sha256"] == _spec()["weights_sha256"]  # pinned again
+    renamed = admin_client.post(
+        url,
+        {
+            "spec": json.dumps(_spec(version="9")),
+            "metrics": "{}",
+            "card": "",
+            "notes": "",
+            **history,
+        },
+    )
+    assert "another name or number is a release" in renamed.content.decode()
