@@ -225,7 +225,7 @@ def _restore(version: ModelVersion, spec: ModelSpec, weights: dict) -> Imported:
             continue
         _write_new(target, weights[name][0])
         restored.append(str(target))
-    served, sha = served_file(version.to_spec())
+    served, _ = served_file(version.to_spec())
     if not served.is_file():
         raise ArchiveRefused(f"{version}'s served file is still missing after the import")
     return Imported(model_version=version, restored=restored, registered=False)

@@ -645,15 +645,17 @@ def _relative_to_project(path: Path) -> str:
         return str(path.resolve())
 
 
+def _weights_of(spec: ModelSpec) -> Path:
+    """The spec's weights file, its path absolute or relative to the project folder."""
+    weights = Path(spec.weights_file)
+    return weights if weights.is_absolute() else Path(settings.BASE_DIR) / weights
+
+
 def model_version_pins(*, spec: ModelSpec) -> dict:
     """{"weights_sha256", "serving_sha256"} of a spec's files (its weights path absolute or
     relative to the project): checked where the spec pins them, filled in where it does not.
     Raises ValidationError for a missing file or different bytes."""
-    weights = Path(spec.weights_file)
-    return _pin(spec, weights if weights.is_absolute() else Path(settings.BASE_DIR) / weights)
-
-
-def _pin(spec: ModelSpec, weights: Path) -> dict:
+    weights = _weights_of(spec)
     if not weights.is_file():
         raise ValidationError({"spec": f"No file at {weights}"})
     pins = {"weights_sha256": spec.weights_sha256, "serving_sha256": spec.serving_sha256}
@@ -671,6 +673,16 @@ def _pin(spec: ModelSpec, weights: Path) -> dict:
             )
         pins[key] = actual
     return pins
+
+
+def _record_spec(spec: ModelSpec) -> dict:
+    """What the registry stores of a spec: its serving config, the weights path relative to
+    the project where it lies inside it, and its files' SHA-256 pinned."""
+    return {
+        **spec.serving_config(),
+        "weights_file": _relative_to_project(_weights_of(spec)),
+        **model_version_pins(spec=spec),
+    }
 
 
 def _card_beside(spec_path: Path) -> str:
@@ -692,13 +704,7 @@ def model_version_create(
     """A new registry record from a spec whose weights path is absolute or project-relative;
     its files' SHA-256 are pinned. Refuses a name and version already registered. Its history
     starts with `event` (registered, or imported from an archive)."""
-    weights = Path(spec.weights_file)
-    weights = weights if weights.is_absolute() else Path(settings.BASE_DIR) / weights
-    config = {
-        **spec.serving_config(),
-        "weights_file": _relative_to_project(weights),
-        **_pin(spec, weights),
-    }
+    config = _record_spec(spec)
     if ModelVersion.objects.filter(name=spec.name, version=spec.version).exists():
         raise ValidationError(
             f"{spec.name} v{spec.version} is already registered: a release needs a new "
@@ -742,12 +748,7 @@ def model_version_register(
     state = state or (ModelState.ACTIVE if activate else ModelState.CANDIDATE)
     existing = ModelVersion.objects.filter(name=spec.name, version=spec.version).first()
     if existing is not None:
-        config = {
-            **spec.serving_config(),
-            "weights_file": _relative_to_project(Path(spec.weights_file)),
-            **_pin(spec, Path(spec.weights_file)),
-        }
-        if config != existing.spec:
+        if _record_spec(spec) != existing.spec:
             raise ValidationError(
                 f"{existing} is registered with another spec; a changed threshold, calibration "
                 "or weights is a new version: give the spec a new version number."

@@ -25,6 +25,28 @@ from django.db.models import Q
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
+# The columns that become the spec's fields of the same name (weights_path becomes
+# weights_file; is_active becomes the state).
+SPEC_COLUMNS = (
+    "architecture",
+    "input_size",
+    "channels",
+    "face_margin",
+    "calibration_a",
+    "calibration_b",
+    "fake_threshold",
+    "uncertain_low",
+    "uncertain_high",
+    "test_time_flip",
+    "person_pooling",
+    "video_calibration_a",
+    "video_calibration_b",
+    "video_uncertain_low",
+    "video_uncertain_high",
+    "fusion",
+)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -67,24 +89,9 @@ def forwards(apps, schema_editor):
         row.spec = {
             "name": row.name,
             "version": row.version,
-            "architecture": row.architecture,
+            **{column: getattr(row, column) for column in SPEC_COLUMNS},
             "weights_file": row.weights_path,
-            "input_size": row.input_size,
-            "channels": row.channels,
-            "face_margin": row.face_margin,
-            "calibration_a": row.calibration_a,
-            "calibration_b": row.calibration_b,
-            "fake_threshold": row.fake_threshold,
-            "uncertain_low": row.uncertain_low,
-            "uncertain_high": row.uncertain_high,
             "serving_file": "",
-            "test_time_flip": row.test_time_flip,
-            "person_pooling": row.person_pooling,
-            "video_calibration_a": row.video_calibration_a,
-            "video_calibration_b": row.video_calibration_b,
-            "video_uncertain_low": row.video_uncertain_low,
-            "video_uncertain_high": row.video_uncertain_high,
-            "fusion": row.fusion,
             "serving": serving,
             "weights_sha256": _pinned(shipped, "weights_sha256", "weights_file", weights),
             "serving_sha256": (
@@ -109,24 +116,7 @@ def backwards(apps, schema_editor):
     ModelVersion = apps.get_model("detection", "ModelVersion")
     for row in ModelVersion.objects.all():
         spec = row.spec
-        for key in (
-            "architecture",
-            "input_size",
-            "channels",
-            "face_margin",
-            "calibration_a",
-            "calibration_b",
-            "fake_threshold",
-            "uncertain_low",
-            "uncertain_high",
-            "test_time_flip",
-            "person_pooling",
-            "video_calibration_a",
-            "video_calibration_b",
-            "video_uncertain_low",
-            "video_uncertain_high",
-            "fusion",
-        ):
+        for key in SPEC_COLUMNS:
             setattr(row, key, spec[key])
         row.weights_path = spec["weights_file"]
         if spec.get("serving"):
@@ -135,24 +125,6 @@ def backwards(apps, schema_editor):
         row.save()
 
 
-OLD_FIELDS = (
-    "input_size",
-    "channels",
-    "face_margin",
-    "calibration_a",
-    "calibration_b",
-    "fake_threshold",
-    "uncertain_low",
-    "uncertain_high",
-    "test_time_flip",
-    "person_pooling",
-    "video_calibration_a",
-    "video_calibration_b",
-    "video_uncertain_low",
-    "video_uncertain_high",
-    "fusion",
-    "is_active",
-)
 
 
 class Migration(migrations.Migration):
@@ -216,9 +188,10 @@ class Migration(migrations.Migration):
             model_name="modelversion", name="model_uncertain_band_ordered"
         ),
         migrations.RemoveConstraint(model_name="modelversion", name="model_video_band_ordered"),
-        migrations.RemoveField(model_name="modelversion", name="architecture"),
-        migrations.RemoveField(model_name="modelversion", name="weights_path"),
-        *[migrations.RemoveField(model_name="modelversion", name=name) for name in OLD_FIELDS],
+        *[
+            migrations.RemoveField(model_name="modelversion", name=name)
+            for name in (*SPEC_COLUMNS, "weights_path", "is_active")
+        ],
         migrations.AlterField(
             model_name="modelversion",
             name="spec",
